@@ -601,3 +601,33 @@ def summary_sentence(result: CleaningResult) -> str:
             f"({dup / read:.1%}) and {quar:,} rows were set aside for review ({quar / read:.2%}; "
             f"main reasons: {top}); the {len(lines):,} clean order lines combine both order "
             f"systems, {legacy_share:.0%} of them from the legacy export.")
+
+
+DATE_COLUMNS = {"customers": "join_date", "order_lines": "order_date",
+                "price_changes": "effective_date", "market_index": "month",
+                "survey_responses": "sent_date", "referrals": "referral_date",
+                "engagement": "event_date", "complaints": "complaint_date"}
+
+
+def table_overview(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per clean table: rows, columns, first and last date of its main date column."""
+    rows = []
+    for name, table in tables.items():
+        dates = table[DATE_COLUMNS[name]] if DATE_COLUMNS.get(name) in table else None
+        rows.append({"table": name, "rows": len(table), "columns": table.shape[1],
+                     "first_date": dates.min() if dates is not None else pd.NaT,
+                     "last_date": dates.max() if dates is not None else pd.NaT})
+    return pd.DataFrame(rows).set_index("table")
+
+
+def monthly_lines_by_source(order_lines: pd.DataFrame) -> pd.DataFrame:
+    """Sale lines per calendar month and source system (returns excluded).
+
+    Reads order_date, source, is_return. Returns a month x source table of line counts (0 where
+    a system had no lines that month), index = first day of the month.
+    """
+    sales = order_lines.loc[~order_lines["is_return"]]
+    month = sales["order_date"].dt.to_period("M").dt.to_timestamp()
+    counts = sales.groupby([month, sales["source"]]).size().unstack(fill_value=0)
+    counts.index.name = "month"
+    return counts

@@ -1,0 +1,62 @@
+# Customer-loyalty workbook. `make` alone lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.installed
+SIZE ?= default
+CONFIG ?= configs/default.yaml
+ARGS ?=
+PYTEST_ARGS ?=
+
+## Create .venv from the pinned requirements, install the project, register its Jupyter kernel
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0] + " (set PYTHON=/path/to/python3.11)")'
+	@echo "setting up $(VENV) with the pinned packages of requirements.txt ..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PIP) install --quiet -r requirements.txt
+	@$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(PY) -m ipykernel install --sys-prefix --name loyalty --display-name "Python (loyalty workbook)" > /dev/null
+	@touch $(STAMP)
+	@echo "$(VENV) ready"
+
+## Write the built-in sample into data/raw if it is empty (SIZE=default|small|tiny)
+sample: setup
+	@$(PY) -m helpers.sample --if-empty --size $(SIZE)
+
+## Run the whole notebook chain: reports/<run_id>/index.html (ARGS="-p key=value ..." overrides)
+report: sample
+	@$(PY) -m helpers.run --config $(CONFIG) $(ARGS)
+
+## Run the whole test suite (PYTEST_ARGS="-k cleaning" to narrow it)
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+## Check code style with ruff (also part of make test)
+lint: setup
+	@$(VENV)/bin/ruff check src tests notebooks
+
+## Open JupyterLab on the notebooks, with the sample in data/raw
+lab: sample
+	@$(VENV)/bin/jupyter lab notebooks/
+
+## Re-pin requirements.txt and environment.yml from what .venv holds now
+lock: setup
+	@$(PY) scripts/lock.py
+
+## Delete the venv, generated data (clean tables, truth) and reports; data/raw is kept
+clean:
+	rm -rf $(VENV) data/clean/* data/truth/* reports/* .pytest_cache .ruff_cache
+	find . -type d -name __pycache__ -prune -exec rm -rf {} +
+
+## List the targets
+help:
+	@echo "Targets (run 'make report' for the reports, 'make test' for the tests):"
+	@awk '/^## /{desc=substr($$0,4); next} /^[a-z]+:/{if (desc) {split($$1,t,":"); printf "  %-8s %s\n", t[1], desc}; desc=""}' $(MAKEFILE_LIST)
+
+.PHONY: setup sample report test lint lab lock clean help

@@ -1,0 +1,68 @@
+"""Fixtures: the session's small-sample workspace, its raw files, truth and cleaning result."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import cleaning, io
+
+
+@pytest.fixture(scope="session")
+def workspace(pytestconfig) -> Path:
+    """Project folder (LOYALTY_PROJECT_DIR) holding data/raw and data/truth of the small sample."""
+    return pytestconfig.loyalty_workspace
+
+
+@pytest.fixture(scope="session")
+def raw_dir(workspace) -> Path:
+    return workspace / "data" / "raw"
+
+
+@pytest.fixture(scope="session")
+def truth(workspace) -> dict[str, pd.DataFrame]:
+    folder = workspace / "data" / "truth"
+    return {p.stem: pd.read_parquet(p) for p in folder.glob("*.parquet")}
+
+
+@pytest.fixture(scope="session")
+def raw(raw_dir) -> dict[str, pd.DataFrame]:
+    return io.read_raw(raw_dir)
+
+
+@pytest.fixture(scope="session")
+def cleaned(raw) -> cleaning.CleaningResult:
+    return cleaning.clean_all(raw)
+
+
+def make_project(source_raw: Path, target: Path) -> Path:
+    """A fresh project folder with a copy of the raw files (so runs never share outputs)."""
+    import shutil
+
+    shutil.copytree(source_raw, target / "data" / "raw")
+    return target
+
+
+def run_cli(args: list[str], project: Path) -> "subprocess.CompletedProcess[str]":
+    """Run ``python -m helpers.run`` for ``project`` (as LOYALTY_PROJECT_DIR)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LOYALTY_PROJECT_DIR": str(project)}
+    return subprocess.run([sys.executable, "-m", "helpers.run", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def report_run(raw_dir, tmp_path_factory) -> dict:
+    """One real run of the default config on a copy of the small sample.
+
+    Returns project, run_dir, the CLI result and the raw hashes taken before the run.
+    """
+    project = make_project(raw_dir, tmp_path_factory.mktemp("report-project"))
+    before = io.file_hashes(project / "data" / "raw")
+    done = run_cli([], project)
+    latest = project / "reports" / "latest"
+    return {"project": project, "result": done, "raw_before": before,
+            "run_dir": latest.resolve() if latest.exists() else None}

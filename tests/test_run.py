@@ -1,0 +1,161 @@
+"""The report runner: parameters, end-to-end run, manifest, HTML, failures."""
+
+import json
+import re
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from helpers import io, run
+from tests.conftest import make_project, run_cli
+
+DECLARED = {
+    "01_cleaning": {"raw_dir": {"inferred_type_name": "str", "default": '"data/raw"'},
+                    "clean_dir": {"inferred_type_name": "str", "default": '"data/clean"'}},
+    "03_behaviour": {"min_customers": {"inferred_type_name": "int", "default": "30"},
+                     "confidence": {"inferred_type_name": "float", "default": "0.95"},
+                     "clean_dir": {"inferred_type_name": "str", "default": '"data/clean"'},
+                     "start": {"inferred_type_name": "str", "default": '"2022-01-01"'}},
+}
+
+
+# --- parameters ---------------------------------------------------------------------------------
+def test_config_blocks_and_overrides_reach_only_declaring_notebooks():
+    config = {"01_cleaning": {"raw_dir": "x/raw"}, "03_behaviour": {"confidence": 0.9}}
+    out = run.resolve_parameters(config, ["clean_dir=/tmp/c", "03_behaviour.min_customers=50",
+                                          "start=2023-01-31"], DECLARED)
+    assert out == {
+        "01_cleaning": {"raw_dir": "x/raw", "clean_dir": "/tmp/c"},
+        "03_behaviour": {"confidence": 0.9, "clean_dir": "/tmp/c", "min_customers": 50,
+                         "start": "2023-01-31"},  # YAML date arrives as the ISO string
+    }
+
+
+def test_int_is_accepted_for_float_but_not_the_reverse():
+    assert run.resolve_parameters({"03_behaviour": {"confidence": 1}}, [], DECLARED)
+    with pytest.raises(run.ParameterError, match="'min_customers' expects int"):
+        run.resolve_parameters({}, ["min_customers=2.5"], DECLARED)
+
+
+def test_all_problems_are_reported_together():
+    config = {"01_cleaning": {"raw_dri": "x"}, "09_nothing": {"a": 1}}
+    with pytest.raises(run.ParameterError) as error:
+        run.resolve_parameters(config, ["confidence=high", "nope=1", "bad"], DECLARED)
+    message = str(error.value)
+    assert "nothing was run" in message
+    assert "01_cleaning: unknown parameter 'raw_dri' (declared: clean_dir, raw_dir)" in message
+    assert "config block '09_nothing': no notebook of that name" in message
+    assert "'confidence' expects float" in message
+    assert "-p nope: no notebook declares a parameter 'nope'" in message
+    assert "expected KEY=VALUE" in message
+
+
+def test_default_config_matches_the_notebooks():
+    notebooks = run.discover_notebooks(io.PACKAGE_ROOT / "notebooks")
+    declared = {p.stem: run.declared_parameters(p) for p in notebooks}
+    import yaml
+
+    config = yaml.safe_load((io.PACKAGE_ROOT / "configs" / "default.yaml").read_text())
+    resolved = run.resolve_parameters(config, [], declared)
+    for name, params in declared.items():
+        assert set(resolved[name]) == set(params), f"{name}: config block must set every parameter"
+
+
+def test_unknown_parameter_stops_before_anything_runs(raw_dir, tmp_path):
+    project = make_project(raw_dir, tmp_path)
+    done = run_cli(["-p", "01_cleaning.raw_dri=elsewhere", "-p", "clean_dir=5"], project)
+    assert done.returncode == 2
+    assert "unknown parameter 'raw_dri'" in done.stderr
+    assert "'clean_dir' expects str" in done.stderr
+    assert not (project / "reports").exists() and not (project / "data" / "clean").exists()
+
+
+# --- a real run ---------------------------------------------------------------------------------
+def test_run_succeeds_and_shows_progress(report_run):
+    done = report_run["result"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"\[1/\d\] 01_cleaning \.\.\. ok \(\d+\.\d s\)", done.stdout)
+    assert "WARNING" not in done.stderr
+
+
+def test_run_folder_manifest(report_run):
+    run_dir = report_run["run_dir"]
+    assert run_dir is not None and run_dir.parent == report_run["project"] / "reports"
+    for name in ["index.html", "manifest.json", "01_cleaning.html", "01_cleaning.ipynb"]:
+        assert (run_dir / name).is_file(), name
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "success" and manifest["run_id"] == run_dir.name
+    assert manifest["parameters"]["01_cleaning"] == {"raw_dir": "data/raw",
+                                                     "clean_dir": "data/clean"}
+    assert manifest["inputs"]["data/raw"] == report_run["raw_before"]
+    assert manifest["raw_unchanged"] is True
+    assert manifest["packages"]["pandas"].startswith("3.")
+    assert manifest["git"]["commit"] is None or re.fullmatch(r"[0-9a-f]{40}",
+                                                             manifest["git"]["commit"])
+    (nb,) = [n for n in manifest["notebooks"] if n["name"] == "01_cleaning"]
+    assert nb["status"] == "ok" and nb["duration_s"] > 0 and nb["html"] == "01_cleaning.html"
+    assert "raw rows" in nb["headlines"][0]
+
+
+def test_raw_data_is_untouched_and_clean_tables_written(report_run):
+    project = report_run["project"]
+    assert io.file_hashes(project / "data" / "raw") == report_run["raw_before"]
+    for table in ["customers", "order_lines", "quality_report", "quarantine"]:
+        assert (project / "data" / "clean" / f"{table}.parquet").is_file()
+
+
+def test_html_has_no_code_no_parameters_and_embeds_its_images(report_run):
+    page = (report_run["run_dir"] / "01_cleaning.html").read_text()
+    assert "clean_all(" not in page and "from helpers import" not in page
+    assert "raw_dir" not in page  # neither the parameters cell nor the injected one
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= 2
+    assert not re.search(r'<(img|script)[^>]+src="https?://', page)
+    assert "Traceback" not in page
+
+
+def test_executed_notebook_printed_no_warnings(report_run):
+    notebook = nbformat.read(report_run["run_dir"] / "01_cleaning.ipynb", as_version=4)
+    streams = [o for c in notebook.cells for o in c.get("outputs", [])
+               if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert streams == []
+
+
+# --- failure ------------------------------------------------------------------------------------
+def _notebook(path, source: str) -> None:
+    cell = new_code_cell("message: str = 'x'")
+    cell.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[cell, new_code_cell(source)], metadata={
+        "kernelspec": {"name": "loyalty", "display_name": "Python (loyalty workbook)",
+                       "language": "python"},
+        "language_info": {"name": "python"}})
+    nbformat.write(nb, path)
+
+
+def test_failing_notebook_is_rendered_and_the_run_fails(raw_dir, tmp_path, monkeypatch):
+    project = make_project(raw_dir, tmp_path / "project")
+    monkeypatch.setenv("LOYALTY_PROJECT_DIR", str(project))
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "01_fine.ipynb", "print(message)")
+    _notebook(notebooks / "02_broken.ipynb", "raise ValueError('deliberate failure: ' + message)")
+    _notebook(notebooks / "03_after.ipynb", "print('never')")
+    reports = project / "reports"
+    code, good = run.run_chain(config_path=None, overrides=[], notebooks_dir=notebooks,
+                               reports_dir=reports, only=["01_fine"], log=lambda *a, **k: None)
+    assert code == 0 and (reports / "latest").resolve() == good
+
+    code, bad = run.run_chain(config_path=None, overrides=["02_broken.message=boom"],
+                              notebooks_dir=notebooks, reports_dir=reports,
+                              log=lambda *a, **k: None)
+    assert code == 1
+    manifest = json.loads((bad / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert [n["status"] for n in manifest["notebooks"]] == ["ok", "failed", "not run"]
+    assert "ValueError: deliberate failure: boom" in manifest["notebooks"][1]["error"]
+    page = (bad / "02_broken.html").read_text()
+    assert "deliberate failure: boom" in page
+    assert not (bad / "03_after.html").exists()
+    index = (bad / "index.html").read_text()
+    assert "FAILED" in index and "02_broken failed" in index
+    assert (reports / "latest").resolve() == good  # latest still points at the good run
