@@ -39,7 +39,7 @@ test: setup
 
 ## Check code style with ruff (also part of make test)
 lint: setup
-	@$(VENV)/bin/ruff check src tests notebooks
+	@$(VENV)/bin/ruff check src tests notebooks scripts conftest.py
 
 ## Open JupyterLab on the notebooks, with the sample in data/raw
 lab: sample
@@ -51,7 +51,8 @@ lock: setup
 
 ## Delete the venv, generated data (clean tables, truth) and reports; data/raw is kept
 clean:
-	rm -rf $(VENV) data/clean/* data/truth/* reports/* .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find data/clean data/truth reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
 	find . -type d -name __pycache__ -prune -exec rm -rf {} +
 
 ## List the targets

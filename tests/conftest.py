@@ -1,5 +1,6 @@
 """Fixtures: the session's small-sample workspace, its raw files, truth and cleaning result."""
 
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +44,7 @@ def make_project(source_raw: Path, target: Path) -> Path:
     return target
 
 
-def run_cli(args: list[str], project: Path) -> "subprocess.CompletedProcess[str]":
+def run_cli(args: list[str], project: Path) -> subprocess.CompletedProcess[str]:
     """Run ``python -m helpers.run`` for ``project`` (as LOYALTY_PROJECT_DIR)."""
     import os
     import subprocess

@@ -140,7 +140,8 @@ def test_contract_error_names_table_column_and_rows():
     bad = pd.DataFrame({"category": ["Clocks", "Clocks"], "region": ["Metro", "Metro"],
                         "month": pd.to_datetime(["2024-01-01", "2024-02-01"]),
                         "index": [100.0, -3.0]})
-    with pytest.raises(contract.ContractError, match=r"(?s)market_index.*column index.*row 1: -3\.0"):
+    with pytest.raises(contract.ContractError, match=r"(?s)market_index.*column index.*row 1: -3\.0"
+                       ):
         contract.validate("market_index", bad)
 
 

@@ -26,7 +26,8 @@ def test_reads_every_source_as_strings_with_row_numbers(raw):
 
 def test_missing_file_is_named(raw_copy):
     (raw_copy / "complaints.csv").unlink()
-    with pytest.raises(io.RawFileError, match=r"complaints\.csv: raw source 'complaints' is missing"):
+    missing = r"complaints\.csv: raw source 'complaints' is missing"
+    with pytest.raises(io.RawFileError, match=missing):
         io.read_raw(raw_copy)
 
 
@@ -34,7 +35,8 @@ def test_missing_column_is_named(raw_copy):
     path = raw_copy / "referrals.csv"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0].replace("referral_date", "date"), *lines[1:]]) + "\n")
-    with pytest.raises(io.RawFileError, match=r"referrals\.csv: missing column\(s\) \['referral_date'\]"):
+    missing = r"referrals\.csv: missing column\(s\) \['referral_date'\]"
+    with pytest.raises(io.RawFileError, match=missing):
         io.read_raw(raw_copy)
 
 

@@ -8,7 +8,6 @@ raw DataFrames in, new DataFrames out, no file I/O.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -66,7 +66,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         name="complaints"),
     "repair_log": pa.DataFrameSchema(
         {"table": _TEXT, "row_key": _TEXT, "column": _TEXT,
-         "original_value": pa.Column(str, nullable=True), "new_value": pa.Column(str, nullable=True),
+         "original_value": pa.Column(str, nullable=True),
+         "new_value": pa.Column(str, nullable=True),
          "method": _TEXT, "reason": _TEXT, "confidence": pa.Column(float, pa.Check.in_range(0, 1))},
         name="repair_log"),
 }

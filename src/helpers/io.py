@@ -56,7 +56,8 @@ RAW_FILES: dict[str, RawFile] = {
         "orders_legacy.csv", "gbk", ";",
         ("BILL_NO", "ITEM_SEQ", "CUST_NO", "BILL_DATE", "ITEM_CODE", "CATEGORY_CN", "AREA_CN",
          "QTY", "PRICE_FEN", "LIST_FEN", "AMOUNT_FEN"),
-        "legacy order system export: GBK, ';', dd/mm/yyyy, amounts in fen, returns as negative QTY"),
+        "legacy order system export: GBK, ';', dd/mm/yyyy, amounts in fen, "
+        "returns as negative QTY"),
     "price_changes": RawFile(
         "price_changes.csv", "utf-8", ",",
         ("product_id", "region", "effective_date", "old_price", "new_price"),

@@ -367,7 +367,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
                 str(path), str(executed), parameters=result.parameters, progress_bar=False,
                 kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config)
             result.status = "ok"
-        except Exception as error:  # noqa: BLE001 - any failure is reported and rendered
+        except Exception as error:
             result.status, failed = "failed", True
             result.error = _short_error(error)
         result.duration_s = round(time.monotonic() - t0, 2)

@@ -110,7 +110,8 @@ class SampleParams:
     n_products: int = 400
     base_order_rate: float = 0.26  # orders per customer-month at loyalty_z = 0, before season
     loyalty_order_effect: float = 0.55  # log order rate per SD of loyalty
-    churn_base_monthly: float = 0.012  # monthly hazard of starting to cool off at z=0, no complaints
+    # monthly hazard of starting to cool off at z=0, no complaints
+    churn_base_monthly: float = 0.012
     churn_loyalty_coef: float = -0.6  # log-odds per SD of loyalty
     churn_complaint_coef: float = 1.0  # log-odds per complaint in the last 3 months
     cooling_months: int = 3  # months of reduced buying before a churner stops
@@ -406,8 +407,8 @@ def _current_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
     junk.loc[kinds == "missing customer_id", "customer_id"] = ""
     junk.loc[kinds == "zero quantity", "quantity"] = 0
     junk.loc[kinds == "zero quantity", "amount"] = "0.00"
-    bad_dates = np.resize(["2024-02-30", "2023-13-01", "0000-00-00"], int((kinds ==
-                                                                          "invalid order_date").sum()))
+    n_bad_dates = int((kinds == "invalid order_date").sum())
+    bad_dates = np.resize(["2024-02-30", "2023-13-01", "0000-00-00"], n_bad_dates)
     junk.loc[kinds == "invalid order_date", "order_date"] = bad_dates
     out = pd.concat([out, junk]).sort_values(["order_date", "order_id", "line_no"], kind="stable",
                                              ignore_index=True)
@@ -439,8 +440,8 @@ def _legacy_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
     })
     out, dup_pos = _inject_duplicates(rng, out, params.duplicate_share_legacy)
     dups = out.iloc[dup_pos] if len(dup_pos) else out.iloc[:0]
-    defects = pd.DataFrame({"source": "orders_legacy", "kind": "duplicate",
-                            "key": dups["BILL_NO"].astype(str) + "#" + dups["ITEM_SEQ"].astype(str)})
+    keys = dups["BILL_NO"].astype(str) + "#" + dups["ITEM_SEQ"].astype(str)
+    defects = pd.DataFrame({"source": "orders_legacy", "kind": "duplicate", "key": keys})
     return out, defects
 
 
@@ -541,7 +542,8 @@ def _engagement(rng, customer_id, loyalty, join_month, churn_or_end):
     first = np.maximum(join_month, 0)
     span = np.maximum(churn_or_end - first, 0)
     frames = []
-    follows = np.nonzero((span > 0) & (rng.random(loyalty.size) < _logistic(-0.8 + 1.1 * loyalty)))[0]
+    follow_prob = _logistic(-0.8 + 1.1 * loyalty)
+    follows = np.nonzero((span > 0) & (rng.random(loyalty.size) < follow_prob))[0]
     frames.append((follows, "FOLLOW"))
     for kind, rate, effect in [("EVENT_ATTENDED", 0.25, 0.9), ("NEWSLETTER_CLICK", 1.0, 0.5)]:
         counts = rng.poisson(rate * np.exp(effect * loyalty) * span / 12.0)
@@ -600,8 +602,8 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
         else []
     if existing:
         raise FileExistsError(
-            f"{raw_dir} already holds {len(existing)} file(s) (e.g. {existing[0].name}); the sample "
-            "is only written into an empty folder, raw data is never overwritten")
+            f"{raw_dir} already holds {len(existing)} file(s) (e.g. {existing[0].name}); "
+            "the sample is only written into an empty folder, raw data is never overwritten")
     params = SampleParams.for_size(size, seed)
     say(f"simulating {params.n_customers:,} customers ({size}, seed {seed}) ...")
     sample = generate(params)
