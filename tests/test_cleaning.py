@@ -131,7 +131,7 @@ def test_orphans_are_quarantined_not_dropped(raw):
     gone = raw["customers"]["customer_id"].iloc[0]
     result = cleaning.clean_all(trimmed)
     orphans = result.quarantine[result.quarantine["reason"] == "unknown customer_id"]
-    n_lines = (result.tables["order_lines"]["customer_id"] == gone).sum()
+    n_lines = (result.tables["order_lines_unrepaired"]["customer_id"] == gone).sum()
     assert n_lines == 0
     assert orphans["record"].str.contains(f"customer_id={gone}").sum() > 0
 
@@ -162,16 +162,35 @@ def test_injected_duplicates_are_removed_and_counted(cleaned, truth):
 def test_exactly_the_injected_junk_rows_are_quarantined(cleaned, truth):
     q = cleaned.quarantine
     assert set(q["source"]) == {"orders_current"}
-    injected = truth["injected_defects"].query("kind != 'duplicate'")
+    injected = truth["injected_defects"].query(
+        "source == 'orders_current' and kind != 'duplicate'")
     records = q["record"].str.extract(r"order_id=(\w+); line_no=(\d+)")
     found = sorted(zip(records[0] + "#" + records[1], q["reason"].str.replace(
         "zero or missing quantity", "zero quantity"), strict=True))
     assert found == sorted(zip(injected["key"], injected["kind"], strict=True))
 
 
-def test_clean_order_lines_equal_the_true_lines(cleaned, truth):
-    clean = cleaned.tables["order_lines"]
-    true = truth["order_lines"]
+def _legacy_lines_expected(truth_lines: pd.DataFrame, defects: pd.DataFrame) -> int:
+    """Legacy lines the export should hold: true ones minus lost months plus the re-export."""
+    legacy = truth_lines[truth_lines["system"] == "legacy"]
+    cell = legacy["region"] + "|" + legacy["order_date"].dt.to_period("M").astype(str)
+    lost = set(defects.loc[defects["kind"] == "missing_month", "key"])
+    return int((~cell.isin(lost)).sum() + (defects["kind"] == "duplicated_month").sum())
+
+
+def test_legacy_lines_are_all_kept_as_delivered(cleaned, truth):
+    lines = cleaned.tables["order_lines_unrepaired"]
+    n_legacy = (lines["source"] == "legacy").sum()
+    assert n_legacy == _legacy_lines_expected(truth["order_lines"], truth["injected_defects"])
+    # keying errors pass through cleaning untouched (notebook 02 repairs them)
+    missing = truth["injected_defects"].query("kind == 'missing_amount'")
+    assert lines["amount"].isna().sum() == len(missing) / 2 > 0  # two columns per line
+
+
+def test_clean_current_order_lines_equal_the_true_lines(cleaned, truth):
+    lines = cleaned.tables["order_lines_unrepaired"]
+    clean = lines[lines["source"] == "current"]
+    true = truth["order_lines"].query("system == 'current'")
     assert len(clean) == len(true)  # nothing lost, nothing extra
     key = ["customer_id", "order_date", "product_id", "line_no", "is_return"]
     merged = clean.merge(true, on=key, suffixes=("", "_true"), validate="one_to_one")
@@ -237,8 +256,11 @@ def test_default_sample_cleans_to_its_truth(tmp_path):
     write_sample(tmp_path / "raw", tmp_path / "truth", size="default")
     result = cleaning.clean_all(io.read_raw(tmp_path / "raw"))
     true_lines = pd.read_parquet(tmp_path / "truth" / "order_lines.parquet")
-    assert len(result.tables["order_lines"]) == len(true_lines)
     defects = pd.read_parquet(tmp_path / "truth" / "injected_defects.parquet")
+    lines = result.tables["order_lines_unrepaired"]
+    assert (lines["source"] == "current").sum() == (true_lines["system"] == "current").sum()
+    assert (lines["source"] == "legacy").sum() == _legacy_lines_expected(true_lines, defects)
     assert result.quality_report.query("action == 'removed'")["rows_affected"].sum() == (
         defects["kind"] == "duplicate").sum()
-    assert len(result.quarantine) == (defects["kind"] != "duplicate").sum()
+    junk = defects[(defects["source"] == "orders_current") & (defects["kind"] != "duplicate")]
+    assert len(result.quarantine) == len(junk)

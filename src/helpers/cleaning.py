@@ -78,8 +78,9 @@ def normalise_city(values: pd.Series) -> pd.Series:
     """Unify city spellings: trim and collapse spaces, then pick one spelling per city.
 
     Spellings sharing the same letters (ignoring case, spaces and punctuation: 'XI'AN', "xi'an ",
-    'Xian') are one city; its name is the most frequent trimmed spelling among them, preferring
-    mixed case on ties (so the CRM's usual form wins). Empty values stay empty.
+    'Xian') are one city; its name is the most frequent mixed-case spelling among them (the
+    CRM's usual form; all-caps and all-lower-case entries are typing styles, not names), or the
+    most frequent spelling when none is mixed case. Empty values stay empty.
     """
     trimmed = values.astype("str").str.strip().str.replace(r"\s+", " ", regex=True)
     keys = _key(trimmed)
@@ -87,7 +88,7 @@ def normalise_city(values: pd.Series) -> pd.Series:
               .value_counts().rename("n").reset_index())
     counts["mixed_case"] = (counts["spelling"] != counts["spelling"].str.upper()) & (
         counts["spelling"] != counts["spelling"].str.lower())
-    best = (counts.sort_values(["key", "n", "mixed_case", "spelling"],
+    best = (counts.sort_values(["key", "mixed_case", "n", "spelling"],
                                ascending=[True, False, False, True])
             .drop_duplicates("key").set_index("key")["spelling"])
     return keys.map(best).astype("str")
@@ -232,7 +233,8 @@ def clean_customers(raw: pd.DataFrame, region_aliases: dict[str, str] | None = N
 
 
 def _order_line_checks(track: _Tracker, frame: pd.DataFrame, quantity: pd.Series,
-                       date: pd.Series, prices: pd.DataFrame) -> None:
+                       date: pd.Series, prices: pd.DataFrame,
+                       may_be_missing: tuple[str, ...] = ()) -> None:
     track.result.table = frame.assign(_qty=quantity, _date=date, **{f"_{c}": prices[c]
                                                                    for c in prices})
     frame = track.result.table
@@ -244,7 +246,8 @@ def _order_line_checks(track: _Tracker, frame: pd.DataFrame, quantity: pd.Series
     track.quarantine(frame["_qty"].isna() | (frame["_qty"] == 0), "zero or missing quantity",
                      "a line with no quantity is not a sale or a return")
     frame = track.result.table
-    bad_price = frame[[f"_{c}" for c in prices]].isna().any(axis=1) | (
+    required = [f"_{c}" for c in prices if c not in may_be_missing]
+    bad_price = frame[required].isna().any(axis=1) | (
         frame["_unit_price"] < 0) | (frame["_list_price"] < 0)
     track.quarantine(bad_price, "invalid price", "price missing, non-numeric or negative")
 
@@ -291,7 +294,7 @@ def clean_current_orders(raw: pd.DataFrame) -> Cleaned:
         "source": "current",
         "is_estimated": False,
     })
-    return track.finish(table, "order_lines")
+    return track.finish(table, "order_lines_unrepaired")
 
 
 def clean_legacy_orders(raw: pd.DataFrame) -> Cleaned:
@@ -299,8 +302,11 @@ def clean_legacy_orders(raw: pd.DataFrame) -> Cleaned:
 
     Reads BILL_NO, ITEM_SEQ, CUST_NO (integer), BILL_DATE (dd/mm/yyyy), ITEM_CODE, CATEGORY_CN
     and AREA_CN (Chinese labels, decoded from GBK by ``io.read_raw``), QTY (negative = return),
-    PRICE_FEN, LIST_FEN, AMOUNT_FEN (fen = 1/100 currency unit). Returns contract rows with
-    order_id 'L<BILL_NO>', customer_id 'C' + CUST_NO zero-padded to 6, money / 100.
+    PRICE_FEN, LIST_FEN, AMOUNT_FEN (fen = 1/100 currency unit). Returns
+    ``order_lines_unrepaired`` rows with order_id 'L<BILL_NO>', customer_id 'C' + CUST_NO
+    zero-padded to 6, money / 100. Values are kept as delivered otherwise: a missing PRICE_FEN or
+    AMOUNT_FEN stays missing and wrong values stay wrong; ``history.repair_history`` (notebook
+    02) corrects and estimates them and logs every change.
     """
     track = _Tracker("orders_legacy", raw)
     track.drop_exact_duplicates()
@@ -311,7 +317,8 @@ def clean_legacy_orders(raw: pd.DataFrame) -> Cleaned:
     frame = frame.assign(customer_id=frame["CUST_NO"].str.strip())
     track.result.table = frame
     _order_line_checks(track, frame, parse_numbers(frame["QTY"]),
-                       parse_dates(frame["BILL_DATE"], ["%d/%m/%Y"]), cents / 100.0)
+                       parse_dates(frame["BILL_DATE"], ["%d/%m/%Y"]), cents / 100.0,
+                       may_be_missing=("unit_price", "amount"))
     frame = track.result.table
     track.quarantine(frame.duplicated(["BILL_NO", "ITEM_SEQ"], keep="first"),
                      "conflicting duplicate line", "BILL_NO + ITEM_SEQ seen before with other data")
@@ -341,7 +348,7 @@ def clean_legacy_orders(raw: pd.DataFrame) -> Cleaned:
         "source": "legacy",
         "is_estimated": False,
     })
-    return track.finish(table, "order_lines")
+    return track.finish(table, "order_lines_unrepaired")
 
 
 def clean_price_changes(raw: pd.DataFrame) -> Cleaned:
@@ -501,6 +508,30 @@ class CleaningResult:
     quarantine: pd.DataFrame
 
 
+def clean_customer_id_map(raw: pd.DataFrame) -> Cleaned:
+    """The CRM migration table: legacy member number -> CRM customer_id.
+
+    Returns the ``customer_id_map`` table with ``legacy_customer_id`` written the way
+    ``clean_legacy_orders`` writes legacy customer ids ('C' + number zero-padded to 6). Rows
+    without both ids, or a legacy number mapped twice to different customers, are quarantined.
+    """
+    track = _Tracker("customer_id_map", raw)
+    track.drop_exact_duplicates()
+    frame = track.result.table
+    number = frame["legacy_customer_no"].str.strip()
+    track.quarantine(~number.str.fullmatch(r"\d+") | (frame["customer_id"].str.strip() == ""),
+                     "incomplete mapping", "legacy number or customer_id missing or malformed")
+    frame = track.result.table
+    legacy_id = "C" + frame["legacy_customer_no"].str.strip().str.zfill(6)
+    track.quarantine(legacy_id.duplicated(keep=False), "ambiguous legacy number",
+                     "the same legacy number is mapped to more than one customer")
+    frame = track.result.table
+    table = pd.DataFrame({
+        "legacy_customer_id": "C" + frame["legacy_customer_no"].str.strip().str.zfill(6),
+        "customer_id": frame["customer_id"].str.strip()})
+    return track.finish(table, "customer_id_map")
+
+
 def integrate_orders(current: pd.DataFrame, legacy: pd.DataFrame) -> pd.DataFrame:
     """Stack current and legacy order lines into one ``order_lines`` table, by date."""
     both = pd.concat([legacy, current], ignore_index=True)
@@ -511,11 +542,14 @@ def clean_all(raw: dict[str, pd.DataFrame]) -> CleaningResult:
     """Clean every raw source (as returned by ``io.read_raw``) and integrate the orders.
 
     Order lines and events pointing at customers missing from the customer table are
-    quarantined ("unknown customer_id"), so every clean table joins to ``customers``.
+    quarantined ("unknown customer_id"), so every clean table joins to ``customers`` (legacy
+    order lines may use a legacy member number listed in ``customer_id_map``; notebook 02 maps
+    them).
 
     Returns:
-        CleaningResult with tables customers, order_lines, price_changes, market_index,
-        survey_responses, referrals, engagement, complaints; a quality report (one row per
+        CleaningResult with tables customers, order_lines_unrepaired (the input of the history
+        repair), price_changes, market_index, survey_responses, referrals, engagement,
+        complaints, customer_id_map; a quality report (one row per
         source and rule: rows_in, rows_affected, rows_out, action, detail) and the
         quarantine (source, row number in the raw file, reason, the raw record).
     """
@@ -528,10 +562,15 @@ def clean_all(raw: dict[str, pd.DataFrame]) -> CleaningResult:
         "referrals": clean_referrals(raw["referrals"]),
         "engagement": clean_engagement(raw["engagement"]),
         "complaints": clean_complaints(raw["complaints"]),
+        "customer_id_map": clean_customer_id_map(raw["customer_id_map"]),
     }
     parts["survey_invitations"], parts["survey_responses"] = clean_surveys(
         raw["survey_invitations"], raw["survey_responses"])
     known = set(parts["customers"].table["customer_id"])
+    # legacy member numbers of known customers are known too (02 maps them to the CRM id)
+    id_map = parts["customer_id_map"].table
+    known_legacy = known | set(id_map.loc[id_map["customer_id"].isin(known),
+                                          "legacy_customer_id"])
     steps, quarantined = [], []
     for part in parts.values():
         steps.extend(part.steps)
@@ -539,19 +578,22 @@ def clean_all(raw: dict[str, pd.DataFrame]) -> CleaningResult:
     order_lines = integrate_orders(parts["orders_current"].table, parts["orders_legacy"].table)
     tables = {
         "customers": parts["customers"].table,
-        "order_lines": order_lines,
+        "order_lines_unrepaired": order_lines,
         "price_changes": parts["price_changes"].table,
         "market_index": parts["market_index"].table,
         "survey_responses": parts["survey_invitations"].table,
         "referrals": parts["referrals"].table,
         "engagement": parts["engagement"].table,
         "complaints": parts["complaints"].table,
+        "customer_id_map": id_map,
     }
-    for name, columns in [("order_lines", ["customer_id"]), ("survey_responses", ["customer_id"]),
+    for name, columns in [("order_lines_unrepaired", ["customer_id"]),
+                          ("survey_responses", ["customer_id"]),
                           ("engagement", ["customer_id"]), ("complaints", ["customer_id"]),
                           ("referrals", ["referrer_id", "referred_customer_id"])]:
         table = tables[name]
-        orphan = ~table[columns].isin(known).all(axis=1)
+        ids = known_legacy if name == "order_lines_unrepaired" else known
+        orphan = ~table[columns].isin(ids).all(axis=1)
         if orphan.any():
             quarantined.append(pd.DataFrame({
                 "source": name, "row": pd.array([pd.NA] * int(orphan.sum()), dtype="Int64"),
@@ -594,7 +636,7 @@ def summary_sentence(result: CleaningResult) -> str:
     read, dup, quar = s["rows_read"].sum(), s["duplicates_removed"].sum(), s["quarantined"].sum()
     reasons = result.quarantine["reason"].value_counts()
     top = ", ".join(f"{n:,} {reason}" for reason, n in reasons.head(3).items()) or "none"
-    lines = result.tables["order_lines"]
+    lines = result.tables["order_lines_unrepaired"]
     legacy_share = (lines["source"] == "legacy").mean() if len(lines) else float("nan")
     return (f"Of {read:,} raw rows in {len(s)} files, {dup:,} exact duplicates were removed "
             f"({dup / read:.1%}) and {quar:,} rows were set aside for review ({quar / read:.2%}; "
@@ -603,6 +645,7 @@ def summary_sentence(result: CleaningResult) -> str:
 
 
 DATE_COLUMNS = {"customers": "join_date", "order_lines": "order_date",
+                "order_lines_unrepaired": "order_date",
                 "price_changes": "effective_date", "market_index": "month",
                 "survey_responses": "sent_date", "referrals": "referral_date",
                 "engagement": "event_date", "complaints": "complaint_date"}
@@ -624,9 +667,18 @@ def monthly_lines_by_source(order_lines: pd.DataFrame) -> pd.DataFrame:
 
     Reads order_date, source, is_return. Returns a month x source table of line counts (0 where
     a system had no lines that month), index = first day of the month.
+
+    Lines dated more than a month outside the 0.1%-99.9% range of all dates (impossible dates
+    such as 1900 or 2032, repaired in notebook 02) are left out and counted in
+    ``.attrs["outside_range"]``.
     """
     sales = order_lines.loc[~order_lines["is_return"]]
-    month = sales["order_date"].dt.to_period("M").dt.to_timestamp()
-    counts = sales.groupby([month, sales["source"]]).size().unstack(fill_value=0)
+    low, high = sales["order_date"].quantile([0.001, 0.999])
+    inside = sales["order_date"].between(low - pd.DateOffset(months=1),
+                                         high + pd.DateOffset(months=1))
+    month = sales.loc[inside, "order_date"].dt.to_period("M").dt.to_timestamp()
+    counts = sales.loc[inside].groupby([month, sales.loc[inside, "source"]]).size().unstack(
+        fill_value=0)
     counts.index.name = "month"
+    counts.attrs["outside_range"] = int((~inside).sum())
     return counts

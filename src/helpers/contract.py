@@ -64,6 +64,20 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
          "complaint_date": _date(), "raw_label": _TEXT, "category": _TEXT,
          "severity": pa.Column("Int64", pa.Check.in_range(1, 3), nullable=True)},
         name="complaints"),
+    "customer_id_map": pa.DataFrameSchema(
+        {"legacy_customer_id": pa.Column(str, unique=True), "customer_id": _ID},
+        name="customer_id_map"),
+    "monthly_sales": pa.DataFrameSchema(
+        {"region": _TEXT, "category": _TEXT, "month": _date(),
+         "lines": pa.Column(float, pa.Check.ge(0)),
+         "revenue": pa.Column(float),
+         "revenue_lower": pa.Column(float), "revenue_upper": pa.Column(float),
+         "estimated_revenue": pa.Column(float),
+         "is_estimated": pa.Column(bool)},
+        checks=[pa.Check(lambda d: (d["revenue_lower"] <= d["revenue"] + 1e-6)
+                         & (d["revenue"] <= d["revenue_upper"] + 1e-6),
+                         error="revenue lies within its interval")],
+        unique=["region", "category", "month"], name="monthly_sales"),
     "repair_log": pa.DataFrameSchema(
         {"table": _TEXT, "row_key": _TEXT, "column": _TEXT,
          "original_value": pa.Column(str, nullable=True),
@@ -71,6 +85,13 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
          "method": _TEXT, "reason": _TEXT, "confidence": pa.Column(float, pa.Check.in_range(0, 1))},
         name="repair_log"),
 }
+
+
+# Stage table written by 01_cleaning and read only by 02_history_repair: order lines as delivered
+# (normalised, deduplicated), before the history repair. Legacy lines may lack price and amount.
+SCHEMAS["order_lines_unrepaired"] = SCHEMAS["order_lines"].update_columns(
+    {"unit_price": {"nullable": True}, "amount": {"nullable": True}}).set_name(
+    "order_lines_unrepaired")
 
 
 class ContractError(ValueError):

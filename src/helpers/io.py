@@ -40,6 +40,7 @@ class RawFile:
     sep: str
     columns: tuple[str, ...]
     description: str
+    required: bool = True  # an optional source that is absent reads as an empty table
 
 
 RAW_FILES: dict[str, RawFile] = {
@@ -86,6 +87,11 @@ RAW_FILES: dict[str, RawFile] = {
         "complaints.csv", "utf-8", ",",
         ("complaint_id", "customer_id", "complaint_date", "label", "severity"),
         "complaint log with free-form labels and mixed severity notation"),
+    "customer_id_map": RawFile(
+        "customer_id_map.csv", "utf-8", ",",
+        ("legacy_customer_no", "customer_id"),
+        "CRM migration table: legacy member numbers of customers re-keyed in the CRM "
+        "(optional: without a legacy system, leave it out)", required=False),
 }
 
 
@@ -111,6 +117,11 @@ def read_raw(raw_dir: str | Path) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, spec in RAW_FILES.items():
         path = raw_dir / spec.filename
+        if not path.exists() and not spec.required:
+            frame = pd.DataFrame({c: pd.Series(dtype="str") for c in spec.columns})
+            frame.insert(0, "_row", pd.Series(dtype="int64"))
+            tables[name] = frame
+            continue
         if not path.exists():
             raise RawFileError(f"{path}: raw source '{name}' is missing ({spec.description})")
         try:

@@ -14,6 +14,14 @@ messy region/city/channel spellings, price changes, a market index, survey invit
 (low, loyalty-biased response; some reversed-scale answers), referrals, engagement events and
 complaints with free-form labels.
 
+The legacy history is also partly wrong and incomplete, as in the business's own history: its
+dates are invoice dates (the day after the order), about 8% of customers appear under an old
+member number (with a CRM migration table to map them), some values were keyed in wrong (amounts
+x100 in the wrong unit, impossible years, an amount with an extra digit, a wrong quantity), some
+lines lost their price and amount, one region-month was exported twice under new bill numbers, and
+a few region-months are missing altogether. ``injected_defects`` in the truth lists every one
+with its true and delivered value.
+
 The truth (parameters, per-customer latent values, which rows were injected as defects, the true
 labels behind messy ones) goes to a separate folder that notebooks never read; only tests do.
 
@@ -126,6 +134,15 @@ class SampleParams:
     duplicate_share_legacy: float = 0.015
     duplicate_share_customers: float = 0.01
     junk_share_current: float = 0.001
+    # legacy history defects (shares of legacy sale lines unless stated otherwise)
+    dual_id_share: float = 0.08  # customers under an old member number in the legacy export
+    unit_slip_share: float = 0.004  # price, list price and amount keyed x100
+    impossible_date_share: float = 0.003  # year keyed +10 or a 01/01/1900 placeholder
+    outlier_amount_share: float = 0.003  # amount with an extra digit
+    quantity_slip_share: float = 0.003  # quantity keyed +10 (price and amount right)
+    missing_amount_share: float = 0.003  # price and amount left empty
+    n_missing_months: int = 5  # region-months absent from the legacy export
+    n_duplicated_months: int = 1  # region-months exported twice under new bill numbers
     elasticity: dict[str, float] = field(default_factory=lambda: dict(TRUE_ELASTICITY))
 
     @classmethod
@@ -325,8 +342,8 @@ def generate(params: SampleParams) -> Sample:
 
     raw_current, current_truth = _current_orders_file(rng, lines[lines["system"] == "current"],
                                                       params)
-    raw_legacy, legacy_truth = _legacy_orders_file(rng, lines[lines["system"] == "legacy"],
-                                                   params)
+    raw_legacy, legacy_truth, id_map = _legacy_orders_file(
+        rng, lines[lines["system"] == "legacy"], params)
 
     # --- customers file ----------------------------------------------------------------------
     customers_true = pd.DataFrame({
@@ -355,6 +372,7 @@ def generate(params: SampleParams) -> Sample:
         "referrals": raw_referrals,
         "engagement": raw_engagement,
         "complaints": raw_complaints,
+        "customer_id_map": id_map,
     }
     truth_customers = customers_true.assign(
         loyalty_z=loyalty, join_month=join_month,
@@ -424,12 +442,47 @@ def _current_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
 
 
 def _legacy_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
+    """The legacy export of ``lines`` (true values), with the legacy system's definitions and
+    the history defects of ``params``; returns (raw file, defects, CRM id-migration table)."""
+    lines = lines.reset_index(drop=True)
+    month = lines["order_date"].dt.to_period("M")
+    # whole region-months lost (never the first or last legacy month)
+    months = np.sort(month.unique())[1:-1]
+    cells = [(r, m) for r in REGIONS for m in months]
+    picked = rng.choice(len(cells), size=params.n_missing_months + params.n_duplicated_months,
+                        replace=False)
+    missing = [cells[i] for i in picked[: params.n_missing_months]]
+    doubled = [cells[i] for i in picked[params.n_missing_months:]]
+    in_cell = lambda cell: (lines["region"] == cell[0]) & (month == cell[1])  # noqa: E731
+    lost = np.zeros(len(lines), dtype=bool)
+    for cell in missing:
+        lost |= in_cell(cell).to_numpy()
+    defects = [pd.DataFrame({"source": "orders_legacy", "kind": "missing_month",
+                             "key": [f"{r}|{m}" for r, m in missing]})]
+    lines = lines.loc[~lost].reset_index(drop=True)
+    month = lines["order_date"].dt.to_period("M")
+
+    # customer identity: some customers kept their old member number in the legacy system
+    customers = np.unique(lines["cust"])
+    dual = np.sort(rng.choice(customers, size=round(params.dual_id_share * customers.size),
+                              replace=False))
+    legacy_no = dict(zip(dual, 7_000_001 + rng.permutation(dual.size), strict=True))
+    cust_no = lines["cust"].map(lambda c: legacy_no.get(c, c + 1)).astype(np.int64)
+    id_map = pd.DataFrame({"legacy_customer_no": [legacy_no[c] for c in dual],
+                           "customer_id": [f"C{c + 1:06d}" for c in dual]})
+    defects.append(pd.DataFrame({"source": "orders_legacy", "kind": "dual_id",
+                                 "key": id_map["legacy_customer_no"].astype(str),
+                                 "column": "customer_id", "true_value": id_map["customer_id"],
+                                 "raw_value": id_map["legacy_customer_no"].astype(str)}))
+
     bill_no = lines["order_id"].str.slice(2).astype(int) + 500_000
     out = pd.DataFrame({
         "BILL_NO": bill_no.to_numpy(),
         "ITEM_SEQ": lines["line_no"].to_numpy(),
-        "CUST_NO": lines["customer_id"].str.slice(1).astype(int).to_numpy(),
-        "BILL_DATE": lines["order_date"].dt.strftime("%d/%m/%Y").to_numpy(),
+        "CUST_NO": cust_no.to_numpy(),
+        # the legacy system dated a bill on its invoice date, the day after the order
+        "BILL_DATE": (lines["order_date"] + pd.Timedelta(days=1)).dt.strftime("%d/%m/%Y")
+        .to_numpy(),
         "ITEM_CODE": lines["product_id"].to_numpy(),
         "CATEGORY_CN": lines["category"].map(CATEGORY_CN).to_numpy(),
         "AREA_CN": lines["region"].map(REGION_CN).to_numpy(),
@@ -437,12 +490,59 @@ def _legacy_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
         "PRICE_FEN": np.round(lines["unit_price"].to_numpy() * 100).astype(np.int64),
         "LIST_FEN": np.round(lines["list_price"].to_numpy() * 100).astype(np.int64),
         "AMOUNT_FEN": np.round(lines["amount"].to_numpy() * 100).astype(np.int64),
-    })
+    }).astype({c: object for c in ["QTY", "PRICE_FEN", "AMOUNT_FEN", "LIST_FEN"]})
+    key = out["BILL_NO"].astype(str) + "#" + out["ITEM_SEQ"].astype(str)
+
+    # keying errors on sale lines, each line at most one
+    sales = np.nonzero(~lines["is_return"].to_numpy())[0]
+    kinds = [("unit_slip", params.unit_slip_share), ("impossible_date",
+             params.impossible_date_share), ("outlier_amount", params.outlier_amount_share),
+             ("quantity_slip", params.quantity_slip_share),
+             ("missing_amount", params.missing_amount_share)]
+    sizes = [round(share * sales.size) for _, share in kinds]
+    chosen = rng.choice(sales, size=sum(sizes), replace=False)
+    start = 0
+    for (kind, _), size in zip(kinds, sizes, strict=True):
+        rows = np.sort(chosen[start: start + size])
+        start += size
+        changes: dict[str, object] = {}
+        if kind == "unit_slip":
+            changes = {c: out.loc[rows, c].astype(np.int64) * 100
+                       for c in ["PRICE_FEN", "LIST_FEN", "AMOUNT_FEN"]}
+        elif kind == "impossible_date":
+            true_date = lines.loc[rows, "order_date"] + pd.Timedelta(days=1)
+            bad = np.where(rng.random(rows.size) < 0.7, (true_date + pd.DateOffset(years=10))
+                           .dt.strftime("%d/%m/%Y"), "01/01/1900")
+            changes = {"BILL_DATE": bad}
+        elif kind == "outlier_amount":
+            changes = {"AMOUNT_FEN": out.loc[rows, "AMOUNT_FEN"].astype(np.int64) * 10
+                       + rng.integers(1, 10, rows.size)}
+        elif kind == "quantity_slip":
+            changes = {"QTY": out.loc[rows, "QTY"].astype(np.int64) + 10}
+        elif kind == "missing_amount":
+            changes = {"PRICE_FEN": "", "AMOUNT_FEN": ""}
+        for column, values in changes.items():
+            defects.append(pd.DataFrame({
+                "source": "orders_legacy", "kind": kind, "key": key.iloc[rows].to_numpy(),
+                "column": column, "true_value": out.loc[rows, column].astype(str).to_numpy(),
+                "raw_value": pd.Series(values, index=rows).astype(str).to_numpy()}))
+            out.loc[rows, column] = values
+
+    # one region-month exported a second time, under new bill numbers, appended at the end
+    for cell in doubled:
+        copy = out.loc[in_cell(cell).to_numpy()].copy()
+        copy["BILL_NO"] = copy["BILL_NO"] + 9_000_000
+        defects.append(pd.DataFrame({
+            "source": "orders_legacy", "kind": "duplicated_month",
+            "key": (copy["BILL_NO"].astype(str) + "#" + copy["ITEM_SEQ"].astype(str)).to_numpy(),
+            "column": f"{cell[0]}|{cell[1]}"}))
+        out = pd.concat([out, copy], ignore_index=True)
+
     out, dup_pos = _inject_duplicates(rng, out, params.duplicate_share_legacy)
     dups = out.iloc[dup_pos] if len(dup_pos) else out.iloc[:0]
     keys = dups["BILL_NO"].astype(str) + "#" + dups["ITEM_SEQ"].astype(str)
-    defects = pd.DataFrame({"source": "orders_legacy", "kind": "duplicate", "key": keys})
-    return out, defects
+    defects.append(pd.DataFrame({"source": "orders_legacy", "kind": "duplicate", "key": keys}))
+    return out, pd.concat(defects, ignore_index=True), id_map
 
 
 def _customers_file(rng, customers: pd.DataFrame, params: SampleParams):
