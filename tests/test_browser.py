@@ -49,14 +49,15 @@ def test_index_renders_with_findings_and_working_links(chromium, report_run, tmp
     text = dom.get_text(" ", strip=True)
     assert "Key findings" in text and "raw rows" in text
     links = [a["href"] for a in dom.find_all("a", href=True)]
-    assert "01_cleaning.html" in links
+    assert {"01_cleaning.html", "02_history_repair.html"} <= set(links)
     for href in links:
         if not href.startswith(("http", "#", "mailto:")):
             assert (run_dir / href).is_file(), f"index.html links to missing {href}"
 
 
-def test_notebook_page_renders_without_code(chromium, report_run, tmp_path):
-    dom = _rendered_dom(chromium, report_run["run_dir"] / "01_cleaning.html", tmp_path)
+@pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair"])
+def test_notebook_page_renders_without_code(chromium, report_run, tmp_path, name):
+    dom = _rendered_dom(chromium, report_run["run_dir"] / f"{name}.html", tmp_path)
     assert dom.select(".jp-Cell") or dom.select(".jp-OutputArea"), "no notebook cells rendered"
     assert dom.select(".jp-InputArea .jp-Editor") == []
     assert dom.select(".jp-InputPrompt") == [] and dom.select(".jp-OutputPrompt") == []

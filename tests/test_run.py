@@ -96,26 +96,34 @@ def test_run_folder_manifest(report_run):
     (nb,) = [n for n in manifest["notebooks"] if n["name"] == "01_cleaning"]
     assert nb["status"] == "ok" and nb["duration_s"] > 0 and nb["html"] == "01_cleaning.html"
     assert "raw rows" in nb["headlines"][0]
+    (repair,) = [n for n in manifest["notebooks"] if n["name"] == "02_history_repair"]
+    assert repair["status"] == "ok" and "rests on estimates" in repair["headlines"][0]
+    assert manifest["parameters"]["02_history_repair"]["interval_level"] == 0.9
 
 
 def test_raw_data_is_untouched_and_clean_tables_written(report_run):
     project = report_run["project"]
     assert io.file_hashes(project / "data" / "raw") == report_run["raw_before"]
-    for table in ["customers", "order_lines", "quality_report", "quarantine"]:
+    for table in ["customers", "order_lines_unrepaired", "quality_report", "quarantine",
+                  "order_lines", "repair_log", "monthly_sales"]:
         assert (project / "data" / "clean" / f"{table}.parquet").is_file()
 
 
-def test_html_has_no_code_no_parameters_and_embeds_its_images(report_run):
-    page = (report_run["run_dir"] / "01_cleaning.html").read_text()
+@pytest.mark.parametrize("name, parameter", [("01_cleaning", "raw_dir"),
+                                             ("02_history_repair", "gap_share")])
+def test_html_has_no_code_no_parameters_and_embeds_its_images(report_run, name, parameter):
+    page = (report_run["run_dir"] / f"{name}.html").read_text()
     assert "clean_all(" not in page and "from helpers import" not in page
-    assert "raw_dir" not in page  # neither the parameters cell nor the injected one
+    assert "repair_history(" not in page
+    assert parameter not in page  # neither the parameters cell nor the injected one
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= 2
     assert not re.search(r'<(img|script)[^>]+src="https?://', page)
     assert "Traceback" not in page
 
 
-def test_executed_notebook_printed_no_warnings(report_run):
-    notebook = nbformat.read(report_run["run_dir"] / "01_cleaning.ipynb", as_version=4)
+@pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair"])
+def test_executed_notebook_printed_no_warnings(report_run, name):
+    notebook = nbformat.read(report_run["run_dir"] / f"{name}.ipynb", as_version=4)
     streams = [o for c in notebook.cells for o in c.get("outputs", [])
                if o.get("output_type") == "stream" and o.get("name") == "stderr"]
     assert streams == []

@@ -64,3 +64,63 @@ def monthly_lines_by_source(monthly: pd.DataFrame) -> plt.Figure:
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def repairs_by_rule(rules: pd.DataFrame) -> plt.Figure:
+    """Horizontal bars of lines (or region-months) flagged per repair rule, estimated part
+    highlighted; from ``history.RepairResult.rules``. Log scale: rules differ by 1000x."""
+    sns.set_theme(style="whitegrid")
+    data = rules.set_index("rule").iloc[::-1]
+    data = data[data["flagged"] > 0]
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(data) + 1.4))
+    ax.barh(data.index, data["flagged"] - data["estimated"], color="#4C72B0",
+            label="corrected or removed")
+    ax.barh(data.index, data["estimated"], left=data["flagged"] - data["estimated"],
+            color="#DD8452", hatch="//", label="estimated")
+    ax.set_xscale("log")
+    for y, value in enumerate(data["flagged"]):
+        ax.text(value * 1.1, y, f"{value:,}", va="center", fontsize=9)
+    ax.set_xlabel("lines affected (log scale; region-months for the last rule)")
+    ax.set_title("What the history repair did, by rule")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) -> plt.Figure:
+    """Monthly revenue per region: delivered history (grey) vs repaired (blue), estimated months
+    as orange points with their interval. Values far above the repaired range (unit slips) are
+    drawn at the top edge with an up-arrow marker. From ``history.revenue_before_after``."""
+    sns.set_theme(style="whitegrid")
+    regions = regions or sorted(table["region"].unique())
+    ncols = 2
+    nrows = -(-len(regions) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(12, 2.6 * nrows + 0.8), sharex=True,
+                             squeeze=False)
+    for ax, region in zip(axes.flat, regions, strict=False):
+        part = table[table["region"] == region].sort_values("month")
+        top = 1.35 * part["after_upper"].max() / 1000
+        before = part["before"] / 1000
+        ax.plot(part["month"], before.clip(upper=top), color="#999999", lw=1.2,
+                label="as delivered")
+        over = before > top
+        ax.scatter(part.loc[over, "month"], [top] * int(over.sum()), marker="^",
+                   color="#999999", zorder=3, label="as delivered, off scale")
+        ax.plot(part["month"], part["after"] / 1000, color="#4C72B0", lw=1.8, label="repaired")
+        gaps = part[part["gap"]]
+        ax.errorbar(gaps["month"], gaps["after"] / 1000,
+                    yerr=[(gaps["after"] - gaps["after_lower"]) / 1000,
+                          (gaps["after_upper"] - gaps["after"]) / 1000],
+                    fmt="o", color="#DD8452", capsize=3, label="estimated month (interval)")
+        ax.set_ylim(0, top * 1.05)
+        ax.set_title(region, fontsize=11)
+        ax.set_ylabel("revenue (thousands)")
+    for ax in list(axes.flat)[len(regions):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
+    fig.suptitle("Monthly revenue per region, before and after the repair")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    plt.close(fig)
+    return fig
