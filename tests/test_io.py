@@ -52,6 +52,8 @@ def test_clean_round_trip_and_missing_table_message(tmp_path):
     pd.testing.assert_frame_equal(io.read_clean("t", tmp_path), table)
     with pytest.raises(FileNotFoundError, match="run notebook 01_cleaning first"):
         io.read_clean("nope", tmp_path)
+    with pytest.raises(FileNotFoundError, match="run notebook 02_history_repair first"):
+        io.read_clean("repair_log", tmp_path)
 
 
 def test_file_hashes_change_with_content(tmp_path):

@@ -150,11 +150,17 @@ def write_clean(tables: dict[str, pd.DataFrame], clean_dir: str | Path) -> dict[
     return paths
 
 
+# which notebook writes which clean table (the rest come from 01_cleaning)
+PRODUCED_BY = {"order_lines": "02_history_repair", "repair_log": "02_history_repair",
+               "monthly_sales": "02_history_repair"}
+
+
 def read_clean(name: str, clean_dir: str | Path = "data/clean") -> pd.DataFrame:
     """Read one clean table; a clear error says which notebook produces it if it is missing."""
     path = resolve(clean_dir) / f"{name}.parquet"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run notebook 01_cleaning first")
+        producer = PRODUCED_BY.get(name, "01_cleaning")
+        raise FileNotFoundError(f"{path} not found: run notebook {producer} first")
     return pd.read_parquet(path)
 
 
