@@ -708,8 +708,12 @@ def revenue_before_after(unrepaired: pd.DataFrame, result: RepairResult) -> pd.D
                   "estimated", "gap"]]
 
 
-def summary_sentence(result: RepairResult) -> str:
-    """One sentence for the report index: what the repair changed and estimated."""
+def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = None) -> str:
+    """One sentence for the report index: what the repair changed and estimated.
+
+    With ``comparison`` (``revenue_before_after``), it adds how far the delivered legacy-period
+    revenue was from the repaired figure.
+    """
     log = result.repair_log
     rules = result.rules.set_index("rule")
     corrected = log["method"].str.startswith(("corrected", "completed")) | log[
@@ -722,12 +726,19 @@ def summary_sentence(result: RepairResult) -> str:
         result.order_lines["source"] == "current").any() else sales["month"].notna()
     share = (sales.loc[legacy_period, "estimated_revenue"].sum()
              / sales.loc[legacy_period, "revenue"].sum())
+    delivered = ""
+    if comparison is not None:
+        months = set(sales.loc[legacy_period, "month"])
+        part = comparison[comparison["month"].isin(months)]
+        gap = part["before"].sum() / part["after"].sum() - 1
+        delivered = (f" The legacy-period revenue as delivered was {abs(gap):.0%} "
+                     f"{'above' if gap > 0 else 'below'} the repaired figure.")
     return (f"The history repair corrected {int(corrected.sum()):,} wrongly keyed values, removed "
             f"{int(rules.loc['duplicated legacy month', 'repaired']):,} lines exported twice, "
             f"mapped {int(rules.loc['customer identity', 'repaired']):,} legacy lines to their "
             f"customer's current id and estimated {int(estimated_values):,} missing values and "
             f"{gaps} lost region-month(s); {share:.1%} of the legacy period's revenue rests on "
-            "estimates, marked wherever it is used.")
+            f"estimates, marked wherever it is used.{delivered}")
 
 
 def log_examples(repair_log: pd.DataFrame, per_method: int = 1) -> pd.DataFrame:

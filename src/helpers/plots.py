@@ -6,6 +6,7 @@ figure exactly once (inline), and the same figure can be saved by scripts.
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -118,6 +119,8 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
         ax.set_ylabel("revenue (thousands)")
     for ax in list(axes.flat)[len(regions):]:
         ax.set_visible(False)
+    axes.flat[0].xaxis.set_major_locator(mdates.YearLocator())
+    axes.flat[0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Monthly revenue per region, before and after the repair")
