@@ -295,15 +295,14 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[pd.DataFram
         method[todo] = "estimated: sale date + median return delay"
 
     fixed = bad & new_date.notna()
-    confidence = np.select([method[fixed] == "date of the bill's other lines",
-                            method[fixed] == "date of the neighbouring bills"], [0.99, 0.9], 0.5)
+    confidence = {"date of the bill's other lines": 0.99, "date of the neighbouring bills": 0.9}
     for label in method[fixed].unique():
         rows = fixed & (method == label)
         is_estimate = estimated[rows].any()
         log.record(_keys(lines.loc[rows]), "order_date", lines.loc[rows, "order_date"],
                    new_date[rows], label,
                    "impossible date: outside the period the system was in use",
-                   pd.Series(confidence, index=fixed[fixed].index)[rows[rows].index],
+                   confidence.get(label, 0.5),
                    lower[rows] if is_estimate else None, upper[rows] if is_estimate else None)
     lines.loc[fixed, "order_date"] = new_date[fixed]
     lines.loc[fixed & estimated, "is_estimated"] = True
@@ -721,9 +720,10 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
     estimated_values = log["method"].str.contains("estimated").sum()
     gaps = int(rules.loc["missing region-month", "flagged"])
     sales = result.monthly_sales
-    legacy_period = sales["month"] < result.order_lines.loc[
-        result.order_lines["source"] == "current", "order_date"].min() if (
-        result.order_lines["source"] == "current").any() else sales["month"].notna()
+    lines = result.order_lines
+    first_current = lines.loc[lines["source"] == "current", "order_date"].min()
+    legacy_period = sales["month"] < first_current if pd.notna(first_current) else (
+        sales["month"].notna())
     share = (sales.loc[legacy_period, "estimated_revenue"].sum()
              / sales.loc[legacy_period, "revenue"].sum())
     delivered = ""

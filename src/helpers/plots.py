@@ -11,6 +11,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+
+def _finished(fig: plt.Figure, **layout) -> plt.Figure:
+    """Lay the figure out and close it (a notebook cell ending with it shows it once)."""
+    fig.tight_layout(**layout)
+    plt.close(fig)
+    return fig
+
+
 PALETTE = {"kept": "#4C72B0", "duplicates removed": "#DD8452", "quarantined": "#C44E52"}
 
 
@@ -42,9 +50,7 @@ def rows_by_source(summary: pd.DataFrame) -> plt.Figure:
         left += lost[column]
     ax_lost.set_xlabel("rows removed or set aside (zoomed)")
     ax_lost.set_title("Removed or set aside")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finished(fig)
 
 
 def monthly_lines_by_source(monthly: pd.DataFrame) -> plt.Figure:
@@ -62,9 +68,7 @@ def monthly_lines_by_source(monthly: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel("sale lines per month")
     ax.set_title("One order history from two systems")
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finished(fig)
 
 
 def repairs_by_rule(rules: pd.DataFrame) -> plt.Figure:
@@ -84,9 +88,7 @@ def repairs_by_rule(rules: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("lines affected (log scale; region-months for the last rule)")
     ax.set_title("What the history repair did, by rule")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finished(fig)
 
 
 def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) -> plt.Figure:
@@ -124,6 +126,4 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Monthly revenue per region, before and after the repair")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    plt.close(fig)
-    return fig
+    return _finished(fig, rect=(0, 0.05, 1, 1))
