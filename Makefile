@@ -43,7 +43,7 @@ lint: setup
 
 ## Open JupyterLab on the notebooks, with the sample in data/raw
 lab: sample
-	@$(VENV)/bin/jupyter lab notebooks/
+	@$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## Re-pin requirements.txt and environment.yml from what .venv holds now
 lock: setup

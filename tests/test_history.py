@@ -284,3 +284,11 @@ def test_lost_months_are_found_and_their_estimates_cover_the_truth(default_run):
 def test_current_system_lines_are_not_touched(default_run):
     log = default_run["result"].repair_log
     assert not log["row_key"].str.startswith("SO").any()
+
+
+def test_estimated_share_of_order_line_amounts():
+    lines = pd.DataFrame({"region": ["A", "A", "A"], "amount": [100.0, 50.0, -25.0],
+                          "is_estimated": [False, True, False],
+                          "order_date": pd.to_datetime(["2022-03-01"] * 3)})
+    shares = history.estimated_share(lines, ["year", "region"], value="amount", estimated=None)
+    assert shares.loc[(2022, "A")].tolist() == pytest.approx([125.0, 50.0, 0.4])

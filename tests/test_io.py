@@ -70,3 +70,11 @@ def test_relative_paths_resolve_against_the_project_dir(monkeypatch, tmp_path):
     assert io.resolve("/abs/x") == io.Path("/abs/x")
     monkeypatch.delenv("LOYALTY_PROJECT_DIR")
     assert io.resolve("data") == io.PACKAGE_ROOT / "data"
+
+
+def test_optional_source_may_be_absent_but_required_ones_may_not(raw_copy):
+    (raw_copy / "customer_id_map.csv").unlink()
+    tables = io.read_raw(raw_copy)
+    assert tables["customer_id_map"].empty
+    assert list(tables["customer_id_map"].columns) == ["_row", "legacy_customer_no",
+                                                       "customer_id"]

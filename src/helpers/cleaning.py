@@ -634,14 +634,16 @@ def summary_sentence(result: CleaningResult) -> str:
     """One plain-language sentence on what cleaning did, with its numbers."""
     s = source_summary(result)
     read, dup, quar = s["rows_read"].sum(), s["duplicates_removed"].sum(), s["quarantined"].sum()
+    files = int((s["rows_read"] > 0).sum())
     reasons = result.quarantine["reason"].value_counts()
     top = ", ".join(f"{n:,} {reason}" for reason, n in reasons.head(3).items()) or "none"
     lines = result.tables["order_lines_unrepaired"]
     legacy_share = (lines["source"] == "legacy").mean() if len(lines) else float("nan")
-    return (f"Of {read:,} raw rows in {len(s)} files, {dup:,} exact duplicates were removed "
+    return (f"Of {read:,} raw rows in {files} files, {dup:,} exact duplicates were removed "
             f"({dup / read:.1%}) and {quar:,} rows were set aside for review ({quar / read:.2%}; "
-            f"main reasons: {top}); the {len(lines):,} clean order lines combine both order "
-            f"systems, {legacy_share:.0%} of them from the legacy export.")
+            f"main reasons: {top}); the {len(lines):,} order lines combine both order "
+            f"systems, {legacy_share:.0%} of them from the legacy export (their values are "
+            "repaired in the history repair).")
 
 
 DATE_COLUMNS = {"customers": "join_date", "order_lines": "order_date",

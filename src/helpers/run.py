@@ -216,7 +216,8 @@ def write_index(run_dir: Path, manifest: dict[str, Any]) -> Path:
         f"{html.escape(nb['error'] or '')} — see its page for the details.</p>"
         for nb in manifest["notebooks"] if nb["status"] == "failed")
     inputs = manifest["inputs"]
-    n_files = sum(len(files) for files in inputs.values())
+    n_files = sum(not Path(name).name.startswith(".") for files in inputs.values()
+                  for name in files)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Loyalty workbook – run {html.escape(manifest['run_id'])}</title>
