@@ -292,3 +292,26 @@ def test_estimated_share_of_order_line_amounts():
                           "order_date": pd.to_datetime(["2022-03-01"] * 3)})
     shares = history.estimated_share(lines, ["year", "region"], value="amount", estimated=None)
     assert shares.loc[(2022, "A")].tolist() == pytest.approx([125.0, 50.0, 0.4])
+
+
+def test_year_typo_is_caught_without_a_current_system():
+    rows = _normal_history(200)
+    rows[50]["order_date"] = "2033-02-21"
+    result = history.repair_history(_lines(rows), None,
+                                    history.RepairSettings(legacy_invoice_lag_days=0))
+    line = result.order_lines.set_index("order_id").loc["L500050"]
+    # neighbouring bills are dated 02-20 and 02-22: the earlier, estimated, with that range
+    assert line["order_date"] == pd.Timestamp("2023-02-20") and line["is_estimated"]
+    log = _log_for(result, "L500050#1").iloc[0]
+    assert (log["original_value"], log["lower"], log["upper"]) == (
+        "2033-02-21", "2023-02-20", "2023-02-22")
+
+
+def test_gaps_need_a_count_chance_cannot_explain():
+    months = pd.date_range("2022-01-01", periods=12, freq="MS")
+    table = pd.DataFrame({
+        "region": ["Big"] * 12 + ["Small"] * 12, "month": list(months) * 2,
+        "lines": [500.0] * 5 + [0.0] + [500.0] * 6 + [3.0] * 5 + [0.0] + [3.0] * 6})
+    gaps = history.find_gaps(table, share=0.2)
+    assert gaps[["region", "month"]].values.tolist() == [["Big", pd.Timestamp("2022-06-01")]]
+    assert gaps["usual_lines"].tolist() == [500.0]

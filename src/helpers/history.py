@@ -156,6 +156,8 @@ def remove_duplicated_months(lines: pd.DataFrame, log: _Log, share: float,
     dates minus ``lag_days``), as the export was.
     """
     legacy = lines[lines["source"] == "legacy"]
+    if legacy.empty:
+        return lines, 0
     signature = ["customer_id", "order_date", "product_id", "line_no", "quantity", "unit_price",
                  "list_price", "amount"]
     ordered = legacy.assign(_bill=bill_number(legacy["order_id"])).sort_values("_bill",
@@ -215,8 +217,9 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[pd.DataFram
     """Replace dates outside the system's operating period with the best supported date.
 
     A legacy date is impossible on or after the current system's first order (the legacy system
-    was switched off) or more than a month before its first 0.1% of dates (placeholders like
-    1900-01-01); any date after the last current-system order is impossible too. The new date is
+    was switched off), or more than two months outside the range of its central 98% of dates
+    (placeholders like 1900-01-01, years keyed wrong); any date after the last current-system
+    order is impossible too. The new date is
 
     * the date of the other lines of the same bill (same sale/return kind): exact;
     * else the date of the neighbouring bills by bill number (numbers run with time): taken
@@ -230,10 +233,14 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[pd.DataFram
     dates = lines["order_date"]
     current = lines["source"] == "current"
     legacy = lines["source"] == "legacy"
-    end = dates[current].max() if current.any() else dates.max()
-    legacy_end = dates[current].min() if current.any() else end + pd.Timedelta(days=1)
-    legacy_start = dates[legacy].quantile(0.001) - pd.DateOffset(months=1) if legacy.any() \
-        else dates.min()
+    margin = pd.DateOffset(months=2)
+    end = dates[current].max() if current.any() else dates.quantile(0.99) + margin
+    legacy_start, legacy_end = dates.min(), end
+    if legacy.any():
+        legacy_start = dates[legacy].quantile(0.01) - margin
+        legacy_end = dates[legacy].quantile(0.99) + margin
+        if current.any():
+            legacy_end = min(legacy_end, dates[current].min())
     bad = (dates > end) | (legacy & ((dates >= legacy_end) | (dates < legacy_start)))
     if not bad.any():
         return lines, bad
@@ -465,15 +472,23 @@ def monthly_sales(lines: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def find_gaps(table: pd.DataFrame, share: float) -> pd.DataFrame:
-    """Region-months with fewer lines than ``share`` of the region's median month: lost exports.
+def find_gaps(table: pd.DataFrame, share: float, chance: float = 1e-6) -> pd.DataFrame:
+    """Region-months that lost their records: far fewer lines than the region's usual month.
+
+    A region-month is a gap when it has fewer lines than ``share`` of the region's median month
+    *and* so few that chance cannot explain it: under a Poisson count with the median as its
+    mean, a count this low has probability below ``chance`` (strict, because lines come in
+    orders and vary more than Poisson). Small regions' quiet months are therefore not gaps.
 
     Returns region, month, lines, usual_lines (the region's median) for each gap.
     """
+    from scipy.stats import poisson
+
     per_month = table.groupby(["region", "month"])["lines"].sum().rename("lines").reset_index()
     per_month["usual_lines"] = per_month.groupby("region")["lines"].transform("median")
-    return per_month.loc[per_month["lines"] < share * per_month["usual_lines"]].reset_index(
-        drop=True)
+    low = per_month["lines"] < share * per_month["usual_lines"]
+    improbable = poisson.cdf(per_month["lines"], per_month["usual_lines"]) < chance
+    return per_month.loc[low & improbable].reset_index(drop=True)
 
 
 MODELS = [  # (formula, factors that must be seen in the fit), the first one that can be fitted
@@ -722,23 +737,39 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
     sales = result.monthly_sales
     lines = result.order_lines
     first_current = lines.loc[lines["source"] == "current", "order_date"].min()
-    legacy_period = sales["month"] < first_current if pd.notna(first_current) else (
+    has_legacy = (lines["source"] == "legacy").any()
+    period = sales["month"] < first_current if has_legacy and pd.notna(first_current) else (
         sales["month"].notna())
-    share = (sales.loc[legacy_period, "estimated_revenue"].sum()
-             / sales.loc[legacy_period, "revenue"].sum())
+    period_name = "the legacy period's revenue" if has_legacy else "revenue"
+    revenue = sales.loc[period, "revenue"].sum()
+    share = sales.loc[period, "estimated_revenue"].sum() / revenue if revenue else 0.0
     delivered = ""
-    if comparison is not None:
-        months = set(sales.loc[legacy_period, "month"])
-        part = comparison[comparison["month"].isin(months)]
-        gap = part["before"].sum() / part["after"].sum() - 1
-        delivered = (f" The legacy-period revenue as delivered was {abs(gap):.0%} "
-                     f"{'above' if gap > 0 else 'below'} the repaired figure.")
+    if comparison is not None and has_legacy:
+        part = comparison[comparison["month"].isin(set(sales.loc[period, "month"]))]
+        if part["after"].sum():
+            gap = part["before"].sum() / part["after"].sum() - 1
+            delivered = (f" The legacy-period revenue as delivered was {abs(gap):.0%} "
+                         f"{'above' if gap > 0 else 'below'} the repaired figure.")
     return (f"The history repair corrected {int(corrected.sum()):,} wrongly keyed values, removed "
             f"{int(rules.loc['duplicated legacy month', 'repaired']):,} lines exported twice, "
             f"mapped {int(rules.loc['customer identity', 'repaired']):,} legacy lines to their "
             f"customer's current id and estimated {int(estimated_values):,} missing values and "
-            f"{gaps} lost region-month(s); {share:.1%} of the legacy period's revenue rests on "
+            f"{gaps} lost region-month(s); {share:.1%} of {period_name} rests on "
             f"estimates, marked wherever it is used.{delivered}")
+
+
+def model_sentence(model: dict) -> str:
+    """How the lost region-months were estimated, in one sentence (from ``RepairResult.model``)."""
+    if not model.get("gap_cells"):
+        return "No region-month was missing: nothing had to be estimated by the seasonal model."
+    if model.get("model", "").startswith("none"):
+        return (f"{model['gap_cells']} region x category months are missing, but the complete "
+                "history is too short to estimate them: they are left out and flagged.")
+    seasonal = "with" if "_moy" in model["model"] else "without (too little history for)"
+    return (f"Fitted on {model['cells_fitted']:,} complete region x category months, "
+            f"{seasonal} a calendar-month effect: R² = {model['r_squared']:.2f}, typical error "
+            f"of one month ±{np.expm1(model['residual_sd']):.0%}; {model['gap_cells']} "
+            f"cells estimated with {model['interval_level']:.0%} intervals.")
 
 
 def log_examples(repair_log: pd.DataFrame, per_method: int = 1) -> pd.DataFrame:
