@@ -450,7 +450,9 @@ def monthly_sales(lines: pd.DataFrame) -> pd.DataFrame:
 
     Reads region, category, order_date, amount, is_estimated, amount_lower/amount_upper (when
     present). Returns region, category, month, lines, revenue, revenue_lower, revenue_upper,
-    estimated_revenue (the part resting on estimated values), is_estimated (False here).
+    estimated_revenue (the part resting on estimated values), is_estimated (False here). The
+    bounds add up the estimated lines' bounds: a conservative range for the month (wider than
+    the lines' level, as their errors partly cancel).
     """
     lines = lines.assign(month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
     lower = lines["amount_lower"] if "amount_lower" in lines else lines["amount"]
