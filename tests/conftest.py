@@ -67,3 +67,21 @@ def report_run(raw_dir, tmp_path_factory) -> dict:
     latest = project / "reports" / "latest"
     return {"project": project, "result": done, "raw_before": before,
             "run_dir": latest.resolve() if latest.exists() else None}
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory) -> dict:
+    """The default-size sample (about 20,000 customers) cleaned and repaired, with its truth:
+    the issues' truth-recovery targets are stated on this sample. About 15 s."""
+    from helpers import history
+    from helpers.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("default-sample")
+    write_sample(folder / "raw", folder / "truth", size="default")
+    cleaned = cleaning.clean_all(io.read_raw(folder / "raw"))
+    result = history.repair_history(cleaned.tables["order_lines_unrepaired"],
+                                    cleaned.tables["customer_id_map"])
+    truth = {p.stem: pd.read_parquet(p) for p in (folder / "truth").glob("*.parquet")}
+    tables = {**cleaned.tables, "order_lines": result.order_lines,
+              "monthly_sales": result.monthly_sales}
+    return {"cleaned": cleaned, "result": result, "truth": truth, "tables": tables}

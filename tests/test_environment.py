@@ -86,5 +86,18 @@ def test_notebook_is_committed_clean_with_parameters_first(path):
         f"{path.name}: no cell tagged 'headline' for the report index"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_sees_every_parameter_the_cell_assigns(path):
+    """papermill silently skips a parameter line it cannot parse (e.g. '=' in a comment)."""
+    import ast
+
+    from helpers import run
+
+    source = nbformat.read(path, as_version=4).cells[0].source
+    assigned = {node.target.id for node in ast.parse(source).body
+                if isinstance(node, ast.AnnAssign)}
+    assert assigned and set(run.declared_parameters(path)) == assigned
+
+
 def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found"

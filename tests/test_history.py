@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import cleaning, contract, history, io
+from helpers import contract, history
 
 
 # --- small hand-made cases -----------------------------------------------------------------------
@@ -191,19 +191,6 @@ def test_every_changed_value_is_logged_exactly_once(cleaned, small_repair):
 
 
 # --- truth recovery on the default sample -------------------------------------------------------
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    from helpers.sample import write_sample
-
-    folder = tmp_path_factory.mktemp("default-sample")
-    write_sample(folder / "raw", folder / "truth", size="default")
-    cleaned = cleaning.clean_all(io.read_raw(folder / "raw"))
-    result = history.repair_history(cleaned.tables["order_lines_unrepaired"],
-                                     cleaned.tables["customer_id_map"])
-    truth = {p.stem: pd.read_parquet(p) for p in (folder / "truth").glob("*.parquet")}
-    return {"cleaned": cleaned, "result": result, "truth": truth}
-
-
 def _legacy_truth(truth) -> pd.DataFrame:
     """True legacy lines keyed as the repaired table keys them ('L<BILL_NO>#<line_no>')."""
     true = truth["order_lines"].query("system == 'legacy'").copy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import pandas as pd
 import seaborn as sns
 
@@ -127,3 +128,121 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Monthly revenue per region, before and after the repair")
     return _finished(fig, rect=(0, 0.05, 1, 1))
+
+
+def rates_with_intervals(table: pd.DataFrame, label: str, title: str,
+                         group: str | None = None) -> plt.Figure:
+    """Dot-and-whisker chart of rates with their confidence intervals (``retention.rate_table``
+    output, indexed by the category or by (category, group)); small groups drawn hollow."""
+    sns.set_theme(style="whitegrid")
+    data = table.reset_index()
+    categories = list(dict.fromkeys(data.iloc[:, 0]))
+    groups = list(dict.fromkeys(data[group])) if group else [None]
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(categories) * max(1, len(groups) / 3) + 1.6))
+    palette = sns.color_palette("deep", len(groups))
+    step = 0.8 / max(len(groups), 1)
+    for k, (name, color) in enumerate(zip(groups, palette, strict=True)):
+        part = data if name is None else data[data[group] == name]
+        y = [categories.index(c) + (k - (len(groups) - 1) / 2) * step for c in part.iloc[:, 0]]
+        small = part["small_group"].to_numpy()
+        ax.errorbar(part["rate"], y, xerr=[part["rate"] - part["ci_low"],
+                                           part["ci_high"] - part["rate"]],
+                    fmt="none", ecolor=color, capsize=2)
+        ax.scatter(part["rate"][~small], [v for v, s in zip(y, small, strict=True) if not s],
+                   color=color, label=name, zorder=3)
+        ax.scatter(part["rate"][small], [v for v, s in zip(y, small, strict=True) if s],
+                   facecolors="white", edgecolors=color, zorder=3)
+    ax.set_yticks(range(len(categories)), categories)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel(label)
+    ax.set_title(title)
+    if group:
+        ax.legend(loc="best", fontsize=8, ncol=2)
+    return _finished(fig)
+
+
+def cohort_heatmap(rates: pd.DataFrame, flagged: set[str] | None = None) -> plt.Figure:
+    """Cohort x age retention heatmap; cells not observable yet are left blank (hatched), never
+    0%. Cohorts in ``flagged`` (periods resting on estimated history) are marked with '*'."""
+    sns.set_theme(style="white")
+    fig, ax = plt.subplots(figsize=(12, 0.35 * len(rates) + 1.8))
+    ax.set_facecolor("#f0f0f0")
+    sns.heatmap(rates, ax=ax, cmap="Blues", vmin=0, vmax=max(0.01, float(rates.max().max())),
+                annot=True, fmt=".0%", annot_kws={"size": 7},
+                cbar_kws={"label": "share of the cohort buying in that quarter",
+                          "format": mticker.PercentFormatter(1.0)})
+    ax.patch.set_hatch("///")
+    ax.patch.set_edgecolor("#cccccc")
+    labels = [f"{c} *" if flagged and c in flagged else c for c in rates.index]
+    ax.set_yticks([i + 0.5 for i in range(len(labels))], labels, rotation=0, fontsize=8)
+    ax.set_ylabel("cohort (quarter of first purchase)")
+    ax.set_xlabel(rates.columns.name or "periods since first purchase")
+    ax.set_title("Cohort retention (hatched: not observable yet; * lost months in that quarter)")
+    return _finished(fig)
+
+
+def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
+    """Forest plot of the churn drivers: odds ratio per standard deviation with its interval."""
+    sns.set_theme(style="whitegrid")
+    data = drivers.iloc[::-1]
+    colors = data["direction"].map({"raises risk": "#C44E52", "lowers risk": "#4C72B0",
+                                    "unclear": "#999999"})
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(data) + 1.5))
+    y = range(len(data))
+    ax.errorbar(data["odds_ratio_per_sd"], y,
+                xerr=[data["odds_ratio_per_sd"] - data["ci_low"],
+                      data["ci_high"] - data["odds_ratio_per_sd"]],
+                fmt="none", ecolor="#666666", capsize=2)
+    ax.scatter(data["odds_ratio_per_sd"], y, c=colors.tolist(), zorder=3)
+    ax.axvline(1, color="#333333", lw=1)
+    ax.set_xscale("log")
+    ax.set_yticks(list(y), data.index)
+    ax.set_xlabel("odds ratio of churning per standard deviation (log scale; 1 = no effect)")
+    ax.set_title("What drives churn risk (red raises, blue lowers, grey unclear)")
+    return _finished(fig)
+
+
+def calibration(table: pd.DataFrame) -> plt.Figure:
+    """Predicted vs observed churn per risk decile, with the observed rate's interval."""
+    sns.set_theme(style="whitegrid")
+    fig, (ax_cal, ax_bar) = plt.subplots(1, 2, figsize=(11, 4))
+    top = float(max(table["ci_high"].max(), table["mean_predicted"].max())) * 1.05
+    ax_cal.plot([0, top], [0, top], color="#999999", lw=1, label="perfect calibration")
+    ax_cal.errorbar(table["mean_predicted"], table["rate"],
+                    yerr=[table["rate"] - table["ci_low"], table["ci_high"] - table["rate"]],
+                    fmt="o", color="#4C72B0", capsize=3, label="risk decile")
+    ax_cal.set_xlabel("predicted churn (mean of the decile)")
+    ax_cal.set_ylabel("observed churn")
+    ax_cal.set_title("Calibration on the test snapshot")
+    ax_cal.legend(loc="upper left")
+    for ax in (ax_cal,):
+        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax_bar.bar(table.index.astype(str), table["rate"], color="#4C72B0")
+    ax_bar.axhline(table["successes"].sum() / table["trials"].sum(), color="#C44E52", ls="--",
+                   label="all customers")
+    ax_bar.set_xlabel("risk decile (10 = riskiest)")
+    ax_bar.set_ylabel("observed churn")
+    ax_bar.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax_bar.set_title("Churn by risk decile")
+    ax_bar.legend()
+    return _finished(fig)
+
+
+def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame) -> plt.Figure:
+    """Box plots of days between repeat purchases per category, the cycle marked.
+
+    ``gaps``: category, gap (days); ``cycles``: ``retention.consumption_cycles`` output."""
+    sns.set_theme(style="whitegrid")
+    order = cycles.sort_values("cycle_days").index.tolist()
+    fig, ax = plt.subplots(figsize=(10, 0.55 * len(order) + 1.5))
+    sns.boxplot(data=gaps, x="gap", y="category", order=order, ax=ax, color="#A1C9F4",
+                showfliers=False)
+    ax.scatter(cycles.loc[order, "cycle_days"], range(len(order)), marker="|", s=400,
+               color="#C44E52", zorder=3, label="consumption cycle (75th percentile)")
+    ax.set_xlabel("days between a customer's consecutive purchases in the category")
+    ax.set_ylabel("")
+    ax.legend(loc="lower right")
+    ax.set_title("How long customers take to buy again, by category")
+    return _finished(fig)

@@ -1,0 +1,398 @@
+"""Stage 05: retention against each category's consumption cycle, cohorts, churn early warning.
+
+Pure functions over the contract tables (``order_lines`` after the history repair,
+``customers``, ``complaints``, ``survey_responses``, ``engagement``, ``referrals``). Every rate
+comes with its denominator and a Wilson confidence interval; groups smaller than a minimum size
+are flagged.
+
+Definitions (stated in the notebook too):
+
+* a **purchase** is an order with at least one sale line (returns do not count as purchases);
+* the **consumption cycle** of a category is the 75th percentile of the days between a customer's
+  consecutive purchases in that category: three in four repeat purchases come within it;
+* a customer is **retained** after a purchase when they buy again in the category within one
+  cycle; only purchases whose whole cycle lies inside the data count;
+* at a snapshot date T, a customer is **active** with a purchase in the 12 months before T, and
+  **churned** when active but without any purchase in the ``horizon`` months after T.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+ACTIVE_MONTHS = 12
+
+
+def wilson_interval(successes: pd.Series | np.ndarray | int, trials: pd.Series | np.ndarray | int,
+                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion (statsmodels); NaN where trials == 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    successes = np.asarray(successes, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    safe = np.where(trials > 0, trials, 1)
+    low, high = proportion_confint(successes, safe, alpha=1 - confidence, method="wilson")
+    return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
+
+
+def rate_table(successes: pd.Series, trials: pd.Series, *, confidence: float = 0.95,
+               min_size: int = 30) -> pd.DataFrame:
+    """successes, trials, rate, ci_low, ci_high and small_group (trials < min_size)."""
+    low, high = wilson_interval(successes, trials, confidence)
+    out = pd.DataFrame({"successes": successes, "trials": trials})
+    out["rate"] = (out["successes"] / out["trials"]).where(out["trials"] > 0)
+    out["ci_low"], out["ci_high"] = low, high
+    out["small_group"] = out["trials"] < min_size
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# purchases and cycles
+def purchases(order_lines: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer purchase (order with a sale line) and category.
+
+    Reads order_id, customer_id, order_date, category, amount, is_return, is_estimated. Returns
+    customer_id, order_id, category, order_date, amount (sale amount in the category),
+    is_estimated (any estimated value in it).
+    """
+    sales = order_lines.loc[~order_lines["is_return"]]
+    return (sales.groupby(["customer_id", "order_id", "category"], as_index=False)
+            .agg(order_date=("order_date", "min"), amount=("amount", "sum"),
+                 is_estimated=("is_estimated", "any")))
+
+
+def repeat_gaps(purchase_table: pd.DataFrame) -> pd.DataFrame:
+    """customer_id, category, order_date and gap: days since the customer's previous purchase in
+    the same category (first purchases, which have no gap, left out; same day counts once)."""
+    days = (purchase_table[["customer_id", "category", "order_date"]].drop_duplicates()
+            .sort_values(["customer_id", "category", "order_date"]))
+    gap = days.groupby(["customer_id", "category"])["order_date"].diff().dt.days
+    return days.assign(gap=gap).dropna(subset=["gap"]).reset_index(drop=True)
+
+
+def consumption_cycles(purchase_table: pd.DataFrame, quantile: float = 0.75) -> pd.DataFrame:
+    """Per category: the distribution of days between a customer's consecutive purchases.
+
+    Returns, indexed by category: repeat_gaps (how many gaps were seen), customers (repeat
+    buyers), median_days, p75_days, p90_days and cycle_days (the ``quantile`` of the gaps,
+    rounded up to whole days). Same-day purchases count as one.
+    """
+    days = repeat_gaps(purchase_table)
+    grouped = days.groupby("category")
+    table = grouped.agg(repeat_gaps=("gap", "size"), customers=("customer_id", "nunique"),
+                        median_days=("gap", "median"))
+    table["p75_days"] = grouped["gap"].quantile(0.75)
+    table["p90_days"] = grouped["gap"].quantile(0.90)
+    table["cycle_days"] = np.ceil(grouped["gap"].quantile(quantile)).astype("int64")
+    return table
+
+
+def retention_within_cycle(purchase_table: pd.DataFrame, cycles: pd.DataFrame,
+                           data_end: pd.Timestamp, by: list[str] | None = None, *,
+                           confidence: float = 0.95, min_size: int = 30) -> pd.DataFrame:
+    """Share of purchases followed by another purchase in the same category within one cycle.
+
+    Only purchases whose cycle ends on or before ``data_end`` count (the rest cannot be judged
+    yet). ``by`` adds grouping columns of ``purchase_table`` (e.g. region) besides category.
+    Returns a ``rate_table`` indexed by category (and ``by``), plus cycle_days.
+    """
+    by = by or []
+    days = (purchase_table[["customer_id", "category", "order_date", *by]]
+            .drop_duplicates(["customer_id", "category", "order_date"])
+            .sort_values(["customer_id", "category", "order_date"]))
+    following = days.groupby(["customer_id", "category"])["order_date"].shift(-1)
+    cycle = pd.to_timedelta(days["category"].map(cycles["cycle_days"]), unit="D")
+    judged = days["order_date"] + cycle <= data_end
+    retained = (following - days["order_date"]) <= cycle
+    frame = days.assign(judged=judged, retained=retained & judged).loc[judged]
+    grouped = frame.groupby(["category", *by])
+    table = rate_table(grouped["retained"].sum(), grouped.size(), confidence=confidence,
+                       min_size=min_size)
+    table["cycle_days"] = table.index.get_level_values("category").map(cycles["cycle_days"])
+    return table
+
+
+# ----------------------------------------------------------------------------------------------
+# cohorts
+def cohort_retention(purchase_table: pd.DataFrame, data_end: pd.Timestamp,
+                     period: str = "Q") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cohorts by the period of a customer's first purchase; retention by periods since.
+
+    A customer counts as retained in age k (k = 1, 2, ...) when they buy in the k-th period
+    after their first one. A cell whose period is not complete by ``data_end`` cannot be
+    observed yet and is NaN (not 0). Returns (rates: cohort x age, sizes: cohort size and the
+    number retained per age).
+    """
+    first = purchase_table.groupby("customer_id")["order_date"].min().dt.to_period(period)
+    bought = purchase_table[["customer_id", "order_date"]].assign(
+        period=purchase_table["order_date"].dt.to_period(period)).drop_duplicates(
+        ["customer_id", "period"])
+    bought["cohort"] = bought["customer_id"].map(first)
+    bought["age"] = (bought["period"] - bought["cohort"]).map(lambda offset: offset.n)
+    size = first.value_counts().sort_index().rename("customers")
+    counts = (bought[bought["age"] > 0].groupby(["cohort", "age"]).size()
+              .unstack(fill_value=0).reindex(size.index, fill_value=0))
+    last_complete = (data_end + pd.Timedelta(days=1)).to_period(period) - 1
+    ages = range(1, (last_complete - size.index.min()).n + 1) if len(size) else range(0)
+    counts = counts.reindex(columns=list(ages), fill_value=0)
+    observable = pd.DataFrame({age: [(c + age) <= last_complete for c in counts.index]
+                               for age in counts.columns}, index=counts.index)
+    rates = counts.div(size, axis=0).where(observable)
+    rates.index = rates.index.astype(str)
+    rates.columns.name = f"{'quarters' if period == 'Q' else 'periods'} since first purchase"
+    counts = counts.where(observable)
+    counts.insert(0, "customers", size)
+    counts.index = counts.index.astype(str)
+    return rates, counts
+
+
+# ----------------------------------------------------------------------------------------------
+# churn early warning
+FEATURES = {
+    "recency_days": "days since the last purchase",
+    "orders_3m": "purchases in the last 3 months",
+    "orders_12m": "purchases in the last 12 months (the customer's usual pace)",
+    "frequency_change": "purchases in the last 3 months minus the customer's own 3-month "
+                        "average over the 12 months before",
+    "spend_change": "log ratio of spend in the last 3 months to the own 3-month average before",
+    "tenure_years": "years since joining",
+    "categories": "categories bought in the last 12 months",
+    "complaints_3m": "complaints in the last 3 months",
+    "complaints_before": "complaints in the 12 months before that",
+    "engagement_6m": "follows and event visits in the last 6 months",
+    "satisfaction": "latest satisfaction answer (1-5), centred; 0 when never answered",
+    "recommend": "latest likelihood to recommend (0-10), centred; 0 when never answered",
+    "referrals": "customers referred so far",
+    "answered_survey": "has ever answered a survey",
+}
+
+
+def snapshot_features(tables: dict[str, pd.DataFrame], snapshot: pd.Timestamp) -> pd.DataFrame:
+    """Features of every customer active at ``snapshot`` (a purchase in the 12 months before),
+    from data strictly before the snapshot. Returns one row per customer_id (index) with the
+    columns of ``FEATURES`` plus region."""
+    snapshot = pd.Timestamp(snapshot)
+    lines = tables["order_lines"]
+    lines = lines.loc[(lines["order_date"] < snapshot) & ~lines["is_return"]]
+    orders = lines.groupby(["customer_id", "order_id"], as_index=False).agg(
+        order_date=("order_date", "min"), amount=("amount", "sum"))
+    months_before = lambda k: snapshot - pd.DateOffset(months=k)  # noqa: E731
+    recent_year = orders[orders["order_date"] >= months_before(ACTIVE_MONTHS)]
+    active = pd.Index(recent_year["customer_id"].unique(), name="customer_id")
+    out = pd.DataFrame(index=active)
+    last = orders.groupby("customer_id")["order_date"].max()
+    out["recency_days"] = (snapshot - last.reindex(active)).dt.days
+    last3 = orders[orders["order_date"] >= months_before(3)]
+    base = orders[(orders["order_date"] >= months_before(15))
+                  & (orders["order_date"] < months_before(3))]
+    out["orders_3m"] = last3.groupby("customer_id").size().reindex(active, fill_value=0)
+    out["orders_12m"] = recent_year.groupby("customer_id").size().reindex(active, fill_value=0)
+    base_orders = base.groupby("customer_id").size().reindex(active, fill_value=0) / 4
+    out["frequency_change"] = out["orders_3m"] - base_orders
+    spend3 = last3.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0)
+    base_spend = base.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0) / 4
+    out["spend_change"] = np.log1p(spend3.clip(lower=0)) - np.log1p(base_spend.clip(lower=0))
+    customers = tables["customers"].set_index("customer_id")
+    out["tenure_years"] = (snapshot - customers["join_date"].reindex(active)).dt.days / 365.25
+    out["categories"] = (lines[lines["order_date"] >= months_before(ACTIVE_MONTHS)]
+                         .groupby("customer_id")["category"].nunique()
+                         .reindex(active, fill_value=0))
+    complaints = tables["complaints"]
+    complaints = complaints[complaints["complaint_date"] < snapshot]
+    recent = complaints["complaint_date"] >= months_before(3)
+    earlier = ~recent & (complaints["complaint_date"] >= months_before(15))
+    out["complaints_3m"] = complaints[recent].groupby("customer_id").size().reindex(
+        active, fill_value=0)
+    out["complaints_before"] = complaints[earlier].groupby("customer_id").size().reindex(
+        active, fill_value=0)
+    engagement = tables["engagement"]
+    engagement = engagement[(engagement["event_date"] < snapshot)
+                            & (engagement["event_date"] >= months_before(6))]
+    out["engagement_6m"] = engagement.groupby("customer_id").size().reindex(active, fill_value=0)
+    survey = tables["survey_responses"]
+    answered = survey[survey["responded"] & (survey["response_date"] < snapshot)
+                      & (survey["quality_flag"] == "ok")]
+    latest = answered.sort_values("response_date").groupby("customer_id")[
+        ["satisfaction", "recommend_score"]].last().reindex(active).astype("float64")
+    out["answered_survey"] = latest["satisfaction"].notna().astype("int64")
+    out["satisfaction"] = (latest["satisfaction"] - 3).fillna(0.0)
+    out["recommend"] = (latest["recommend_score"] - 5).fillna(0.0)
+    referrals = tables["referrals"]
+    out["referrals"] = (referrals[referrals["referral_date"] < snapshot]
+                        .groupby("referrer_id").size().reindex(active, fill_value=0))
+    out["region"] = customers["region"].reindex(active)
+    return out
+
+
+def churn_labels(order_lines: pd.DataFrame, customers: pd.Index, snapshot: pd.Timestamp,
+                 horizon_months: int) -> pd.Series:
+    """1 when the customer makes no purchase in [snapshot, snapshot + horizon), else 0."""
+    snapshot = pd.Timestamp(snapshot)
+    end = snapshot + pd.DateOffset(months=horizon_months)
+    window = order_lines[(order_lines["order_date"] >= snapshot)
+                         & (order_lines["order_date"] < end) & ~order_lines["is_return"]]
+    bought = set(window["customer_id"])
+    return pd.Series([0 if c in bought else 1 for c in customers], index=customers,
+                     name="churned", dtype="int64")
+
+
+def snapshot_dates(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
+                   spacing_months: int = 3) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """Out-of-time design: the test snapshot is the latest month start whose horizon fits in
+    the data; training snapshots lie ``spacing_months`` apart and their horizons end on or
+    before the test snapshot (no look-ahead). Each snapshot keeps a full year of history."""
+    first = order_lines["order_date"].min()
+    end = order_lines["order_date"].max() + pd.Timedelta(days=1)
+    test = (end - pd.DateOffset(months=horizon_months)).to_period("M").to_timestamp()
+    last_train = test - pd.DateOffset(months=horizon_months)
+    train = [last_train - pd.DateOffset(months=spacing_months * k) for k in range(n_train)]
+    earliest = first + pd.DateOffset(months=ACTIVE_MONTHS + 3)
+    train = sorted(t for t in train if t >= earliest)
+    if not train:
+        raise ValueError(f"history from {first:%Y-%m} to {end:%Y-%m} is too short for a "
+                         f"{horizon_months}-month horizon with a training snapshot")
+    return train, test
+
+
+@dataclass
+class ChurnModel:
+    """A fitted churn early-warning model: the statsmodels fit and its feature scaling."""
+
+    result: object
+    means: pd.Series
+    scales: pd.Series
+    features: list[str]
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        """Churn probability for each row of a ``snapshot_features`` frame."""
+        x = (frame[self.features] - self.means) / self.scales
+        x.insert(0, "const", 1.0)
+        return pd.Series(self.result.predict(x), index=frame.index, name="risk")
+
+    def drivers(self, confidence: float = 0.95) -> pd.DataFrame:
+        """Odds ratio per standard deviation of each feature, with its interval and p-value."""
+        params = self.result.params.drop("const")
+        ci = self.result.conf_int(alpha=1 - confidence).drop("const")
+        table = pd.DataFrame({
+            "meaning": [FEATURES[f] for f in params.index],
+            "odds_ratio_per_sd": np.exp(params), "ci_low": np.exp(ci[0]),
+            "ci_high": np.exp(ci[1]), "p_value": self.result.pvalues.drop("const")})
+        table["direction"] = np.where(table["ci_low"] > 1, "raises risk", np.where(
+            table["ci_high"] < 1, "lowers risk", "unclear"))
+        return table.sort_values("odds_ratio_per_sd", ascending=False)
+
+
+def fit_churn_model(train: pd.DataFrame, features: list[str] | None = None) -> ChurnModel:
+    """Logistic regression (statsmodels) of ``churned`` on standardised features."""
+    import statsmodels.api as sm
+
+    features = features or list(FEATURES)
+    means, scales = train[features].mean(), train[features].std().replace(0, 1.0)
+    x = (train[features] - means) / scales
+    x.insert(0, "const", 1.0)
+    result = sm.Logit(train["churned"].astype(float), x).fit(disp=False, maxiter=200)
+    return ChurnModel(result=result, means=means, scales=scales, features=features)
+
+
+def evaluate(risk: pd.Series, churned: pd.Series, bins: int = 10,
+             confidence: float = 0.95) -> tuple[dict, pd.DataFrame]:
+    """Out-of-time quality: ROC AUC, Brier score, base rate, lift of the top decile, and a
+    calibration table (per risk decile: customers, mean predicted, observed rate with CI)."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    frame = pd.DataFrame({"risk": risk, "churned": churned})
+    frame["decile"] = pd.qcut(frame["risk"].rank(method="first"), bins,
+                              labels=range(1, bins + 1)).astype(int)
+    grouped = frame.groupby("decile")
+    calibration = rate_table(grouped["churned"].sum(), grouped.size(), confidence=confidence)
+    calibration["mean_predicted"] = grouped["risk"].mean()
+    base = frame["churned"].mean()
+    top = calibration.loc[bins, "rate"]
+    metrics = {"auc": float(roc_auc_score(frame["churned"], frame["risk"])),
+               "brier": float(brier_score_loss(frame["churned"], frame["risk"])),
+               "base_rate": float(base), "top_decile_rate": float(top),
+               "lift_top_decile": float(top / base) if base else float("nan"),
+               "customers": len(frame)}
+    return metrics, calibration
+
+
+def risk_by_group(risk: pd.DataFrame, by: list[str], min_size: int = 30) -> pd.DataFrame:
+    """Manager view (no customer ids): customers, mean risk, expected churners per group."""
+    grouped = risk.groupby(by)
+    table = grouped.agg(customers=("risk", "size"), mean_risk=("risk", "mean"),
+                        expected_churners=("risk", "sum"))
+    table["high_risk_customers"] = grouped["risk"].apply(lambda r: int((r >= 0.5).sum()))
+    table["small_group"] = table["customers"] < min_size
+    return table.sort_values("mean_risk", ascending=False)
+
+
+def periods_with_estimates(monthly_sales: pd.DataFrame, period: str = "Q") -> set[str]:
+    """Periods (as strings like '2022Q4') holding a region-month estimated by the history repair:
+    cohort figures there rest partly on lost records."""
+    estimated = monthly_sales.loc[monthly_sales["is_estimated"], "month"]
+    return set(estimated.dt.to_period(period).astype(str))
+
+
+@dataclass
+class ChurnWarning:
+    """Everything the retention notebook reports about churn."""
+
+    horizon_months: int
+    train_snapshots: list[pd.Timestamp]
+    test_snapshot: pd.Timestamp
+    model: ChurnModel
+    metrics: dict
+    calibration: pd.DataFrame
+    current_snapshot: pd.Timestamp
+    current_risk: pd.DataFrame  # customer_id index: risk, region, features (analysts only)
+
+
+def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6,
+                        n_train: int = 4, spacing_months: int = 3,
+                        confidence: float = 0.95) -> ChurnWarning:
+    """Fit the churn model on earlier snapshots, test it out of time, score today's customers.
+
+    ``tables`` holds order_lines, customers, complaints, survey_responses, engagement,
+    referrals. The current snapshot is the day after the last order: the risk that an active
+    customer makes no purchase in the next ``horizon_months``.
+    """
+    lines = tables["order_lines"]
+    train_dates, test_date = snapshot_dates(lines, horizon_months, n_train, spacing_months)
+
+    def labelled(snapshot: pd.Timestamp) -> pd.DataFrame:
+        frame = snapshot_features(tables, snapshot)
+        frame["churned"] = churn_labels(lines, frame.index, snapshot, horizon_months)
+        return frame.assign(snapshot=snapshot)
+
+    train = pd.concat([labelled(s) for s in train_dates])
+    test = labelled(test_date)
+    model = fit_churn_model(train)
+    metrics, calibration = evaluate(model.predict(test), test["churned"],
+                                    confidence=confidence)
+    metrics.update(train_customers=len(train), train_base_rate=float(train["churned"].mean()))
+    current = lines["order_date"].max() + pd.Timedelta(days=1)
+    today = snapshot_features(tables, current)
+    today.insert(0, "risk", model.predict(today))
+    return ChurnWarning(horizon_months, train_dates, test_date, model, metrics, calibration,
+                        current, today)
+
+
+def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
+    """The churn headline for managers (no customer ids)."""
+    m = warning.metrics
+    top, bottom = by_region.index[0], by_region.index[-1]
+    high, low = by_region.loc[top, "mean_risk"], by_region.loc[bottom, "mean_risk"]
+    if high - low < 0.03:
+        regions = f"the risk is similar in every region ({low:.0%}-{high:.0%})"
+    else:
+        regions = f"{top} has the highest mean risk ({high:.0%}; {bottom} the lowest, {low:.0%})"
+    return (f"Churn early warning ({warning.horizon_months}-month horizon): tested out of time on "
+            f"{warning.test_snapshot:%B %Y}, the riskiest 10% of customers churned at "
+            f"{m['top_decile_rate']:.0%} against {m['base_rate']:.0%} overall "
+            f"({m['lift_top_decile']:.1f}x lift, AUC {m['auc']:.2f}). Of "
+            f"{len(warning.current_risk):,} customers active now, about "
+            f"{warning.current_risk['risk'].sum():,.0f} are expected to buy nothing in the next "
+            f"{warning.horizon_months} months; {regions}.")
