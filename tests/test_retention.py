@@ -17,17 +17,6 @@ def _purchases(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     return frame
 
 
-def test_wilson_interval_matches_the_published_values_and_handles_empty_groups():
-    # Newcombe (1998), Table I: 81/263 -> 0.2553 to 0.3662; 0/10 -> 0 to 0.2775
-    low, high = retention.wilson_interval(np.array([81, 0, 0]), np.array([263, 10, 0]))
-    assert low[:2] == pytest.approx([0.2553, 0.0], abs=5e-5)
-    assert high[:2] == pytest.approx([0.3662, 0.2775], abs=5e-5)
-    assert np.isnan(low[2]) and np.isnan(high[2])
-    table = retention.rate_table(pd.Series([3, 0]), pd.Series([40, 0]), min_size=30)
-    assert table["rate"].tolist()[0] == 0.075 and np.isnan(table["rate"].iloc[1])
-    assert table["small_group"].tolist() == [False, True]
-
-
 def test_purchases_count_orders_with_a_sale_line_once_per_category():
     lines = pd.DataFrame({
         "order_id": ["A", "A", "A", "B"], "customer_id": ["C1"] * 4,

@@ -23,30 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.stats import rate_table
+
 ACTIVE_MONTHS = 12
-
-
-def wilson_interval(successes: pd.Series | np.ndarray | int, trials: pd.Series | np.ndarray | int,
-                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (statsmodels); NaN where trials == 0."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    successes = np.asarray(successes, dtype=float)
-    trials = np.asarray(trials, dtype=float)
-    safe = np.where(trials > 0, trials, 1)
-    low, high = proportion_confint(successes, safe, alpha=1 - confidence, method="wilson")
-    return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
-
-
-def rate_table(successes: pd.Series, trials: pd.Series, *, confidence: float = 0.95,
-               min_size: int = 30) -> pd.DataFrame:
-    """successes, trials, rate, ci_low, ci_high and small_group (trials < min_size)."""
-    low, high = wilson_interval(successes, trials, confidence)
-    out = pd.DataFrame({"successes": successes, "trials": trials})
-    out["rate"] = (out["successes"] / out["trials"]).where(out["trials"] > 0)
-    out["ci_low"], out["ci_high"] = low, high
-    out["small_group"] = out["trials"] < min_size
-    return out
 
 
 # ----------------------------------------------------------------------------------------------
