@@ -246,3 +246,23 @@ def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame) -> plt.Figure:
     ax.legend(loc="lower right")
     ax.set_title("How long customers take to buy again, by category")
     return _finished(fig)
+
+
+def point_intervals(table: pd.DataFrame, value: str, xlabel: str, title: str,
+                    reference: float | None = None, percent: bool = False) -> plt.Figure:
+    """Dot-and-whisker chart of estimates (index = label) with ci_low/ci_high columns."""
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(table) + 1.5))
+    y = list(range(len(table)))
+    ax.errorbar(table[value], y, xerr=[table[value] - table["ci_low"],
+                                       table["ci_high"] - table[value]],
+                fmt="o", color="#4C72B0", capsize=3)
+    if reference is not None:
+        ax.axvline(reference, color="#999999", lw=1)
+    ax.set_yticks(y, [str(i) for i in table.index])
+    ax.invert_yaxis()
+    if percent:
+        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return _finished(fig)

@@ -1,0 +1,127 @@
+"""Attitude (notebook 04): hand-computed cases, and recovery of the survey truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import attitude, cleaning
+
+
+def test_net_score_and_its_interval_by_hand():
+    scores = pd.Series([10, 9, 9, 8, 7, 6, 5, 0, 10, 3, None], dtype="Float64")
+    result = attitude.net_score(scores)
+    assert result["n"] == 10 and (result["promoters"], result["detractors"]) == (0.4, 0.4)
+    assert result["score"] == 0.0
+    half = 100 * 1.959964 * np.sqrt((0.4 + 0.4 - 0.0) / 10)
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx((-half, half), abs=1e-4)
+    weights = pd.Series([3.0] * 3 + [1.0] * 8)  # the first three (promoters) count triple
+    weighted = attitude.net_score(scores, weights)
+    assert weighted["promoters"] == pytest.approx(10 / 16)
+    assert weighted["n_effective"] == pytest.approx(16 ** 2 / (3 * 9 + 7))
+
+
+def test_recommend_groups_at_the_boundaries():
+    groups = attitude.recommend_group(pd.Series([0, 6, 7, 8, 9, 10, None], dtype="Float64"))
+    assert groups.tolist()[:6] == ["detractor", "detractor", "passive", "passive", "promoter",
+                                   "promoter"]
+    assert pd.isna(groups.iloc[6])
+
+
+def test_reversed_looking_answers_are_flagged_and_read_reversed():
+    frame = pd.DataFrame({"recommend_score": pd.array([1, 1, 9, None, 2], dtype="Int64"),
+                          "satisfaction": pd.array([5, 2, 5, 5, 4], dtype="Int64")})
+    flagged = attitude.flag_reversed_scale(frame)
+    assert flagged.tolist() == [True, False, False, False, True]
+    assert attitude.corrected_recommend(frame, flagged).tolist()[:3] == [9, 1, 9]
+
+
+def test_repeat_purchase_and_referral_windows():
+    lines = pd.DataFrame({"customer_id": ["A", "A", "B", "C"],
+                          "order_date": pd.to_datetime(["2024-01-01", "2024-03-15",
+                                                        "2024-01-01", "2024-12-31"]),
+                          "is_return": False})
+    frame = pd.DataFrame({"customer_id": ["A", "B", "C"],
+                          "when": pd.to_datetime(["2024-01-10", "2024-01-10", "2024-10-01"])})
+    bought = attitude.repeat_after(frame, lines, 3, "when")
+    assert bought.tolist()[:2] == [1, 0] and pd.isna(bought.iloc[2])  # past the data's end
+    referrals = pd.DataFrame({"referrer_id": ["A", "B"],
+                              "referral_date": pd.to_datetime(["2024-06-01", "2025-06-01"])})
+    assert attitude.referred_within(frame, referrals, 6, "when").tolist() == [1, 0, 0]
+
+
+def test_complaint_rates_use_exact_poisson_intervals():
+    tables = {
+        "order_lines": pd.DataFrame({"order_id": [f"O{i}" for i in range(200)],
+                                     "region": ["East"] * 100 + ["West"] * 100,
+                                     "is_return": False}),
+        "customers": pd.DataFrame({"customer_id": ["A", "B"], "region": ["East", "West"]}),
+        "complaints": pd.DataFrame({"customer_id": ["A", "A"], "category": ["price", "price"]}),
+    }
+    rates = attitude.complaint_rates(tables)
+    east = rates.loc[("price", "East")]
+    assert east["per_100_orders"] == 2.0
+    # Garwood exact 95% interval for 2 events: 0.2422 to 7.2247
+    assert (east["ci_low"], east["ci_high"]) == pytest.approx((0.2422, 7.2247), abs=1e-4)
+    assert ("price", "West") not in rates.index  # no complaints: no row, not a zero rate
+
+
+def test_the_taxonomy_covers_every_category_the_cleaning_assigns():
+    table = attitude.taxonomy_table()
+    assert set(table["category"]) == {c for c, _ in cleaning.COMPLAINT_RULES} | {"other"}
+    assert table["definition"].str.len().min() > 10
+
+
+# --- truth recovery on the default sample -------------------------------------------------------
+@pytest.fixture(scope="module")
+def scored(default_run):
+    tables = default_run["tables"]
+    survey = attitude.invitee_features(tables)
+    flagged = attitude.flag_reversed_scale(survey)
+    weights, _ = attitude.response_weights(survey)
+    estimates = attitude.recommendation_estimates(survey, flagged, weights)
+    truth = default_run["truth"]["survey"].set_index("invitation_id")
+    survey = survey.join(truth[["true_recommend", "reversed"]], on="invitation_id")
+    return {"survey": survey, "flagged": flagged, "estimates": estimates, "tables": tables}
+
+
+@pytest.mark.slow
+def test_the_net_score_interval_covers_the_respondents_true_score(scored):
+    survey, estimates = scored["survey"], scored["estimates"]
+    true = attitude.net_score(survey.loc[survey["responded"], "true_recommend"])["score"]
+    primary = estimates.loc["respondents, reversed answers corrected"]
+    print(f"\nrespondents' true score {true:+.1f}, estimate {primary['score']:+.1f} "
+          f"({primary['ci_low']:+.1f} to {primary['ci_high']:+.1f})")
+    assert primary["ci_low"] <= true <= primary["ci_high"]
+
+
+@pytest.mark.slow
+def test_weighting_moves_the_score_toward_all_invited_customers(scored):
+    survey, estimates = scored["survey"], scored["estimates"]
+    everyone = attitude.net_score(survey["true_recommend"])["score"]
+    unweighted = estimates.loc["respondents, reversed answers corrected", "score"]
+    weighted = estimates.loc["weighted to all invitees", "score"]
+    print(f"\nall invitees' true score {everyone:+.1f}: unweighted {unweighted:+.1f}, "
+          f"weighted {weighted:+.1f}")
+    assert abs(weighted - everyone) < abs(unweighted - everyone) - 10
+
+
+@pytest.mark.slow
+def test_reversed_scale_answers_are_found(scored):
+    survey, flagged = scored["survey"], scored["flagged"]
+    answered = survey["responded"]
+    misleading = answered & survey["reversed"] & (
+        (survey["true_recommend"] - survey["recommend_score"]).abs() >= 6)
+    precision = (flagged & survey["reversed"]).sum() / flagged.sum()
+    recall = (flagged & misleading).sum() / misleading.sum()
+    assert misleading.sum() > 50 and precision >= 0.9 and recall >= 0.8, (precision, recall)
+
+
+@pytest.mark.slow
+def test_promoters_refer_more_than_detractors(scored):
+    survey = scored["survey"]
+    survey = survey.assign(group=attitude.recommend_group(attitude.corrected_recommend(
+        survey, scored["flagged"])), referred=attitude.referred_within(
+        survey, scored["tables"]["referrals"], 12, "sent_date"))
+    rates = attitude.rate_by(survey[survey["responded"]], "referred", "group")
+    assert rates.loc["promoter", "ci_low"] > rates.loc["passive", "ci_high"]
+    assert rates.loc["passive", "ci_low"] > rates.loc["detractor", "ci_high"]
