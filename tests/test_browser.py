@@ -55,8 +55,8 @@ def test_index_renders_with_findings_and_working_links(chromium, report_run, tmp
             assert (run_dir / href).is_file(), f"index.html links to missing {href}"
 
 
-@pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "04_attitude",
-                                  "05_retention"])
+@pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "03_behaviour",
+                                  "04_attitude", "05_retention"])
 def test_notebook_page_renders_without_code(chromium, report_run, tmp_path, name):
     dom = _rendered_dom(chromium, report_run["run_dir"] / f"{name}.html", tmp_path)
     assert dom.select(".jp-Cell") or dom.select(".jp-OutputArea"), "no notebook cells rendered"

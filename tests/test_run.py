@@ -111,6 +111,7 @@ def test_raw_data_is_untouched_and_clean_tables_written(report_run):
 
 @pytest.mark.parametrize("name, parameter", [("01_cleaning", "raw_dir"),
                                              ("02_history_repair", "gap_share"),
+                                             ("03_behaviour", "max_segments"),
                                              ("04_attitude", "followup_months"),
                                              ("05_retention", "horizon_months")])
 def test_html_has_no_code_no_parameters_and_embeds_its_images(report_run, name, parameter):
@@ -129,8 +130,8 @@ def test_manager_pages_show_no_customer_ids(report_run):
     assert (report_run["project"] / "data" / "clean" / "churn_risk.parquet").is_file()
 
 
-@pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "04_attitude",
-                                  "05_retention"])
+@pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "03_behaviour",
+                                  "04_attitude", "05_retention"])
 def test_executed_notebook_printed_no_warnings(report_run, name):
     notebook = nbformat.read(report_run["run_dir"] / f"{name}.ipynb", as_version=4)
     streams = [o for c in notebook.cells for o in c.get("outputs", [])

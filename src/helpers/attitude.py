@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import retention
-from helpers.stats import rate_table
+from helpers.stats import mean_table, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
 
@@ -236,19 +236,6 @@ def engagement_by_customer(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def mean_by(frame: pd.DataFrame, value: str, by: str, confidence: float = 0.95) -> pd.DataFrame:
-    """Mean of ``value`` per group with a t interval, the count and small-group flag (n < 30)."""
-    from scipy import stats as sps
-
-    grouped = frame.groupby(by)[value]
-    out = grouped.agg(["size", "mean", "std"]).rename(columns={"size": "n"})
-    half = sps.t.ppf(0.5 + confidence / 2, (out["n"] - 1).clip(lower=1)) * out["std"] / np.sqrt(
-        out["n"])
-    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
-    out["small_group"] = out["n"] < 30
-    return out.drop(columns="std")
-
-
 # ----------------------------------------------------------------------------------------------
 # complaints
 def complaint_rates(tables: dict[str, pd.DataFrame], by: str = "region",
@@ -351,8 +338,8 @@ def connection_rates(connected: pd.DataFrame, confidence: float = 0.95) -> pd.Da
 def pace_by_connection(connected: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Purchases per year (mean with interval) of followers, non-followers, event visitors and
     customers who never came to an event."""
-    follows = mean_by(connected, "orders_per_year", "follows", confidence)
-    events = mean_by(connected, "orders_per_year", "attended_event", confidence)
+    follows = mean_table(connected, "orders_per_year", "follows", confidence)
+    events = mean_table(connected, "orders_per_year", "attended_event", confidence)
     return pd.concat([
         follows.rename(index={0: "does not follow", 1: "follows"}),
         events.rename(index={0: "never came to an event", 1: "came to an event"})])

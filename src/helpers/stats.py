@@ -32,3 +32,17 @@ def rate_table(successes: pd.Series, trials: pd.Series, *, confidence: float = 0
     out["ci_low"], out["ci_high"] = low, high
     out["small_group"] = out["trials"] < min_size
     return out
+
+
+def mean_table(frame: pd.DataFrame, value: str, by: str | list[str], confidence: float = 0.95,
+               min_size: int = 30) -> pd.DataFrame:
+    """Per group: n, mean of ``value`` with a t interval, and small_group (n < ``min_size``)."""
+    from scipy import stats as sps
+
+    grouped = frame.groupby(by)[value]
+    out = grouped.agg(["size", "mean", "std"]).rename(columns={"size": "n"})
+    dof = (out["n"] - 1).clip(lower=1)
+    half = sps.t.ppf(0.5 + confidence / 2, dof) * out["std"] / np.sqrt(out["n"])
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    out["small_group"] = out["n"] < min_size
+    return out.drop(columns="std")

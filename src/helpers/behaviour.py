@@ -1,0 +1,387 @@
+"""Stage 03: behaviour. Purchase rates per category, region and year; RFM; behavioural segments;
+customer value from a BG/NBD purchase model with a Gamma-Gamma spend model.
+
+Pure functions over ``order_lines`` (after the history repair) and ``customers``. A purchase is
+an order with at least one sale line; spend is net of returns. Rates come with denominators and
+Wilson intervals, means with t intervals (``helpers.stats``); groups below a minimum size are
+flagged.
+
+The BG/NBD model (Fader, Hardie and Lee 2005, "Counting your customers the easy way") and the
+Gamma-Gamma spend model (Fader and Hardie 2013) are fitted by maximum likelihood with scipy;
+tests reproduce the published CDNOW estimates.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from helpers.stats import mean_table, rate_table
+
+
+# ----------------------------------------------------------------------------------------------
+# per customer and period
+def customer_periods(order_lines: pd.DataFrame, customers: pd.DataFrame,
+                     by: list[str]) -> pd.DataFrame:
+    """One row per customer and group of ``by`` (any of 'category', 'year', 'region'):
+    purchases (orders with a sale line), spend (net of returns), sale_lines, returned_lines,
+    estimated_spend (spend resting on estimated values)."""
+    lines = order_lines.assign(year=order_lines["order_date"].dt.year)
+    if "region" in by:
+        lines = lines.drop(columns="region").merge(
+            customers[["customer_id", "region"]], on="customer_id", how="left")
+    keys = ["customer_id", *by]
+    sales = lines[~lines["is_return"]]
+    out = sales.groupby(keys).agg(purchases=("order_id", "nunique"),
+                                  sale_lines=("order_id", "size"))
+    out["spend"] = lines.groupby(keys)["amount"].sum().reindex(out.index, fill_value=0.0)
+    out["returned_lines"] = lines[lines["is_return"]].groupby(keys).size().reindex(
+        out.index, fill_value=0)
+    out["estimated_spend"] = lines[lines["is_estimated"]].groupby(keys)["amount"].sum().reindex(
+        out.index, fill_value=0.0)
+    return out.reset_index()
+
+
+def purchase_rates(order_lines: pd.DataFrame, customers: pd.DataFrame, by: list[str], *,
+                   confidence: float = 0.95, min_size: int = 30) -> pd.DataFrame:
+    """Per group of ``by``: customers, repeat-purchase rate (share of the group's buyers with
+    two or more purchases in it, Wilson interval), purchases per customer, spend per customer
+    and order value (means with t intervals), return rate (returned lines / sale lines),
+    estimated_share (share of spend resting on estimated values) and, by year, months_in_data
+    (a year with fewer than 12 is partial: its per-customer figures are not comparable)."""
+    per = customer_periods(order_lines, customers, by)
+    grouped = per.groupby(by)
+    repeat = rate_table(grouped["purchases"].apply(lambda p: float((p >= 2).sum())),
+                        grouped.size().astype(float), confidence=confidence, min_size=min_size)
+    table = pd.DataFrame({"customers": grouped.size(),
+                          "repeat_rate": repeat["rate"], "repeat_rate_low": repeat["ci_low"],
+                          "repeat_rate_high": repeat["ci_high"]})
+    for name, column in [("purchases_per_customer", "purchases"),
+                         ("spend_per_customer", "spend")]:
+        means = mean_table(per, column, by, confidence)
+        table[name] = means["mean"]
+        table[f"{name}_low"], table[f"{name}_high"] = means["ci_low"], means["ci_high"]
+    orders = order_value_table(order_lines, customers, by, confidence)
+    table = table.join(orders)
+    returns = grouped[["returned_lines", "sale_lines"]].sum()
+    table["return_rate"] = returns["returned_lines"] / returns["sale_lines"]
+    spend = grouped[["estimated_spend", "spend"]].sum()
+    table["estimated_share"] = (spend["estimated_spend"] / spend["spend"]).where(
+        spend["spend"] != 0)
+    table["small_group"] = table["customers"] < min_size
+    if "year" in by:
+        months = order_lines["order_date"].dt.to_period("M")
+        covered = months.groupby(order_lines["order_date"].dt.year).nunique()
+        table["months_in_data"] = table.index.get_level_values("year").map(covered)
+    return table
+
+
+def interval_view(table: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """One measure of ``purchase_rates`` as value, ci_low, ci_high, small_group (for charts)."""
+    return pd.DataFrame({"value": table[measure], "ci_low": table[f"{measure}_low"],
+                         "ci_high": table[f"{measure}_high"],
+                         "small_group": table["small_group"]})
+
+
+def order_value_table(order_lines: pd.DataFrame, customers: pd.DataFrame, by: list[str],
+                      confidence: float = 0.95) -> pd.DataFrame:
+    """Mean order value (sale lines of the order in the group) per group, with a t interval."""
+    lines = order_lines.assign(year=order_lines["order_date"].dt.year)
+    if "region" in by:
+        lines = lines.drop(columns="region").merge(
+            customers[["customer_id", "region"]], on="customer_id", how="left")
+    orders = lines[~lines["is_return"]].groupby(["order_id", *by], as_index=False)["amount"].sum()
+    means = mean_table(orders, "amount", by, confidence)
+    return pd.DataFrame({"order_value": means["mean"], "order_value_low": means["ci_low"],
+                         "order_value_high": means["ci_high"]})
+
+
+def cross_purchase_rate(order_lines: pd.DataFrame, customers: pd.DataFrame, by: list[str],
+                        *, confidence: float = 0.95, min_size: int = 30) -> pd.DataFrame:
+    """Share of buyers in each group of ``by`` (e.g. ['year'] or ['region']) who bought in more
+    than one category there (``rate_table``)."""
+    per = customer_periods(order_lines, customers, [*by, "category"])
+    categories = per.groupby(["customer_id", *by])["category"].nunique().reset_index()
+    grouped = categories.groupby(by)["category"]
+    return rate_table(grouped.apply(lambda c: float((c >= 2).sum())), grouped.size().astype(
+        float), confidence=confidence, min_size=min_size)
+
+
+# ----------------------------------------------------------------------------------------------
+# RFM
+RFM_SEGMENTS = [  # (name, rule on the 1-5 scores), first match wins
+    ("champions", lambda r, f, m: (r >= 4) & (f >= 4)),
+    ("loyal", lambda r, f, m: (r >= 3) & (f >= 4)),
+    ("at risk", lambda r, f, m: (r <= 2) & (f >= 3)),
+    ("new or occasional", lambda r, f, m: (r >= 4) & (f <= 2)),
+    ("hibernating", lambda r, f, m: (r <= 2) & (f <= 2)),
+    ("needs attention", lambda r, f, m: r > 0),
+]
+
+
+def rfm(order_lines: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Recency (days since the last purchase), frequency (purchases) and monetary value (net
+    spend) per customer, scored 1-5 by quintile (5 = most recent / most frequent / highest),
+    with rfm_segment, the name from ``RFM_SEGMENTS``."""
+    sales = order_lines[~order_lines["is_return"]]
+    as_of = as_of or order_lines["order_date"].max() + pd.Timedelta(days=1)
+    table = sales.groupby("customer_id").agg(last=("order_date", "max"),
+                                             frequency=("order_id", "nunique"))
+    table["recency_days"] = (as_of - table.pop("last")).dt.days
+    table["monetary"] = order_lines.groupby("customer_id")["amount"].sum().reindex(table.index)
+
+    def score(values: pd.Series, ascending: bool) -> pd.Series:
+        ranks = values.rank(method="first", ascending=ascending)
+        return pd.qcut(ranks, 5, labels=[1, 2, 3, 4, 5]).astype(int)
+
+    table["r"] = score(table["recency_days"], ascending=False)
+    table["f"] = score(table["frequency"], ascending=True)
+    table["m"] = score(table["monetary"], ascending=True)
+    segment = pd.Series("", index=table.index, dtype="str")
+    for name, rule in reversed(RFM_SEGMENTS):
+        segment[rule(table["r"], table["f"], table["m"]).to_numpy()] = name
+    table["rfm_segment"] = segment
+    return table
+
+
+def segment_profile(table: pd.DataFrame, segment: str, columns: list[str]) -> pd.DataFrame:
+    """Size, share and the median of ``columns`` per segment."""
+    grouped = table.groupby(segment)
+    profile = grouped[columns].median()
+    profile.insert(0, "share", grouped.size() / len(table))
+    profile.insert(0, "customers", grouped.size())
+    return profile.sort_values("customers", ascending=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# behavioural segments by clustering
+def behaviour_features(order_lines: pd.DataFrame) -> pd.DataFrame:
+    """Per customer: purchases per year of their buying life, mean order value, days since the
+    last purchase, categories bought, share of lines returned, years since the first purchase."""
+    sales = order_lines[~order_lines["is_return"]]
+    end = order_lines["order_date"].max() + pd.Timedelta(days=1)
+    per = sales.groupby("customer_id").agg(first=("order_date", "min"),
+                                           last=("order_date", "max"),
+                                           purchases=("order_id", "nunique"),
+                                           lines=("order_id", "size"),
+                                           categories=("category", "nunique"))
+    spend = sales.groupby("customer_id")["amount"].sum()
+    returned = order_lines[order_lines["is_return"]].groupby("customer_id").size()
+    years = ((end - per["first"]).dt.days / 365.25).clip(lower=0.25)
+    return pd.DataFrame({
+        "purchases_per_year": per["purchases"] / years,
+        "order_value": spend / per["purchases"],
+        "recency_days": (end - per["last"]).dt.days,
+        "categories": per["categories"],
+        "return_share": returned.reindex(per.index, fill_value=0) / per["lines"],
+        "years_buying": (end - per["first"]).dt.days / 365.25,
+    })
+
+
+def _standardised(features: pd.DataFrame) -> np.ndarray:
+    """Log-transform the skewed features, then z-scores."""
+    x = features.copy()
+    for column in ["purchases_per_year", "order_value", "recency_days"]:
+        x[column] = np.log1p(x[column].clip(lower=0))
+    return ((x - x.mean()) / x.std().replace(0, 1.0)).to_numpy()
+
+
+def choose_segments(features: pd.DataFrame, k_range: range = range(2, 9), sample: int = 4000,
+                    seed: int = 0) -> tuple[pd.DataFrame, int]:
+    """k-means for each k in ``k_range`` on standardised features; the silhouette (on a fixed
+    random sample of customers, for speed) picks k. Returns (silhouette per k, best k)."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    x = _standardised(features)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(x), size=min(sample, len(x)), replace=False)
+    scores = {}
+    for k in k_range:
+        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
+        scores[k] = silhouette_score(x[rows], labels[rows])
+    table = pd.DataFrame({"silhouette": scores})
+    table.index.name = "segments"
+    return table, int(table["silhouette"].idxmax())
+
+
+def segment_customers(features: pd.DataFrame, k: int, sample: int = 4000,
+                      seed: int = 0) -> tuple[pd.Series, float]:
+    """k-means segments of every customer, and the adjusted Rand agreement with Ward
+    hierarchical clustering on a sample (1 = the same partition): a check that the segments are
+    not an artefact of one method. Segments are numbered by purchases per year (1 = lowest)."""
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    x = _standardised(features)
+    labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(x), size=min(sample, len(x)), replace=False)
+    ward = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x[rows])
+    agreement = float(adjusted_rand_score(labels[rows], ward))
+    pace = pd.Series(features["purchases_per_year"].to_numpy()).groupby(labels).median()
+    order = {old: new for new, old in enumerate(pace.sort_values().index, start=1)}
+    return (pd.Series([order[v] for v in labels], index=features.index,
+                      name="behaviour_segment"), agreement)
+
+
+# ----------------------------------------------------------------------------------------------
+# customer value: BG/NBD purchases x Gamma-Gamma spend
+def rfm_summary(order_lines: pd.DataFrame, calibration_end: pd.Timestamp | None = None,
+                unit_days: float = 7.0) -> pd.DataFrame:
+    """The BG/NBD inputs per customer, in weeks: frequency x (repeat purchase days), recency
+    t_x (first to last purchase), T (first purchase to ``calibration_end``) and monetary_value
+    (mean net spend of the repeat purchases; 0 without repeats). Purchases on one day count as
+    one, as in the literature; data after ``calibration_end`` are ignored."""
+    lines = order_lines
+    end = calibration_end or lines["order_date"].max() + pd.Timedelta(days=1)
+    lines = lines[lines["order_date"] < end]
+    daily = lines.groupby(["customer_id", lines["order_date"].dt.normalize()])["amount"].sum()
+    daily = daily.rename("amount").reset_index()
+    daily = daily[daily["amount"] > 0]
+    first = daily.groupby("customer_id")["order_date"].transform("min")
+    per = daily.groupby("customer_id").agg(first=("order_date", "min"),
+                                           last=("order_date", "max"),
+                                           days=("order_date", "size"))
+    repeat = daily[daily["order_date"] > first].groupby("customer_id")["amount"].mean()
+    return pd.DataFrame({
+        "frequency": per["days"] - 1,
+        "recency": (per["last"] - per["first"]).dt.days / unit_days,
+        "T": (end - per["first"]).dt.days / unit_days,
+        "monetary_value": repeat.reindex(per.index, fill_value=0.0),
+    })
+
+
+def _bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
+                          t: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = params
+    beta_ratio = special.betaln(a, b + x) - special.betaln(a, b)
+    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    term1 = beta_ratio + common - (r + x) * np.log(alpha + t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term2 = np.where(x > 0, special.betaln(a + 1, b + x - 1) - special.betaln(a, b)
+                         + common - (r + x) * np.log(alpha + t_x), -np.inf)
+    return np.logaddexp(term1, term2)
+
+
+def fit_bgnbd(summary: pd.DataFrame) -> dict[str, float]:
+    """Maximum-likelihood BG/NBD parameters r, alpha, a, b (Fader, Hardie and Lee 2005) from
+    ``rfm_summary`` columns frequency, recency, T; also the log-likelihood."""
+    x, t_x, t = (summary[c].to_numpy(float) for c in ["frequency", "recency", "T"])
+
+    def negative(log_params: np.ndarray) -> float:
+        return -_bgnbd_log_likelihood(np.exp(log_params), x, t_x, t).sum()
+
+    best = optimize.minimize(negative, np.log([0.5, max(t.mean() / 5, 1.0), 1.0, 1.0]),
+                             method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-8,
+                                                            "maxiter": 20000})
+    r, alpha, a, b = np.exp(best.x)
+    return {"r": r, "alpha": alpha, "a": a, "b": b, "log_likelihood": -best.fun}
+
+
+def bgnbd_p_alive(params: dict, summary: pd.DataFrame) -> pd.Series:
+    """P(the customer is still active | x, t_x, T) under the BG/NBD model."""
+    r, alpha, a, b = (params[k] for k in ["r", "alpha", "a", "b"])
+    x, t_x, t = (summary[c].to_numpy(float) for c in ["frequency", "recency", "T"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds = np.where(x > 0, a / (b + x - 1) * ((alpha + t) / (alpha + t_x)) ** (r + x), 0.0)
+    return pd.Series(1 / (1 + odds), index=summary.index, name="p_alive")
+
+
+def bgnbd_expected_purchases(params: dict, summary: pd.DataFrame, horizon: float) -> pd.Series:
+    """Expected purchases in the next ``horizon`` (same unit as T) given x, t_x, T (Fader,
+    Hardie and Lee 2005, equation 10)."""
+    r, alpha, a, b = (params[k] for k in ["r", "alpha", "a", "b"])
+    x, t = summary["frequency"].to_numpy(float), summary["T"].to_numpy(float)
+    hyper = special.hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + t + horizon))
+    head = (a + b + x - 1) / (a - 1)
+    body = 1 - ((alpha + t) / (alpha + t + horizon)) ** (r + x) * hyper
+    expected = head * body * bgnbd_p_alive(params, summary).to_numpy()
+    return pd.Series(expected, index=summary.index, name="expected_purchases")
+
+
+def fit_gamma_gamma(summary: pd.DataFrame) -> dict[str, float]:
+    """Maximum-likelihood Gamma-Gamma spend parameters p, q, gamma (Fader and Hardie 2013)
+    from repeat customers' frequency and monetary_value (must be positive)."""
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    x, m = repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(float)
+
+    def negative(log_params: np.ndarray) -> float:
+        p, q, gamma = np.exp(log_params)
+        ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
+              + q * np.log(gamma) + (p * x - 1) * np.log(m) + p * x * np.log(x)
+              - (p * x + q) * np.log(gamma + x * m))
+        return -ll.sum()
+
+    best = optimize.minimize(negative, np.log([1.0, 1.0, max(m.mean(), 1.0)]),
+                             method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-8,
+                                                            "maxiter": 20000})
+    p, q, gamma = np.exp(best.x)
+    return {"p": p, "q": q, "gamma": gamma, "log_likelihood": -best.fun}
+
+
+def gamma_gamma_expected_spend(params: dict, summary: pd.DataFrame) -> pd.Series:
+    """Expected spend per purchase given x and the mean spend (population mean when x = 0)."""
+    p, q, gamma = params["p"], params["q"], params["gamma"]
+    x, m = summary["frequency"].to_numpy(float), summary["monetary_value"].to_numpy(float)
+    expected = (gamma + x * m) * p / (p * x + q - 1)
+    return pd.Series(expected, index=summary.index, name="expected_spend")
+
+
+def customer_value(order_lines: pd.DataFrame, horizon_weeks: float = 52.0,
+                   tiers: tuple[float, ...] = (0.5, 0.8, 0.95)) -> tuple[pd.DataFrame, dict]:
+    """Expected purchases and revenue per customer in the next ``horizon_weeks``, P(alive), the
+    value rank and tier ('top 5%', 'next 15%', 'next 30%', 'other 50%' for the default cuts).
+
+    Returns (table indexed by customer_id, fitted parameters of both models)."""
+    summary = rfm_summary(order_lines)
+    purchases_params = fit_bgnbd(summary)
+    spend_params = fit_gamma_gamma(summary)
+    table = summary.copy()
+    table["p_alive"] = bgnbd_p_alive(purchases_params, summary)
+    table["expected_purchases"] = bgnbd_expected_purchases(purchases_params, summary,
+                                                           horizon_weeks)
+    table["expected_spend"] = gamma_gamma_expected_spend(spend_params, summary)
+    table["expected_value"] = table["expected_purchases"] * table["expected_spend"]
+    table["value_rank"] = table["expected_value"].rank(ascending=False, method="first").astype(
+        int)
+    share = table["value_rank"] / len(table)
+    cuts = sorted(tiers, reverse=True)
+    labels = [f"top {1 - cuts[0]:.0%}"] + [f"next {hi - lo:.0%}" for hi, lo in
+                                           itertools.pairwise(cuts)]
+    labels.append(f"other {cuts[-1]:.0%}")
+    bounds = [0.0] + [1 - c for c in cuts] + [1.0]
+    table["value_tier"] = pd.cut(share, bounds, labels=labels, include_lowest=True).astype("str")
+    return table, {"purchases": purchases_params, "spend": spend_params,
+                   "horizon_weeks": horizon_weeks}
+
+
+def value_tiers(values: pd.DataFrame) -> pd.DataFrame:
+    """Per value tier: customers, share of customers, expected revenue and its share, mean
+    P(alive) and expected purchases."""
+    grouped = values.groupby("value_tier", sort=False)
+    table = grouped.agg(customers=("expected_value", "size"),
+                        expected_revenue=("expected_value", "sum"),
+                        mean_p_alive=("p_alive", "mean"),
+                        expected_purchases=("expected_purchases", "mean"))
+    table.insert(1, "share_of_customers", table["customers"] / table["customers"].sum())
+    table.insert(3, "share_of_revenue",
+                 table["expected_revenue"] / table["expected_revenue"].sum())
+    order = values.groupby("value_tier")["value_rank"].min().sort_values().index
+    return table.loc[order]
+
+
+def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.DataFrame,
+                     horizon_weeks: float) -> str:
+    """The behaviour headline: where value concentrates and which category is bought again."""
+    top = tiers.iloc[0]
+    repeat = by_category["repeat_rate"].sort_values()
+    return (f"The most valuable {top['share_of_customers']:.0%} of {len(values):,} customers are "
+            f"expected to bring {top['share_of_revenue']:.0%} of the revenue of the next "
+            f"{horizon_weeks * 12 / 52:.0f} months "
+            f"({values['expected_value'].sum():,.0f} in all, BG/NBD and Gamma-Gamma models). "
+            f"Repeat buying ranges from {repeat.iloc[0]:.0%} of buyers in {repeat.index[0]} to "
+            f"{repeat.iloc[-1]:.0%} in {repeat.index[-1]}.")
