@@ -133,7 +133,8 @@ def cohort_retention(purchase_table: pd.DataFrame, data_end: pd.Timestamp,
 FEATURES = {
     "recency_days": "days since the last purchase",
     "orders_3m": "purchases in the last 3 months",
-    "orders_12m": "purchases in the last 12 months (the customer's usual pace)",
+    "orders_12m": "purchases in the last 12 months",
+    "lifetime_pace": "purchases per year since the first purchase in the data",
     "frequency_change": "purchases in the last 3 months minus the customer's own 3-month "
                         "average over the 12 months before",
     "spend_change": "log ratio of spend in the last 3 months to the own 3-month average before",
@@ -169,6 +170,9 @@ def snapshot_features(tables: dict[str, pd.DataFrame], snapshot: pd.Timestamp) -
                   & (orders["order_date"] < months_before(3))]
     out["orders_3m"] = last3.groupby("customer_id").size().reindex(active, fill_value=0)
     out["orders_12m"] = recent_year.groupby("customer_id").size().reindex(active, fill_value=0)
+    first = orders.groupby("customer_id")["order_date"].min().reindex(active)
+    years = ((snapshot - first).dt.days / 365.25).clip(lower=1.0)
+    out["lifetime_pace"] = orders.groupby("customer_id").size().reindex(active) / years
     base_orders = base.groupby("customer_id").size().reindex(active, fill_value=0) / 4
     out["frequency_change"] = out["orders_3m"] - base_orders
     spend3 = last3.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0)
