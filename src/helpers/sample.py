@@ -143,6 +143,7 @@ class SampleParams:
     missing_amount_share: float = 0.003  # price and amount left empty
     n_missing_months: int = 5  # region-months absent from the legacy export
     n_duplicated_months: int = 1  # region-months exported twice under new bill numbers
+    market_pass_through: float = 0.9  # share of the market's movement a price change passes on
     elasticity: dict[str, float] = field(default_factory=lambda: dict(TRUE_ELASTICITY))
 
     @classmethod
@@ -220,16 +221,6 @@ def generate(params: SampleParams) -> Sample:
             for m in months:
                 factor = float(np.clip(np.exp(rng.normal(0.03, 0.11)), 0.7, 1.4))
                 steps[j, r, m:] *= factor
-    price = np.round(base_price[:, None, None] * level[:, :, None] * steps, 2)
-    for j in range(n_prod):
-        for r in range(n_reg):
-            changed = np.nonzero(np.diff(price[j, r]) != 0)[0] + 1
-            for m in changed:
-                change_rows.append((product_id[j], REGIONS[r], MONTH_STARTS[m],
-                                    price[j, r, m - 1], price[j, r, m]))
-    price_changes = pd.DataFrame(change_rows, columns=["product_id", "region", "effective_date",
-                                                       "old_price", "new_price"])
-
     # market price index per category x region x month (100 = Jan 2022 level)
     t_years = np.arange(N_MONTHS) / 12.0
     trend = rng.uniform(0.01, 0.07, len(CATEGORIES))
@@ -242,6 +233,25 @@ def generate(params: SampleParams) -> Sample:
                  + 0.03 * np.sin(2 * np.pi * t_years[None, None, :] + phase[None, :, None])
                  + ar)
     market_index = np.round(100 * np.exp(log_index - log_index[:, :, :1]), 1)
+
+    # repricing follows the market: at each price change a product's regional price catches up
+    # with its category's market index since January 2022 (share ``market_pass_through``), so
+    # raw prices rise with the market while the price relative to the market drives demand
+    months_idx = np.arange(N_MONTHS)
+    changed = np.concatenate([np.zeros((n_prod, n_reg, 1), bool),
+                              np.diff(steps, axis=2) != 0], axis=2)
+    last_change = np.maximum.accumulate(np.where(changed, months_idx, 0), axis=2)
+    market_at_change = np.take_along_axis(market_index[prod_cat_idx], last_change, axis=2) / 100
+    catch_up = market_at_change ** params.market_pass_through
+    price = np.round(base_price[:, None, None] * level[:, :, None] * steps * catch_up, 2)
+    for j in range(n_prod):
+        for r in range(n_reg):
+            changed = np.nonzero(np.diff(price[j, r]) != 0)[0] + 1
+            for m in changed:
+                change_rows.append((product_id[j], REGIONS[r], MONTH_STARTS[m],
+                                    price[j, r, m - 1], price[j, r, m]))
+    price_changes = pd.DataFrame(change_rows, columns=["product_id", "region", "effective_date",
+                                                       "old_price", "new_price"])
 
     # --- monthly simulation of buying, complaints and churn -------------------------------
     season = 1 + 0.25 * np.cos(2 * np.pi * (np.arange(N_MONTHS) % 12 - 11) / 12)
