@@ -266,3 +266,65 @@ def point_intervals(table: pd.DataFrame, value: str, xlabel: str, title: str,
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     return _finished(fig)
+
+
+def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, high: str,
+                      xlabel: str, title: str, reference: float | None = 0.0) -> plt.Figure:
+    """Estimates per row label from several tables side by side (e.g. naive vs adjusted), each
+    with its interval: one colour per table, rows shared."""
+    sns.set_theme(style="whitegrid")
+    labels = list(next(iter(tables.values())).index)
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(labels) + 1.6))
+    palette = sns.color_palette("deep", len(tables))
+    step = 0.6 / max(len(tables), 1)
+    for k, ((name, table), color) in enumerate(zip(tables.items(), palette, strict=True)):
+        table = table.reindex(labels)
+        y = [i + (k - (len(tables) - 1) / 2) * step for i in range(len(labels))]
+        ax.errorbar(table[value], y, xerr=[table[value] - table[low], table[high] - table[value]],
+                    fmt="o", color=color, capsize=3, label=name)
+    if reference is not None:
+        ax.axvline(reference, color="#999999", lw=1)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=9)
+    return _finished(fig)
+
+
+def event_profile(profile: pd.DataFrame) -> plt.Figure:
+    """Event-study lines: mean log units relative to the month before a price change, treated
+    vs control, one panel per direction (from ``price.event_time_profile``)."""
+    sns.set_theme(style="whitegrid")
+    directions = list(profile.index.get_level_values("direction").unique())
+    fig, axes = plt.subplots(1, len(directions), figsize=(11, 3.8), sharey=True,
+                             squeeze=False)
+    for ax, direction in zip(axes.flat, directions, strict=True):
+        part = profile.xs(direction, level="direction")
+        ax.plot(part.index, part["treated"], marker="o", color="#C44E52",
+                label="product in the region of the change")
+        ax.plot(part.index, part["control"], marker="o", color="#999999",
+                label="same product, other regions")
+        ax.axvline(-0.5, color="#333333", lw=1, ls="--")
+        ax.axhline(0, color="#999999", lw=0.8)
+        ax.set_title(f"price {direction}s")
+        ax.set_xlabel("months from the change")
+    axes.flat[0].set_ylabel("log units, relative to the month before")
+    axes.flat[0].legend(loc="best", fontsize=8)
+    return _finished(fig)
+
+
+def residuals(data: pd.DataFrame) -> plt.Figure:
+    """Residuals against fitted values (hexbin) and their distribution, for a regression's
+    within data with 'fitted' and 'residual' columns."""
+    sns.set_theme(style="whitegrid")
+    fig, (ax_scatter, ax_hist) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax_scatter.hexbin(data["fitted"], data["residual"], gridsize=40, cmap="Blues", mincnt=1)
+    ax_scatter.axhline(0, color="#C44E52", lw=1)
+    ax_scatter.set_xlabel("fitted (after the fixed effects)")
+    ax_scatter.set_ylabel("residual")
+    ax_scatter.set_title("Residuals against fitted values")
+    ax_hist.hist(data["residual"], bins=60, color="#4C72B0")
+    ax_hist.set_xlabel("residual (log units)")
+    ax_hist.set_title("Distribution of residuals")
+    return _finished(fig)

@@ -1,0 +1,248 @@
+"""Stage 06: price sensitivity. What happens around each price change, net of the market and
+of the same product elsewhere; and a customer-level price-sensitivity measure.
+
+Pure functions over ``order_lines`` (sale lines, estimated ones left out), ``price_changes`` and
+``market_index``. Prices are compared with the market price index of the product's category and
+region: a price rise that only follows the market is not a rise for the customer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers.stats import mean_table
+
+
+def monthly_product_sales(order_lines: pd.DataFrame) -> pd.DataFrame:
+    """Units, buyers and mean line value per product, region and month (sale lines only;
+    lines with estimated values left out)."""
+    sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    sales = sales.assign(month=sales["order_date"].dt.to_period("M").dt.to_timestamp())
+    return sales.groupby(["product_id", "region", "month"]).agg(
+        units=("quantity", "sum"), buyers=("customer_id", "nunique"),
+        line_value=("amount", "mean")).reset_index()
+
+
+def _window_total(series: pd.Series, product: str, region: str, months: list) -> float:
+    return float(sum(series.get((product, region, m), 0) for m in months))
+
+
+def price_change_events(price_changes: pd.DataFrame, sales: pd.DataFrame,
+                        market_index: pd.DataFrame, categories: pd.Series,
+                        window_months: int = 3) -> pd.DataFrame:
+    """One row per price change with what happened around it (difference in differences).
+
+    Before = the ``window_months`` months before the change, after = the month of the change
+    and the following ones. Treated: the product in the region of the change. Control: the same
+    product in the regions with no price change in the whole window. Outcomes per window are
+    units (0 when nothing sold) and buyers. Returns product_id, region, effective_date,
+    direction, dlog_price, dlog_market (the market index's change), dlog_relative_price,
+    treated_before/after, control_before/after (mean per control region), dlog_units_treated,
+    dlog_units_control, did (their difference), controls (number of control regions), and
+    buyers_before/after. Changes without a full window inside the data, or without a control
+    region, are left out. Log changes use +0.5 to keep empty windows.
+    """
+    months = pd.DatetimeIndex(sorted(sales["month"].unique()))
+    first, last = months.min(), months.max()
+    units = sales.set_index(["product_id", "region", "month"])["units"]
+    buyers = sales.set_index(["product_id", "region", "month"])["buyers"]
+    index = market_index.set_index(["category", "region", "month"])["index"]
+    changes = price_changes.assign(month=price_changes["effective_date"].dt.to_period(
+        "M").dt.to_timestamp())
+    changed = set(zip(changes["product_id"], changes["region"], changes["month"], strict=True))
+    regions = sorted(sales["region"].unique())
+    rows = []
+    offsets = range(-window_months, window_months)
+    for event in changes.itertuples(index=False):
+        start = event.month - pd.DateOffset(months=window_months)
+        end = event.month + pd.DateOffset(months=window_months - 1)
+        if start < first or end > last:
+            continue
+        window = [event.month + pd.DateOffset(months=k) for k in offsets]
+        controls = [r for r in regions if r != event.region and not any(
+            (event.product_id, r, m) in changed for m in window)]
+        if not controls:
+            continue
+
+        before, after = window[:window_months], window[window_months:]
+        category = categories.get(event.product_id)
+        market = [np.mean([index.get((category, event.region, m), np.nan) for m in part])
+                  for part in (before, after)]
+        product = event.product_id
+        treated = [_window_total(units, product, event.region, part) for part in (before, after)]
+        control = [np.mean([_window_total(units, product, r, part) for r in controls])
+                   for part in (before, after)]
+        rows.append({
+            "product_id": event.product_id, "region": event.region,
+            "effective_date": event.effective_date,
+            "direction": "increase" if event.new_price > event.old_price else "decrease",
+            "dlog_price": np.log(event.new_price / event.old_price),
+            "dlog_market": np.log(market[1] / market[0]),
+            "treated_before": treated[0], "treated_after": treated[1],
+            "control_before": control[0], "control_after": control[1],
+            "buyers_before": _window_total(buyers, product, event.region, before),
+            "buyers_after": _window_total(buyers, product, event.region, after),
+            "controls": len(controls)})
+    events = pd.DataFrame(rows)
+    if events.empty:
+        return events
+    events["dlog_relative_price"] = events["dlog_price"] - events["dlog_market"]
+    events["dlog_units_treated"] = np.log((events["treated_after"] + 0.5)
+                                          / (events["treated_before"] + 0.5))
+    events["dlog_units_control"] = np.log((events["control_after"] + 0.5)
+                                          / (events["control_before"] + 0.5))
+    events["did"] = events["dlog_units_treated"] - events["dlog_units_control"]
+    return events
+
+
+def event_summary(events: pd.DataFrame, by: list[str], confidence: float = 0.95,
+                  min_size: int = 30) -> pd.DataFrame:
+    """Per group: events, mean price change (raw and relative to the market), the naive
+    before/after change in units and the difference in differences, with t intervals."""
+    naive = mean_table(events, "dlog_units_treated", by, confidence, min_size)
+    did = mean_table(events, "did", by, confidence, min_size)
+    return pd.DataFrame({
+        "events": naive["n"],
+        "price_change": events.groupby(by)["dlog_price"].mean(),
+        "relative_price_change": events.groupby(by)["dlog_relative_price"].mean(),
+        "units_change_naive": naive["mean"],
+        "units_change_did": did["mean"], "did_low": did["ci_low"], "did_high": did["ci_high"],
+        "small_group": did["small_group"]})
+
+
+def event_elasticities(events: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per region, the slope of the unit change on the price change through the origin, with
+    product-clustered intervals, two ways: naive (before/after in the region, raw price change)
+    and adjusted (difference in differences on the market-relative price change)."""
+    import statsmodels.api as sm
+
+    rows = {}
+    for region, part in events.groupby("region"):
+        clusters = pd.factorize(part["product_id"])[0]
+        out = {}
+        for name, y, x in [("naive", "dlog_units_treated", "dlog_price"),
+                           ("adjusted", "did", "dlog_relative_price")]:
+            fit = sm.OLS(part[y], part[[x]]).fit(cov_type="cluster",
+                                                  cov_kwds={"groups": clusters})
+            low, high = fit.conf_int(alpha=1 - confidence).iloc[0]
+            out.update({name: fit.params.iloc[0], f"{name}_low": low, f"{name}_high": high})
+        out["events"] = len(part)
+        rows[region] = out
+    table = pd.DataFrame(rows).T
+    table.index.name = "region"
+    return table
+
+
+def event_time_profile(events: pd.DataFrame, sales: pd.DataFrame,
+                       window_months: int = 3) -> pd.DataFrame:
+    """Mean log(units + 0.5) by month relative to the change (-window .. window-1), for treated
+    and control series, by direction, each relative to month -1 (the event-study picture)."""
+    units = sales.set_index(["product_id", "region", "month"])["units"]
+    regions = sorted(sales["region"].unique())
+    rows = []
+    for event in events.itertuples(index=False):
+        month = event.effective_date.to_period("M").to_timestamp()
+        for k in range(-window_months, window_months):
+            m = month + pd.DateOffset(months=k)
+            treated = units.get((event.product_id, event.region, m), 0)
+            control = np.mean([units.get((event.product_id, r, m), 0) for r in regions
+                               if r != event.region])
+            rows.append((event.direction, k, np.log(treated + 0.5), np.log(control + 0.5)))
+    frame = pd.DataFrame(rows, columns=["direction", "month", "treated", "control"])
+    profile = frame.groupby(["direction", "month"]).mean()
+    base = profile.xs(-1, level="month")
+    return profile - base.reindex(profile.index.get_level_values("direction")).to_numpy()
+
+
+# ----------------------------------------------------------------------------------------------
+# customer level
+def customer_price_sensitivity(order_lines: pd.DataFrame, market_index: pd.DataFrame,
+                               prior_strength: float = 20.0) -> pd.DataFrame:
+    """Per customer, two price-sensitivity measures and a combined score (0-100 percentile).
+
+    * deal_share: share of sale lines bought below list price (a discount), shrunk toward
+      the overall share with ``prior_strength`` pseudo-lines so that customers with few lines
+      are not extreme by chance (beta-binomial empirical Bayes);
+    * cheap_timing: how much cheaper than usual, relative to the market, the products were when
+      the customer bought them (mean of the product-region's median log relative price minus
+      the paid one; positive = buys when cheap), shrunk the same way toward 0.
+
+    Returns lines, deal_share, cheap_timing and price_sensitivity (mean percentile of the two).
+    """
+    sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    sales = sales.assign(month=sales["order_date"].dt.to_period("M").dt.to_timestamp())
+    sales = sales.merge(market_index, on=["category", "region", "month"], how="left")
+    relative = np.log(sales["list_price"]) - np.log(sales["index"] / 100)
+    usual = relative.groupby([sales["product_id"], sales["region"]]).transform("median")
+    sales = sales.assign(deal=(sales["unit_price"] < sales["list_price"] - 0.005).astype(float),
+                         cheap=(usual - relative))
+    per = sales.groupby("customer_id").agg(lines=("deal", "size"), deals=("deal", "sum"),
+                                           cheap_sum=("cheap", "sum"))
+    overall = per["deals"].sum() / per["lines"].sum()
+    table = pd.DataFrame({
+        "lines": per["lines"],
+        "deal_share": (per["deals"] + prior_strength * overall) / (per["lines"]
+                                                                   + prior_strength),
+        "cheap_timing": per["cheap_sum"] / (per["lines"] + prior_strength)})
+    table["price_sensitivity"] = 100 * (table["deal_share"].rank(pct=True)
+                                        + table["cheap_timing"].rank(pct=True)) / 2
+    return table
+
+
+def relation_to_loyalty(sensitivity: pd.Series, dimensions: pd.DataFrame,
+                        confidence: float = 0.95) -> pd.DataFrame:
+    """Spearman correlation of the price-sensitivity score with each loyalty measure, with a
+    Fisher-z interval and the number of customers behind it."""
+    from scipy.stats import norm, spearmanr
+
+    rows = {}
+    for column in dimensions.columns:
+        pair = pd.concat([sensitivity, dimensions[column]], axis=1, join="inner").dropna()
+        n = len(pair)
+        if n < 10:
+            continue
+        rho = spearmanr(pair.iloc[:, 0], pair.iloc[:, 1]).statistic
+        half = norm.ppf(0.5 + confidence / 2) / np.sqrt(n - 3)
+        rows[column] = {"customers": n, "spearman": rho,
+                        "ci_low": np.tanh(np.arctanh(rho) - half),
+                        "ci_high": np.tanh(np.arctanh(rho) + half)}
+    return pd.DataFrame(rows).T
+
+
+def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame) -> str:
+    """The headline of notebook 06."""
+    adjusted = event_table["adjusted"].sort_values()
+    strongest = relation["spearman"].abs().max() if len(relation) else float("nan")
+    link = ("price sensitivity is unrelated to the loyalty measures (all |rho| < 0.1)"
+            if strongest < 0.1 else f"the strongest link to a loyalty measure is rho = "
+            f"{relation.loc[relation['spearman'].abs().idxmax(), 'spearman']:.2f} with "
+            f"{relation['spearman'].abs().idxmax()}")
+    return (f"Around {int(event_table['events'].sum()):,} price changes, net of the market and "
+            f"of the same product in other regions, units react most in {adjusted.index[0]} "
+            f"(elasticity {adjusted.iloc[0]:.1f}) and least in {adjusted.index[-1]} "
+            f"({adjusted.iloc[-1]:.1f}); at customer level, {link}.")
+
+
+def loyalty_dimensions(customer_value: pd.DataFrame, customer_segments: pd.DataFrame,
+                       survey_scored: pd.DataFrame, churn_risk: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer with a measure of each loyalty dimension (from notebooks 03-05):
+    purchases_per_year and categories (behaviour), expected_value (value), recommend (the
+    latest usable answer, attitude) and churn_risk (retention)."""
+    segments = customer_segments.set_index("customer_id")
+    answered = survey_scored[survey_scored["responded"]].sort_values("response_date")
+    return pd.DataFrame({
+        "purchases_per_year": segments["purchases_per_year"],
+        "categories": segments["categories"],
+        "expected_value": customer_value.set_index("customer_id")["expected_value"],
+        "recommend": answered.groupby("customer_id")["recommend_used"].last().astype(float),
+        "churn_risk": churn_risk.set_index("customer_id")["risk"],
+    })
+
+
+def elasticity_views(event_table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The naive and the market-adjusted event elasticities as value/ci_low/ci_high tables."""
+    return {label: pd.DataFrame({"value": event_table[name],
+                                 "ci_low": event_table[f"{name}_low"],
+                                 "ci_high": event_table[f"{name}_high"]})
+            for label, name in [("naive", "naive"), ("market-adjusted", "adjusted")]}
