@@ -41,12 +41,15 @@ def price_change_events(price_changes: pd.DataFrame, sales: pd.DataFrame,
     treated_before/after, control_before/after (mean per control region), dlog_units_treated,
     dlog_units_control, did (their difference), controls (number of control regions), and
     buyers_before/after. Changes without a full window inside the data, or without a control
-    region, are left out. Log changes use +0.5 to keep empty windows.
+    region, are left out. Log changes use +0.5 to keep empty windows. dlog_buyers and
+    dlog_line_value (mean value of a sale line, NaN when a window sold nothing) describe the
+    treated series.
     """
     months = pd.DatetimeIndex(sorted(sales["month"].unique()))
     first, last = months.min(), months.max()
     units = sales.set_index(["product_id", "region", "month"])["units"]
     buyers = sales.set_index(["product_id", "region", "month"])["buyers"]
+    value = sales.set_index(["product_id", "region", "month"])["line_value"]
     index = market_index.set_index(["category", "region", "month"])["index"]
     changes = price_changes.assign(month=price_changes["effective_date"].dt.to_period(
         "M").dt.to_timestamp())
@@ -83,6 +86,10 @@ def price_change_events(price_changes: pd.DataFrame, sales: pd.DataFrame,
             "control_before": control[0], "control_after": control[1],
             "buyers_before": _window_total(buyers, product, event.region, before),
             "buyers_after": _window_total(buyers, product, event.region, after),
+            "line_value_before": pd.Series([value.get((product, event.region, m))
+                                            for m in before], dtype=float).mean(),
+            "line_value_after": pd.Series([value.get((product, event.region, m))
+                                           for m in after], dtype=float).mean(),
             "controls": len(controls)})
     events = pd.DataFrame(rows)
     if events.empty:
@@ -93,21 +100,30 @@ def price_change_events(price_changes: pd.DataFrame, sales: pd.DataFrame,
     events["dlog_units_control"] = np.log((events["control_after"] + 0.5)
                                           / (events["control_before"] + 0.5))
     events["did"] = events["dlog_units_treated"] - events["dlog_units_control"]
+    events["dlog_buyers"] = np.log((events["buyers_after"] + 0.5)
+                                   / (events["buyers_before"] + 0.5))
+    events["dlog_line_value"] = np.log(events["line_value_after"]
+                                       / events["line_value_before"])
     return events
 
 
 def event_summary(events: pd.DataFrame, by: list[str], confidence: float = 0.95,
                   min_size: int = 30) -> pd.DataFrame:
     """Per group: events, mean price change (raw and relative to the market), the naive
-    before/after change in units and the difference in differences, with t intervals."""
+    before/after change in units and the difference in differences (with its t interval), and
+    the before/after change in buyers and in the value of a sale line (log points)."""
     naive = mean_table(events, "dlog_units_treated", by, confidence, min_size)
     did = mean_table(events, "did", by, confidence, min_size)
+    buyers = mean_table(events, "dlog_buyers", by, confidence, min_size)
+    value = mean_table(events.dropna(subset=["dlog_line_value"]), "dlog_line_value", by,
+                       confidence, min_size)
     return pd.DataFrame({
         "events": naive["n"],
         "price_change": events.groupby(by)["dlog_price"].mean(),
         "relative_price_change": events.groupby(by)["dlog_relative_price"].mean(),
         "units_change_naive": naive["mean"],
         "units_change_did": did["mean"], "did_low": did["ci_low"], "did_high": did["ci_high"],
+        "buyers_change": buyers["mean"], "line_value_change": value["mean"],
         "small_group": did["small_group"]})
 
 
