@@ -670,6 +670,7 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
     table = contract.validate("monthly_sales", table)
 
     estimated_lines = repair_log.loc[repair_log["method"].str.contains("estimated"), "row_key"]
+    gaps_estimated = len(gaps) if table["is_estimated"].any() else 0  # 0: history too short
     rules = pd.DataFrame([
         ("duplicated legacy month", n_removed, n_removed, 0,
          "lines repeating earlier lines under new bill numbers, month-wise: removed"),
@@ -690,7 +691,7 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
         ("missing price or amount", int(missing.sum()), int(missing.sum()),
          int(estimated_amounts.sum()),
          "completed exactly, or estimated from the list price"),
-        ("missing region-month", len(gaps), len(gaps), len(gaps),
+        ("missing region-month", len(gaps), gaps_estimated, gaps_estimated,
          "whole region-months estimated per category by the seasonal model"),
     ], columns=["rule", "flagged", "repaired", "estimated", "what happens"])
     model["estimated_lines"] = int(estimated_lines.nunique())
