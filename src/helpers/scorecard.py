@@ -166,13 +166,18 @@ def activity_tiers(order_lines: pd.DataFrame, end: pd.Timestamp,
     start = end - pd.DateOffset(months=months)
     act = activity(order_lines, start, end)
     tiers = pd.Series("inactive", index=order_lines["customer_id"].unique(), dtype="str")
-    ordered = sorted(thresholds.items(), key=lambda item: (item[1]["spend"],
-                                                            item[1]["purchases"]))
-    for name, minimum in ordered:
+    for name in tier_order(thresholds)[1:]:
+        minimum = thresholds[name]
         reached = act.index[(act["spend"] >= minimum["spend"])
                             & (act["purchases"] >= minimum["purchases"])]
         tiers[reached] = name
     return tiers
+
+
+def tier_order(thresholds: dict[str, dict[str, float]]) -> list[str]:
+    """Tier names from lowest to highest ('inactive' first), as ``activity_tiers`` ranks them."""
+    return ["inactive", *sorted(thresholds, key=lambda tier: (thresholds[tier]["spend"],
+                                                              thresholds[tier]["purchases"]))]
 
 
 def migration_matrix(before: pd.Series, after: pd.Series, order: list[str]) -> pd.DataFrame:
