@@ -148,3 +148,33 @@ def test_an_injected_drop_is_detected_and_the_control_run_stays_quiet(monitored)
     assert (hits["change"] < -0.3).all() and (hits["since"] == pd.Timestamp("2025-02-01")).all()
     elsewhere = alerts[~alerts["region"].isin(["Southeast", "all"])]
     assert len(elsewhere) <= 2
+
+
+@pytest.mark.slow
+def test_the_index_ranks_customers_by_their_true_loyalty(default_run):
+    from scipy.stats import spearmanr
+
+    from helpers import attitude, behaviour, price, retention
+
+    tables = default_run["tables"]
+    lines = tables["order_lines"]
+    values, _ = behaviour.customer_value(lines)
+    segments = behaviour.rfm(lines).join(behaviour.behaviour_features(lines).drop(
+        columns="recency_days"))
+    survey = attitude.invitee_features(tables)
+    survey["recommend_used"] = attitude.corrected_recommend(
+        survey, attitude.flag_reversed_scale(survey))
+    warning = retention.churn_early_warning(tables)
+    indicators = scorecard.customer_indicators(
+        values.reset_index(), segments.reset_index(), survey,
+        warning.current_risk.reset_index(),
+        price.customer_price_sensitivity(lines, tables["market_index"]).reset_index(),
+        attitude.engagement_by_customer(tables))
+    scores = scorecard.dimension_scores(scorecard.scale_indicators(indicators))
+    index = scorecard.loyalty_index(scores, scorecard.normalised_weights(
+        {"behaviour": 0.35, "attitude": 0.25, "retention": 0.25, "price": 0.15}))
+    loyalty = default_run["truth"]["customers"].set_index("customer_id")["loyalty_z"]
+    rho = spearmanr(index, loyalty.reindex(index.index)).statistic
+    print(f"\nloyalty index vs true loyalty: Spearman {rho:.3f}")
+    assert rho >= 0.55
+    assert index.between(0, 100).all() and index.notna().all()
