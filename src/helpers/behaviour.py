@@ -24,15 +24,23 @@ from helpers.stats import mean_table, rate_table
 
 # ----------------------------------------------------------------------------------------------
 # per customer and period
+def _with_groups(order_lines: pd.DataFrame, customers: pd.DataFrame,
+                 by: list[str]) -> pd.DataFrame:
+    """Order lines with a 'year' column and, when grouping by region, the customer's home
+    region (from ``customers``) instead of the line's."""
+    lines = order_lines.assign(year=order_lines["order_date"].dt.year)
+    if "region" in by:
+        lines = lines.drop(columns="region").merge(
+            customers[["customer_id", "region"]], on="customer_id", how="left")
+    return lines
+
+
 def customer_periods(order_lines: pd.DataFrame, customers: pd.DataFrame,
                      by: list[str]) -> pd.DataFrame:
     """One row per customer and group of ``by`` (any of 'category', 'year', 'region'):
     purchases (orders with a sale line), spend (net of returns), sale_lines, returned_lines,
     estimated_spend (spend resting on estimated values)."""
-    lines = order_lines.assign(year=order_lines["order_date"].dt.year)
-    if "region" in by:
-        lines = lines.drop(columns="region").merge(
-            customers[["customer_id", "region"]], on="customer_id", how="left")
+    lines = _with_groups(order_lines, customers, by)
     keys = ["customer_id", *by]
     sales = lines[~lines["is_return"]]
     out = sales.groupby(keys).agg(purchases=("order_id", "nunique"),
@@ -89,10 +97,7 @@ def interval_view(table: pd.DataFrame, measure: str) -> pd.DataFrame:
 def order_value_table(order_lines: pd.DataFrame, customers: pd.DataFrame, by: list[str],
                       confidence: float = 0.95) -> pd.DataFrame:
     """Mean order value (sale lines of the order in the group) per group, with a t interval."""
-    lines = order_lines.assign(year=order_lines["order_date"].dt.year)
-    if "region" in by:
-        lines = lines.drop(columns="region").merge(
-            customers[["customer_id", "region"]], on="customer_id", how="left")
+    lines = _with_groups(order_lines, customers, by)
     orders = lines[~lines["is_return"]].groupby(["order_id", *by], as_index=False)["amount"].sum()
     means = mean_table(orders, "amount", by, confidence)
     return pd.DataFrame({"order_value": means["mean"], "order_value_low": means["ci_low"],
