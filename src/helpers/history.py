@@ -213,7 +213,8 @@ def shift_invoice_dates(lines: pd.DataFrame, lag_days: int, log: _Log) -> tuple[
     return lines, int(legacy.sum())
 
 
-def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[pd.DataFrame, pd.Series]:
+def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[
+        pd.DataFrame, pd.Series, pd.Series]:
     """Replace dates outside the system's operating period with the best supported date.
 
     A legacy date is impossible on or after the current system's first order (the legacy system
@@ -227,7 +228,8 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[pd.DataFram
     * for a return without a dated return line on its bill: the bill's sale date plus the
       median return delay, estimated.
 
-    Returns the repaired lines and the boolean mask of the flagged lines.
+    Returns the repaired lines, the mask of the flagged lines and the mask of those whose new
+    date is an estimate.
     """
     lines = lines.copy()
     dates = lines["order_date"]
@@ -243,7 +245,7 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[pd.DataFram
             legacy_end = min(legacy_end, dates[current].min())
     bad = (dates > end) | (legacy & ((dates >= legacy_end) | (dates < legacy_start)))
     if not bad.any():
-        return lines, bad
+        return lines, bad, bad
     good = lines.loc[~bad]
     bill = bill_number(lines["order_id"])
     new_date = pd.Series(pd.NaT, index=lines.index, dtype=dates.dtype)
@@ -313,7 +315,7 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[pd.DataFram
                    lower[rows] if is_estimate else None, upper[rows] if is_estimate else None)
     lines.loc[fixed, "order_date"] = new_date[fixed]
     lines.loc[fixed & estimated, "is_estimated"] = True
-    return lines, bad
+    return lines, bad, fixed & estimated
 
 
 def repair_unit_slips(lines: pd.DataFrame, reference: pd.Series, log: _Log,
@@ -381,13 +383,14 @@ def repair_amount_contradictions(lines: pd.DataFrame, reference: pd.Series, log:
 
 
 def estimate_missing_amounts(lines: pd.DataFrame, log: _Log, level: float) -> tuple[
-        pd.DataFrame, pd.Series]:
+        pd.DataFrame, pd.Series, pd.Series]:
     """Fill missing unit prices and amounts.
 
     With one of the two present the other follows exactly (amount = quantity x unit price).
     With both missing, the unit price is estimated as list price x (1 - mean discount) of the
     line's system, with an interval from the discounts' ``level`` range; the amount follows.
-    Estimated values get ``is_estimated`` and ``amount_lower``/``amount_upper``.
+    Estimated values get ``is_estimated`` and ``amount_lower``/``amount_upper``. Returns the
+    lines, the mask of lines missing a value and the mask of those estimated.
     """
     lines = lines.copy()
     price_missing, amount_missing = lines["unit_price"].isna(), lines["amount"].isna()
@@ -436,7 +439,7 @@ def estimate_missing_amounts(lines: pd.DataFrame, log: _Log, level: float) -> tu
             lines.loc[rows, "amount_lower"] = bounds[0].round(2)
             lines.loc[rows, "amount_upper"] = bounds[1].round(2)
             lines.loc[rows, "is_estimated"] = True
-    return lines, price_missing | amount_missing
+    return lines, price_missing | amount_missing, both
 
 
 def _keys(lines: pd.DataFrame) -> pd.Series:
@@ -642,20 +645,19 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
     id_map = customer_id_map if customer_id_map is not None else pd.DataFrame(
         {"legacy_customer_id": pd.Series(dtype="str"), "customer_id": pd.Series(dtype="str")})
     log = _Log()
-    rows_in = len(lines)
 
     lines, n_removed = remove_duplicated_months(lines, log, settings.duplicated_month_share,
                                                 settings.legacy_invoice_lag_days)
     lines, n_ids = map_customer_ids(lines, id_map, log)
     lines, n_dates = shift_invoice_dates(lines, settings.legacy_invoice_lag_days, log)
-    lines, bad_dates = repair_impossible_dates(lines, log)
+    lines, bad_dates, estimated_dates = repair_impossible_dates(lines, log)
     reference = reference_prices(lines)
     lines, slips = repair_unit_slips(lines, reference, log, settings.unit_slip_range)
     reference = reference_prices(lines)
     lines, contradictions = repair_amount_contradictions(lines, reference, log,
                                                          settings.outlier_ratio)
-    lines, missing = estimate_missing_amounts(lines, log, settings.interval_level)
-    estimated_amounts = missing & lines["unit_price"].notna() & lines["is_estimated"]
+    lines, missing, estimated_amounts = estimate_missing_amounts(lines, log,
+                                                                 settings.interval_level)
 
     lines = lines.sort_values(["order_date", "order_id", "line_no"], kind="stable",
                               ignore_index=True)
@@ -669,7 +671,6 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
     model["gaps"] = gaps
     table = contract.validate("monthly_sales", table)
 
-    estimated_lines = repair_log.loc[repair_log["method"].str.contains("estimated"), "row_key"]
     gaps_estimated = len(gaps) if table["is_estimated"].any() else 0  # 0: history too short
     rules = pd.DataFrame([
         ("duplicated legacy month", n_removed, n_removed, 0,
@@ -677,9 +678,7 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
         ("customer identity", n_ids, n_ids, 0, "old member numbers mapped to CRM ids"),
         ("invoice date -> order date", n_dates, n_dates, 0, "legacy dates moved to the order day"),
         ("impossible date", int(bad_dates.sum()), int(bad_dates.sum()),
-         int(repair_log.loc[(repair_log["column"] == "order_date")
-                            & repair_log["method"].str.contains("estimated"), "row_key"]
-             .nunique()), "outside the period the system was in use"),
+         int(estimated_dates.sum()), "outside the period the system was in use"),
         ("unit slip x100", int(slips.sum()), int(slips.sum()), 0,
          "money keyed in fen instead of currency units"),
         ("quantity contradicts amount", int(contradictions["quantity"].sum()),
@@ -694,8 +693,6 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
         ("missing region-month", len(gaps), gaps_estimated, gaps_estimated,
          "whole region-months estimated per category by the seasonal model"),
     ], columns=["rule", "flagged", "repaired", "estimated", "what happens"])
-    model["estimated_lines"] = int(estimated_lines.nunique())
-    model["rows_in"], model["rows_out"] = rows_in, len(lines)
     definitions = definitions_table({"customer identity": n_ids, "order date": n_dates})
     return RepairResult(order_lines=lines, repair_log=repair_log, monthly_sales=table,
                         rules=rules, definitions=definitions, model=model)
