@@ -251,30 +251,18 @@ def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame) -> plt.Figure:
 def point_intervals(table: pd.DataFrame, value: str, xlabel: str, title: str,
                     reference: float | None = None, percent: bool = False) -> plt.Figure:
     """Dot-and-whisker chart of estimates (index = label) with ci_low/ci_high columns."""
-    sns.set_theme(style="whitegrid")
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(table) + 1.5))
-    y = list(range(len(table)))
-    ax.errorbar(table[value], y, xerr=[table[value] - table["ci_low"],
-                                       table["ci_high"] - table[value]],
-                fmt="o", color="#4C72B0", capsize=3)
-    if reference is not None:
-        ax.axvline(reference, color="#999999", lw=1)
-    ax.set_yticks(y, [str(i) for i in table.index])
-    ax.invert_yaxis()
-    if percent:
-        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
-    return _finished(fig)
+    return compare_intervals({"": table}, value, "ci_low", "ci_high", xlabel, title,
+                             reference=reference, percent=percent)
 
 
 def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, high: str,
-                      xlabel: str, title: str, reference: float | None = 0.0) -> plt.Figure:
+                      xlabel: str, title: str, reference: float | None = 0.0,
+                      percent: bool = False) -> plt.Figure:
     """Estimates per row label from several tables side by side (e.g. naive vs adjusted), each
     with its interval: one colour per table, rows shared."""
     sns.set_theme(style="whitegrid")
     labels = list(next(iter(tables.values())).index)
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(labels) + 1.6))
+    fig, ax = plt.subplots(figsize=(9, (0.45 + 0.15 * len(tables)) * len(labels) + 1.5))
     palette = sns.color_palette("deep", len(tables))
     step = 0.6 / max(len(tables), 1)
     for k, ((name, table), color) in enumerate(zip(tables.items(), palette, strict=True)):
@@ -284,11 +272,14 @@ def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, hig
                     fmt="o", color=color, capsize=3, label=name)
     if reference is not None:
         ax.axvline(reference, color="#999999", lw=1)
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [str(label) for label in labels])
     ax.invert_yaxis()
+    if percent:
+        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    ax.legend(loc="best", fontsize=9)
+    if len(tables) > 1:
+        ax.legend(loc="best", fontsize=9)
     return _finished(fig)
 
 

@@ -212,6 +212,9 @@ def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     lines = tables["order_lines"]
     sales = lines[~lines["is_return"]].assign(
         month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
+    complaints = tables["complaints"].merge(tables["customers"][["customer_id", "region"]],
+                                            on="customer_id")
+    complaints["month"] = complaints["complaint_date"].dt.to_period("M").dt.to_timestamp()
     frames = []
     for region, part in [("all", sales), *sales.groupby("region")]:
         grouped = part.groupby("month")
@@ -225,12 +228,8 @@ def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "M")).map(lambda offset: offset.n)
         returning = earlier[(lag >= 1) & (lag <= 12)].drop_duplicates(["customer_id", "month"])
         repeat = returning.groupby("month").size().reindex(orders.index, fill_value=0)
-        complaints = tables["complaints"].merge(tables["customers"][["customer_id", "region"]],
-                                                on="customer_id")
-        if region != "all":
-            complaints = complaints[complaints["region"] == region]
-        complaint_count = complaints.groupby(complaints["complaint_date"].dt.to_period(
-            "M").dt.to_timestamp()).size().reindex(orders.index, fill_value=0)
+        mine = complaints if region == "all" else complaints[complaints["region"] == region]
+        complaint_count = mine.groupby("month").size().reindex(orders.index, fill_value=0)
         history = orders.index >= first.min() + pd.DateOffset(months=12)
         for name, value, denominator, kind in [
                 ("orders", orders, orders, "count"), ("buyers", buyers, buyers, "count"),
