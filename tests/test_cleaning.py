@@ -61,7 +61,8 @@ def test_current_orders_dedupe_quarantine_and_sign_returns():
             {**CURRENT_ROW, "line_no": "2", "customer_id": ""},
             {**CURRENT_ROW, "line_no": "3", "quantity": "0"},
             {**CURRENT_ROW, "line_no": "4", "order_date": "2024-02-30"},
-            {**CURRENT_ROW, "line_no": "5", "line_type": "gift"}]
+            {**CURRENT_ROW, "line_no": "5", "line_type": "gift"},
+            {**CURRENT_ROW, "line_no": "6", "region": "Atlantis"}]
     out = cleaning.clean_current_orders(_raw(rows))
     table = out.table
     assert table["line_no"].tolist() == [1, 51]
@@ -72,7 +73,7 @@ def test_current_orders_dedupe_quarantine_and_sign_returns():
     quarantined = pd.concat(out.quarantine)
     assert dict(zip(quarantined["row"], quarantined["reason"], strict=True)) == {
         4: "missing customer_id", 5: "zero or missing quantity", 6: "invalid order_date",
-        7: "unknown line_type"}
+        7: "unknown line_type", 8: "unknown category or region"}
     steps = pd.DataFrame(out.steps).set_index("rule")
     assert steps.loc["exact duplicate rows", "rows_affected"] == 1
     assert steps.loc["contract check", "rows_out"] == 2
@@ -236,6 +237,7 @@ def test_source_summary_adds_up(cleaned, raw):
     summary = cleaning.source_summary(cleaned)
     for source, frame in raw.items():
         assert summary.loc[source, "rows_read"] == len(frame)
+    assert (summary["excluded"] == 0).all()  # exclusions come only from source mappings
     assert (summary["rows_clean"] + summary["duplicates_removed"] + summary["quarantined"]
             == summary["rows_read"]).all()
     sentence = cleaning.summary_sentence(cleaned)

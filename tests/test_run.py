@@ -51,12 +51,13 @@ def test_all_problems_are_reported_together():
     assert "expected KEY=VALUE" in message
 
 
-def test_default_config_matches_the_notebooks():
+@pytest.mark.parametrize("config_name", ["default.yaml", "online_retail.yaml"])
+def test_shipped_configs_match_the_notebooks(config_name):
     notebooks = run.discover_notebooks(io.PACKAGE_ROOT / "notebooks")
     declared = {p.stem: run.declared_parameters(p) for p in notebooks}
     import yaml
 
-    config = yaml.safe_load((io.PACKAGE_ROOT / "configs" / "default.yaml").read_text())
+    config = yaml.safe_load((io.PACKAGE_ROOT / "configs" / config_name).read_text())
     resolved = run.resolve_parameters(config, [], declared)
     for name, params in declared.items():
         assert set(resolved[name]) == set(params), f"{name}: config block must set every parameter"
@@ -87,7 +88,8 @@ def test_run_folder_manifest(report_run):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "success" and manifest["run_id"] == run_dir.name
     assert manifest["parameters"]["01_cleaning"] == {"raw_dir": "data/raw",
-                                                     "clean_dir": "data/clean"}
+                                                     "clean_dir": "data/clean",
+                                                     "source_mapping": ""}
     assert manifest["inputs"]["data/raw"] == report_run["raw_before"]
     assert manifest["raw_unchanged"] is True
     assert manifest["packages"]["pandas"].startswith("3.")

@@ -397,9 +397,12 @@ def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.
     """The behaviour headline: where value concentrates and which category is bought again."""
     top = tiers.iloc[0]
     repeat = by_category["repeat_rate"].sort_values()
+    low, high = by_category["repeat_rate_low"].iloc[0], by_category["repeat_rate_high"].iloc[0]
     return (f"The most valuable {top['share_of_customers']:.0%} of {len(values):,} customers are "
             f"expected to bring {top['share_of_revenue']:.0%} of the revenue of the next "
             f"{horizon_weeks * 12 / 52:.0f} months "
             f"({values['expected_value'].sum():,.0f} in all, BG/NBD and Gamma-Gamma models). "
-            f"Repeat buying ranges from {repeat.iloc[0]:.0%} of buyers in {repeat.index[0]} to "
-            f"{repeat.iloc[-1]:.0%} in {repeat.index[-1]}.")
+            + (f"Repeat buying ranges from {repeat.iloc[0]:.0%} of buyers in {repeat.index[0]} "
+               f"to {repeat.iloc[-1]:.0%} in {repeat.index[-1]}." if len(repeat) > 1 else
+               f"{repeat.iloc[0]:.0%} of buyers bought more than once (95% interval "
+               f"{low:.0%}-{high:.0%})."))

@@ -163,18 +163,23 @@ class _Tracker:
         self.step("exact duplicate rows", len(frame), dup.sum(), "removed",
                   "identical to an earlier row in every column; the first copy is kept")
 
-    def quarantine(self, bad: pd.Series, rule: str, detail: str) -> None:
+    def quarantine(self, bad: pd.Series, rule: str, detail: str, *,
+                   action: str = "quarantined") -> None:
         frame = self.result.table
         bad = bad.fillna(True).astype(bool)
         if bad.any():
             rows = self.raw.loc[self.raw["_row"].isin(frame.loc[bad, "_row"])]
             self.result.quarantine.append(pd.DataFrame({
-                "source": self.source, "row": rows["_row"].to_numpy(), "reason": rule,
-                "record": rows.drop(columns="_row").astype(str).agg(
-                    lambda r: "; ".join(f"{k}={v}" for k, v in r.items()), axis=1).to_numpy(),
+                "source": self.source, "row": rows["_row"].to_numpy(),
+                "reason": rule if action == "quarantined" else f"{action}: {rule}",
+                "record": records(rows.drop(columns="_row")).to_numpy(),
             }))
         self.result.table = frame.loc[~bad]
-        self.step(rule, len(frame), bad.sum(), "quarantined", detail)
+        self.step(rule, len(frame), bad.sum(), action, detail)
+
+    def exclude(self, rows: pd.Series, rule: str, detail: str) -> None:
+        """Leave out rows a mapping rule says are not in scope (counted, kept for review)."""
+        self.quarantine(rows, rule, detail, action="excluded")
 
     def changed(self, rule: str, affected: int, detail: str) -> None:
         self.step(rule, self.rows, affected, "changed", detail)
@@ -184,6 +189,14 @@ class _Tracker:
         self.step("contract check", len(table), 0, "checked",
                   f"validated against the '{name}' contract schema")
         return self.result
+
+
+def records(frame: pd.DataFrame) -> pd.Series:
+    """Each row as one 'column=value; column=value' string (for the quarantine table)."""
+    if frame.shape[1] == 0:
+        return pd.Series("", index=frame.index, dtype="str")
+    parts = [f"{name}=" + frame[name].astype("str").fillna("<NA>") for name in frame.columns]
+    return parts[0].str.cat(parts[1:], sep="; ") if len(parts) > 1 else parts[0]
 
 
 def _changed_count(before: pd.Series, after: pd.Series) -> int:
@@ -274,6 +287,11 @@ def clean_current_orders(raw: pd.DataFrame) -> Cleaned:
     track.quarantine(frame.duplicated(["order_id", "line_no"], keep="first"),
                      "conflicting duplicate line", "order_id + line_no seen before with other data")
     frame = track.result.table
+    category, region = normalise_category(frame["category"]), normalise_region(frame["region"])
+    track.result.table = frame.assign(_category=category, _region=region)
+    track.quarantine(category.isna() | region.isna(), "unknown category or region",
+                     "category or region spelling not in the alias tables")
+    frame = track.result.table
     is_return = frame["line_type"].str.strip().str.lower() == "return"
     sign = np.where(is_return, -1, 1)
     track.changed("returns signed", int(is_return.sum()),
@@ -284,8 +302,8 @@ def clean_current_orders(raw: pd.DataFrame) -> Cleaned:
         "customer_id": frame["customer_id"].str.strip(),
         "order_date": frame["_date"],
         "product_id": frame["product_id"].str.strip(),
-        "category": normalise_category(frame["category"]),
-        "region": normalise_region(frame["region"]),
+        "category": frame["_category"],
+        "region": frame["_region"],
         "quantity": (frame["_qty"].abs() * sign).astype(int),
         "unit_price": frame["_unit_price"],
         "list_price": frame["_list_price"],
@@ -587,30 +605,60 @@ def clean_all(raw: dict[str, pd.DataFrame]) -> CleaningResult:
         "complaints": parts["complaints"].table,
         "customer_id_map": id_map,
     }
-    for name, columns in [("order_lines_unrepaired", ["customer_id"]),
-                          ("survey_responses", ["customer_id"]),
-                          ("engagement", ["customer_id"]), ("complaints", ["customer_id"]),
-                          ("referrals", ["referrer_id", "referred_customer_id"])]:
+    tables, orphan_steps, orphan_rows = quarantine_orphans(tables, known, known_legacy)
+    quality = pd.DataFrame(steps + orphan_steps, columns=QUALITY_COLUMNS)
+    quarantine = stack_quarantine(quarantined + orphan_rows)
+    return CleaningResult(tables=tables, quality_report=quality, quarantine=quarantine)
+
+
+QUALITY_COLUMNS = ["source", "rule", "action", "rows_in", "rows_affected", "rows_out", "detail"]
+CUSTOMER_COLUMNS = {"order_lines_unrepaired": ["customer_id"], "survey_responses": ["customer_id"],
+                    "engagement": ["customer_id"], "complaints": ["customer_id"],
+                    "referrals": ["referrer_id", "referred_customer_id"]}
+
+
+def quarantine_orphans(tables: dict[str, pd.DataFrame], known: set[str],
+                       known_on_order_lines: set[str] | None = None) -> tuple[
+        dict[str, pd.DataFrame], list[dict], list[pd.DataFrame]]:
+    """Set aside rows whose customer is not in the customer table.
+
+    Args:
+        tables: clean tables by name (those present of ``CUSTOMER_COLUMNS`` are checked).
+        known: customer ids of the customer table.
+        known_on_order_lines: ids order lines may use (default ``known``; the built-in data
+            adds legacy member numbers).
+
+    Returns:
+        (tables without the orphan rows, quality-report rows, quarantine frames).
+    """
+    tables = dict(tables)
+    steps, quarantined = [], []
+    for name, columns in CUSTOMER_COLUMNS.items():
+        if name not in tables:
+            continue
         table = tables[name]
-        ids = known_legacy if name == "order_lines_unrepaired" else known
+        ids = known_on_order_lines if (name == "order_lines_unrepaired"
+                                       and known_on_order_lines is not None) else known
         orphan = ~table[columns].isin(ids).all(axis=1)
         if orphan.any():
             quarantined.append(pd.DataFrame({
                 "source": name, "row": pd.array([pd.NA] * int(orphan.sum()), dtype="Int64"),
                 "reason": "unknown customer_id",
-                "record": table.loc[orphan].astype(str).agg(
-                    lambda r: "; ".join(f"{k}={v}" for k, v in r.items()), axis=1).to_numpy()}))
+                "record": records(table.loc[orphan]).to_numpy()}))
         tables[name] = table.loc[~orphan].reset_index(drop=True)
         steps.append({"source": name, "rule": "customer exists", "action": "quarantined",
                       "rows_in": len(table), "rows_affected": int(orphan.sum()),
                       "rows_out": len(tables[name]),
                       "detail": "rows whose customer is not in the customer table"})
-    quality = pd.DataFrame(steps, columns=["source", "rule", "action", "rows_in", "rows_affected",
-                                           "rows_out", "detail"])
-    quarantine = (pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame(
+    return tables, steps, quarantined
+
+
+def stack_quarantine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One quarantine table (source, row, reason, record) from per-rule frames."""
+    quarantine = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["source", "row", "reason", "record"]))
     quarantine["row"] = quarantine["row"].astype("Int64")
-    return CleaningResult(tables=tables, quality_report=quality, quarantine=quarantine)
+    return quarantine
 
 
 def source_summary(result: CleaningResult) -> pd.DataFrame:
@@ -622,10 +670,13 @@ def source_summary(result: CleaningResult) -> pd.DataFrame:
     q = result.quality_report
     read = q[q["rule"] == "read"].set_index("source")["rows_in"]
     removed = q[q["action"] == "removed"].groupby("source")["rows_affected"].sum()
+    excluded = q[q["action"] == "excluded"].groupby("source")["rows_affected"].sum()
     quarantined = q[q["action"] == "quarantined"].groupby("source")["rows_affected"].sum()
     out = pd.DataFrame({"rows_read": read}).assign(
-        duplicates_removed=removed, quarantined=quarantined).fillna(0).astype(int)
-    out["rows_clean"] = out["rows_read"] - out["duplicates_removed"] - out["quarantined"]
+        duplicates_removed=removed, excluded=excluded, quarantined=quarantined
+    ).fillna(0).astype(int)
+    out["rows_clean"] = (out["rows_read"] - out["duplicates_removed"] - out["excluded"]
+                         - out["quarantined"])
     out["share_kept"] = out["rows_clean"] / out["rows_read"].where(out["rows_read"] > 0)
     return out
 
@@ -635,15 +686,53 @@ def summary_sentence(result: CleaningResult) -> str:
     s = source_summary(result)
     read, dup, quar = s["rows_read"].sum(), s["duplicates_removed"].sum(), s["quarantined"].sum()
     files = int((s["rows_read"] > 0).sum())
-    reasons = result.quarantine["reason"].value_counts()
+    excluded = int(s["excluded"].sum())
+    reasons = result.quarantine.loc[~result.quarantine["reason"].str.startswith("excluded: "),
+                                    "reason"].value_counts()
     top = ", ".join(f"{n:,} {reason}" for reason, n in reasons.head(3).items()) or "none"
     lines = result.tables["order_lines_unrepaired"]
     legacy_share = (lines["source"] == "legacy").mean() if len(lines) else float("nan")
-    return (f"Of {read:,} raw rows in {files} files, {dup:,} exact duplicates were removed "
-            f"({dup / read:.1%}) and {quar:,} rows were set aside for review ({quar / read:.2%}; "
-            f"main reasons: {top}); the {len(lines):,} order lines combine both order "
-            f"systems, {legacy_share:.0%} of them from the legacy export (their values are "
-            "repaired in the history repair).")
+    left_out = result.quarantine.loc[result.quarantine["reason"].str.startswith("excluded: "),
+                                     "reason"].str.removeprefix("excluded: ").value_counts()
+    out_of_scope = (f", {excluded:,} were left out by the source mapping's rules "
+                    f"({excluded / read:.1%}; most: {left_out.index[0]}, {left_out.iloc[0]:,})"
+                    if excluded else "")
+    systems = (f"the {len(lines):,} order lines combine both order systems, "
+               f"{legacy_share:.0%} of them from the legacy export (their values are repaired in "
+               "the history repair)" if legacy_share > 0 else
+               f"{len(lines):,} order lines remain")
+    return (f"Of {read:,} raw rows in {files} source(s), {dup:,} exact duplicates were removed "
+            f"({dup / read:.1%}){out_of_scope} and {quar:,} rows were set aside for review "
+            f"({quar / read:.2%}; main reasons: {top}); {systems}.")
+
+
+def order_history_text(order_lines: pd.DataFrame) -> str:
+    """Markdown for the report: where the order history comes from (one or two systems)."""
+    if (order_lines["source"] == "legacy").any():
+        return ("## One order history from two systems\n\n"
+                "Orders before the system change come from the legacy export (GBK-encoded, "
+                "amounts in fen, day-first dates, returns as negative quantities); they are "
+                "converted to the current system's definitions and stacked with its orders. The "
+                "`source` column keeps the origin.\n\n"
+                "The values are still as delivered: wrongly keyed amounts, impossible dates, a "
+                "month exported twice and months missing from the legacy export are repaired, "
+                "and logged value by value, in the next report (history repair).")
+    return ("## The order history\n\nAll order lines come from one system, so there are no "
+            "legacy definitions to unify; the history-repair step passes them on unchanged.")
+
+
+def builtin_sources(result: CleaningResult) -> pd.DataFrame:
+    """Where each contract table came from in the built-in (reference company) layout: table,
+    origin and rows, like ``sources.clean_mapped`` reports for a mapping."""
+    files = {"order_lines": "files orders_current.csv + orders_legacy.csv",
+             "survey_responses": "files survey_invitations.csv + survey_responses.csv"}
+    rows = []
+    for name in ["order_lines", "customers", "price_changes", "market_index",
+                 "survey_responses", "referrals", "engagement", "complaints"]:
+        table = result.tables["order_lines_unrepaired" if name == "order_lines" else name]
+        rows.append({"table": name, "origin": files.get(name, f"file {name}.csv"),
+                     "rows": len(table)})
+    return pd.DataFrame(rows)
 
 
 DATE_COLUMNS = {"customers": "join_date", "order_lines": "order_date",

@@ -94,6 +94,16 @@ SCHEMAS["order_lines_unrepaired"] = SCHEMAS["order_lines"].update_columns(
     "order_lines_unrepaired")
 
 
+def empty(name: str) -> pd.DataFrame:
+    """A table of contract ``name`` with no rows, every column of its schema typed."""
+    columns = {}
+    for column, spec in SCHEMAS[name].columns.items():
+        dtype = str(spec.dtype)
+        columns[column] = pd.Series(dtype="datetime64[us]" if dtype.startswith("datetime")
+                                    else "str" if dtype in ("str", "string") else dtype)
+    return pd.DataFrame(columns)
+
+
 class ContractError(ValueError):
     """A table breaks the data contract; the message names table, columns, checks and rows."""
 

@@ -323,15 +323,18 @@ def repair_unit_slips(lines: pd.DataFrame, reference: pd.Series, log: _Log,
     """Money values about 100 times the product's usual price were keyed in fen: divide by 100.
 
     Each of unit_price, list_price and amount (per unit of quantity) is compared with the
-    line's reference price; a ratio within ``slip_range`` is a unit slip. Exact.
+    line's reference price; a ratio within ``slip_range`` is a unit slip. Exact. Only legacy
+    lines are judged: the current system records money in currency units, so a far-off price
+    there is a real price (a quantity discount, a manual price), not a slip.
     """
     lines = lines.copy()
     low, high = slip_range
+    legacy = lines["source"] == "legacy"
     any_slip = pd.Series(False, index=lines.index)
     for column in ["unit_price", "list_price", "amount"]:
         per_unit = lines[column] / (lines["quantity"].abs() if column == "amount" else 1)
         ratio = per_unit.abs() / reference
-        slip = ratio.between(low, high)
+        slip = ratio.between(low, high) & legacy
         new = (lines.loc[slip, column] / 100).round(2)
         log.record(_keys(lines.loc[slip]), column, lines.loc[slip, column], new,
                    "corrected: divided by 100",
@@ -352,9 +355,13 @@ def repair_amount_contradictions(lines: pd.DataFrame, reference: pd.Series, log:
       usual price, the amount is far outside the price history: it becomes quantity x unit
       price (exact when price and quantity are right);
     * else the contradiction is small and left as delivered (flagged in the log).
+
+    Only legacy lines are judged (keying errors of the old system); the current system derives
+    the amount itself.
     """
     lines = lines.copy()
-    known = lines["unit_price"].notna() & lines["amount"].notna() & (lines["unit_price"] > 0)
+    known = lines["unit_price"].notna() & lines["amount"].notna() & (lines["unit_price"] > 0) & (
+        lines["source"] == "legacy")
     expected = lines["quantity"] * lines["unit_price"]
     off = known & ((lines["amount"] - expected).abs() > _TOLERANCE + 1e-9)
     units = (lines["amount"] / lines["unit_price"]).round()
@@ -477,13 +484,16 @@ def monthly_sales(lines: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def find_gaps(table: pd.DataFrame, share: float, chance: float = 1e-6) -> pd.DataFrame:
+def find_gaps(table: pd.DataFrame, share: float, chance: float = 1e-6,
+              period: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> pd.DataFrame:
     """Region-months that lost their records: far fewer lines than the region's usual month.
 
     A region-month is a gap when it has fewer lines than ``share`` of the region's median month
     *and* so few that chance cannot explain it: under a Poisson count with the median as its
     mean, a count this low has probability below ``chance`` (strict, because lines come in
     orders and vary more than Poisson). Small regions' quiet months are therefore not gaps.
+    ``period`` (first and last month, inclusive) limits the search to the months an export
+    could have lost (the legacy system's); None searches every month.
 
     Returns region, month, lines, usual_lines (the region's median) for each gap.
     """
@@ -493,7 +503,23 @@ def find_gaps(table: pd.DataFrame, share: float, chance: float = 1e-6) -> pd.Dat
     per_month["usual_lines"] = per_month.groupby("region")["lines"].transform("median")
     low = per_month["lines"] < share * per_month["usual_lines"]
     improbable = poisson.cdf(per_month["lines"], per_month["usual_lines"]) < chance
-    return per_month.loc[low & improbable].reset_index(drop=True)
+    inside = (per_month["month"].between(*period) if period is not None
+              else pd.Series(True, index=per_month.index))
+    return per_month.loc[low & improbable & inside].reset_index(drop=True)
+
+
+def legacy_period(order_lines: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last month with legacy lines (None without a legacy system): the months whose
+    records an export could have lost."""
+    legacy = order_lines.loc[order_lines["source"] == "legacy", "order_date"]
+    if legacy.empty:
+        return None
+    months = legacy.dt.to_period("M").dt.to_timestamp()
+    # the legacy export's months run to the system change, even where one was lost at the end
+    current = order_lines.loc[order_lines["source"] == "current", "order_date"]
+    last = (current.min().to_period("M").to_timestamp() - pd.DateOffset(months=1)
+            if len(current) else months.max())
+    return months.min(), max(months.max(), last)
 
 
 MODELS = [  # (formula, factors that must be seen in the fit), the first one that can be fitted
@@ -666,7 +692,9 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
     repair_log = contract.validate("repair_log", log.frame())
 
     table = monthly_sales(lines)
-    gaps = find_gaps(table, settings.gap_share)
+    period = legacy_period(lines)
+    gaps = (find_gaps(table, settings.gap_share, period=period) if period is not None
+            else find_gaps(table.iloc[:0], settings.gap_share))
     table, model = estimate_gaps(table, gaps, settings.interval_level)
     model["gaps"] = gaps
     table = contract.validate("monthly_sales", table)
@@ -730,6 +758,11 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
     """
     log = result.repair_log
     rules = result.rules.set_index("rule")
+    if not (result.order_lines["source"] == "legacy").any():
+        return (f"All {len(result.order_lines):,} order lines come from one current system: "
+                "there are no legacy definitions to unify and no old export to repair, so the "
+                f"lines are passed on as delivered ({len(log):,} values changed, nothing "
+                "estimated).")
     corrected = log["method"].str.startswith(("corrected", "completed")) | log[
         "method"].str.contains(r"\+ date of", regex=True)
     estimated_values = log["method"].str.contains("estimated").sum()

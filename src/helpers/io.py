@@ -159,13 +159,40 @@ PRODUCED_BY = {"order_lines": "02_history_repair", "repair_log": "02_history_rep
                "scorecard": "08_scorecard", "alerts": "08_scorecard"}
 
 
-def read_clean(name: str, clean_dir: str | Path = "data/clean") -> pd.DataFrame:
-    """Read one clean table; a clear error says which notebook produces it if it is missing."""
+def read_clean(name: str, clean_dir: str | Path = "data/clean", *,
+               optional: bool = False) -> pd.DataFrame | None:
+    """Read one clean table; a clear error says which notebook produces it if it is missing.
+
+    With ``optional=True`` a contract table the data did not deliver (e.g. no complaint data)
+    reads as an empty table with the contract's columns, and a missing analysis output (of a
+    notebook that was not evaluated) as None; ``helpers.capabilities`` says what that leaves
+    out.
+    """
     path = resolve(clean_dir) / f"{name}.parquet"
+    if not path.exists() and optional:
+        from helpers import contract
+
+        return contract.empty(name) if name in contract.SCHEMAS else None
     if not path.exists():
         producer = PRODUCED_BY.get(name, "01_cleaning")
         raise FileNotFoundError(f"{path} not found: run notebook {producer} first")
     return pd.read_parquet(path)
+
+
+def remove_clean(clean_dir: str | Path) -> list[Path]:
+    """Delete the workbook's tables from ``clean_dir`` (before 01 writes a new set, so a table
+    of an earlier run on other data can never be read as this run's); returns what was
+    deleted. Only tables the workbook writes are touched."""
+    from helpers import contract
+
+    names = (set(contract.SCHEMAS) | set(PRODUCED_BY)
+             | {"quality_report", "quarantine", "data_sources"})
+    folder = resolve(clean_dir)
+    removed = [folder / f"{name}.parquet" for name in sorted(names)
+               if (folder / f"{name}.parquet").exists()]
+    for path in removed:
+        path.unlink()
+    return removed
 
 
 def file_hashes(folder: str | Path) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -20,20 +21,33 @@ def _finished(fig: plt.Figure, **layout) -> plt.Figure:
     return fig
 
 
-PALETTE = {"kept": "#4C72B0", "duplicates removed": "#DD8452", "quarantined": "#C44E52"}
+def _error_bars(value: pd.Series, low: pd.Series, high: pd.Series) -> list[np.ndarray]:
+    """Distances from a point to its interval ends for ``errorbar``; an interval that excludes
+    its point by rounding (a rate of exactly 0 or 1) gives 0, not a negative length."""
+    value = np.asarray(value, dtype=float)
+    return [np.clip(value - np.asarray(low, dtype=float), 0, None),
+            np.clip(np.asarray(high, dtype=float) - value, 0, None)]
+
+
+PALETTE = {"kept": "#4C72B0", "duplicates removed": "#DD8452", "excluded": "#8C8C8C",
+           "quarantined": "#C44E52"}
 
 
 def rows_by_source(summary: pd.DataFrame) -> plt.Figure:
-    """Horizontal stacked bars per raw source: rows kept, duplicates removed, quarantined.
+    """Horizontal stacked bars per raw source: rows kept, duplicates removed, excluded (out of
+    scope by a mapping rule; shown only when any were) and quarantined.
 
     Args:
         summary: ``cleaning.source_summary`` output (index source; rows_clean,
-            duplicates_removed, quarantined).
+            duplicates_removed, excluded, quarantined).
     """
     sns.set_theme(style="whitegrid")
+    parts = ["kept", "duplicates removed", "excluded", "quarantined"]
     data = summary.rename(columns={"rows_clean": "kept", "duplicates_removed":
-                                   "duplicates removed"})[["kept", "duplicates removed",
-                                                           "quarantined"]]
+                                   "duplicates removed"})
+    if "excluded" not in data or not data["excluded"].any():
+        parts.remove("excluded")
+    data = data[parts]
     data = data.sort_values("kept")
     fig, (ax_all, ax_lost) = plt.subplots(1, 2, figsize=(11, 0.45 * len(data) + 1.6),
                                           sharey=True, gridspec_kw={"width_ratios": [2, 1]})
@@ -44,13 +58,14 @@ def rows_by_source(summary: pd.DataFrame) -> plt.Figure:
     ax_all.set_xlabel("rows in the raw file")
     ax_all.legend(loc="lower right", frameon=True)
     ax_all.set_title("What happened to every raw row")
-    lost = data[["duplicates removed", "quarantined"]]
+    lost = data[parts[1:]]
     left = pd.Series(0.0, index=data.index)
     for column in lost.columns:
         ax_lost.barh(lost.index, lost[column], left=left, color=PALETTE[column])
         left += lost[column]
-    ax_lost.set_xlabel("rows removed or set aside (zoomed)")
-    ax_lost.set_title("Removed or set aside")
+    ax_lost.set_xlabel("rows not kept (zoomed)")
+    ax_lost.set_title("Removed, excluded or set aside" if "excluded" in parts
+                      else "Removed or set aside")
     return _finished(fig)
 
 
@@ -114,8 +129,8 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
         ax.plot(part["month"], part["after"] / 1000, color="#4C72B0", lw=1.8, label="repaired")
         gaps = part[part["gap"]]
         ax.errorbar(gaps["month"], gaps["after"] / 1000,
-                    yerr=[(gaps["after"] - gaps["after_lower"]) / 1000,
-                          (gaps["after_upper"] - gaps["after"]) / 1000],
+                    yerr=_error_bars(gaps["after"] / 1000, gaps["after_lower"] / 1000,
+                                     gaps["after_upper"] / 1000),
                     fmt="o", color="#DD8452", capsize=3, label="estimated month (interval)")
         ax.set_ylim(0, top * 1.05)
         ax.set_title(region, fontsize=11)
@@ -145,8 +160,8 @@ def rates_with_intervals(table: pd.DataFrame, label: str, title: str,
         part = data if name is None else data[data[group] == name]
         y = [categories.index(c) + (k - (len(groups) - 1) / 2) * step for c in part.iloc[:, 0]]
         small = part["small_group"].to_numpy()
-        ax.errorbar(part["rate"], y, xerr=[part["rate"] - part["ci_low"],
-                                           part["ci_high"] - part["rate"]],
+        ax.errorbar(part["rate"], y,
+                    xerr=_error_bars(part["rate"], part["ci_low"], part["ci_high"]),
                     fmt="none", ecolor=color, capsize=2)
         ax.scatter(part["rate"][~small], [v for v, s in zip(y, small, strict=True) if not s],
                    color=color, label=name, zorder=3)
@@ -191,8 +206,7 @@ def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 0.4 * len(data) + 1.5))
     y = range(len(data))
     ax.errorbar(data["odds_ratio_per_sd"], y,
-                xerr=[data["odds_ratio_per_sd"] - data["ci_low"],
-                      data["ci_high"] - data["odds_ratio_per_sd"]],
+                xerr=_error_bars(data["odds_ratio_per_sd"], data["ci_low"], data["ci_high"]),
                 fmt="none", ecolor="#666666", capsize=2)
     ax.scatter(data["odds_ratio_per_sd"], y, c=colors.tolist(), zorder=3)
     ax.axvline(1, color="#333333", lw=1)
@@ -210,7 +224,7 @@ def calibration(table: pd.DataFrame) -> plt.Figure:
     top = float(max(table["ci_high"].max(), table["mean_predicted"].max())) * 1.05
     ax_cal.plot([0, top], [0, top], color="#999999", lw=1, label="perfect calibration")
     ax_cal.errorbar(table["mean_predicted"], table["rate"],
-                    yerr=[table["rate"] - table["ci_low"], table["ci_high"] - table["rate"]],
+                    yerr=_error_bars(table["rate"], table["ci_low"], table["ci_high"]),
                     fmt="o", color="#4C72B0", capsize=3, label="risk decile")
     ax_cal.set_xlabel("predicted churn (mean of the decile)")
     ax_cal.set_ylabel("observed churn")
@@ -268,7 +282,7 @@ def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, hig
     for k, ((name, table), color) in enumerate(zip(tables.items(), palette, strict=True)):
         table = table.reindex(labels)
         y = [i + (k - (len(tables) - 1) / 2) * step for i in range(len(labels))]
-        ax.errorbar(table[value], y, xerr=[table[value] - table[low], table[high] - table[value]],
+        ax.errorbar(table[value], y, xerr=_error_bars(table[value], table[low], table[high]),
                     fmt="o", color=color, capsize=3, label=name)
     if reference is not None:
         ax.axvline(reference, color="#999999", lw=1)

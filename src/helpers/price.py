@@ -241,19 +241,24 @@ def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame) -> str:
 
 
 def loyalty_dimensions(customer_value: pd.DataFrame, customer_segments: pd.DataFrame,
-                       survey_scored: pd.DataFrame, churn_risk: pd.DataFrame) -> pd.DataFrame:
+                       survey_scored: pd.DataFrame | None,
+                       churn_risk: pd.DataFrame | None) -> pd.DataFrame:
     """One row per customer with a measure of each loyalty dimension (from notebooks 03-05):
     purchases_per_year and categories (behaviour), expected_value (value), recommend (the
-    latest usable answer, attitude) and churn_risk (retention)."""
+    latest usable answer, attitude) and churn_risk (retention). A dimension whose notebook was
+    not evaluated (None) is left out."""
     segments = customer_segments.set_index("customer_id")
-    answered = survey_scored[survey_scored["responded"]].sort_values("response_date")
-    return pd.DataFrame({
+    columns = {
         "purchases_per_year": segments["purchases_per_year"],
         "categories": segments["categories"],
-        "expected_value": customer_value.set_index("customer_id")["expected_value"],
-        "recommend": answered.groupby("customer_id")["recommend_used"].last().astype(float),
-        "churn_risk": churn_risk.set_index("customer_id")["risk"],
-    })
+        "expected_value": customer_value.set_index("customer_id")["expected_value"]}
+    if survey_scored is not None:
+        answered = survey_scored[survey_scored["responded"]].sort_values("response_date")
+        columns["recommend"] = answered.groupby("customer_id")["recommend_used"].last().astype(
+            float)
+    if churn_risk is not None:
+        columns["churn_risk"] = churn_risk.set_index("customer_id")["risk"]
+    return pd.DataFrame(columns)
 
 
 def elasticity_views(event_table: pd.DataFrame) -> dict[str, pd.DataFrame]:

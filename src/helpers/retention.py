@@ -240,6 +240,21 @@ def snapshot_dates(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
     return train, test
 
 
+def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
+                        spacing_months: int = 3) -> str:
+    """Why an out-of-time churn model cannot be fitted on this history ('' when it can).
+
+    It needs a year of history before a training snapshot, the training horizon, and a later
+    test snapshot with its own horizon: about ``12 + 3 + 2 x horizon`` months.
+    """
+    try:
+        snapshot_dates(order_lines, horizon_months, n_train, spacing_months)
+    except ValueError as error:
+        months = ACTIVE_MONTHS + 3 + 2 * horizon_months
+        return f"{error}; it needs about {months} months of orders"
+    return ""
+
+
 @dataclass
 class ChurnModel:
     """A fitted churn early-warning model: the statsmodels fit and its feature scaling."""
@@ -361,6 +376,23 @@ def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6
     today.insert(0, "risk", model.predict(today))
     return ChurnWarning(horizon_months, train_dates, test_date, model, metrics, calibration,
                         current, today)
+
+
+def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
+    """The retention headline without a churn model: purchases followed by another within one
+    cycle, over all categories (Wilson interval), and why the churn model is missing."""
+    from helpers.stats import wilson_interval
+
+    kept, judged = by_category["successes"].sum(), by_category["trials"].sum()
+    low, high = wilson_interval(kept, judged)
+    cycles = by_category["cycle_days"]
+    span = (f"{cycles.min():.0f} days" if cycles.nunique() == 1 else
+            f"{cycles.min():.0f}-{cycles.max():.0f} days by category")
+    missing = f" The churn early-warning model was not evaluated: {churn_problem}." \
+        if churn_problem else ""
+    return (f"{kept / judged:.1%} of {judged:,.0f} purchases were followed by another purchase "
+            f"in the same category within one consumption cycle ({span}; 95% interval "
+            f"{float(low):.1%}-{float(high):.1%}).{missing}")
 
 
 def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:

@@ -58,7 +58,7 @@ class NotebookResult:
     """What happened to one notebook in a run."""
 
     name: str
-    status: str = "not run"  # ok | failed | not run
+    status: str = "not run"  # ok | failed | not run | not evaluated (the data cannot support it)
     duration_s: float | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     ipynb: str | None = None
@@ -171,12 +171,28 @@ def render_html(executed: Path, target: Path, title: str) -> None:
                             exclude_output_prompt=True, embed_images=True)
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True)
-    notebook = nbformat.read(executed, as_version=4)
+    notebook = drop_hidden_sections(nbformat.read(executed, as_version=4))
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     # nbconvert links MathJax and require.js from a CDN; reports are read offline and contain
     # no maths or widgets, so drop those script tags.
     body = re.sub(r'<script[^>]+src="https?://[^"]+"[^>]*>\s*</script>', "", body)
     target.write_text(body, encoding="utf-8")
+
+
+def drop_hidden_sections(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Leave out the cells of sections the notebook declared empty for this data.
+
+    A ``capabilities.Check`` displayed in the notebook lists section names; cells tagged
+    ``section:<name>`` for those names are removed from the report (the notebook file keeps
+    them)."""
+    from helpers.capabilities import HIDE_MIME
+
+    hidden = {f"section:{name}" for cell in notebook.cells for output in cell.get("outputs", [])
+              for name in output.get("data", {}).get(HIDE_MIME, {}).get("hidden_sections", [])}
+    if hidden:
+        notebook.cells = [cell for cell in notebook.cells
+                          if not hidden & set(cell.get("metadata", {}).get("tags", []))]
+    return notebook
 
 
 def headlines(executed: Path, tag: str = HEADLINE_TAG) -> list[str]:
@@ -226,6 +242,9 @@ def write_index(run_dir: Path, manifest: dict[str, Any]) -> Path:
         f"<p class='error'><strong>{html.escape(nb['name'])} failed:</strong> "
         f"{html.escape(nb['error'] or '')} — see its page for the details.</p>"
         for nb in manifest["notebooks"] if nb["status"] == "failed")
+    skipped = [nb["name"] for nb in manifest["notebooks"] if nb["status"] == "not evaluated"]
+    status_text = "FAILED" if not ok else "all notebooks succeeded" if not skipped else (
+        f"succeeded; {len(skipped)} report(s) not evaluated for lack of data")
     inputs = manifest["inputs"]
     n_files = sum(not Path(name).name.startswith(".") for files in inputs.values()
                   for name in files)
@@ -239,7 +258,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; padding: .4rem .8rem; border-bottom: 1px solid #ddd; }}
 .badge {{ padding: .1rem .5rem; border-radius: .3rem; font-size: .9em; }}
 .badge.ok {{ background: #d4edda; }} .badge.failed {{ background: #f8d7da; }}
-.badge.not-run {{ background: #eee; }}
+.badge.not-run {{ background: #eee; }} .badge.not-evaluated {{ background: #fff3cd; }}
 .status-success {{ color: #155724; }} .status-failed {{ color: #721c24; }}
 .error {{ background: #f8d7da; padding: .6rem; border-radius: .3rem; }}
 .meta {{ color: #666; font-size: .9em; }}
@@ -249,8 +268,7 @@ th, td {{ text-align: left; padding: .4rem .8rem; border-bottom: 1px solid #ddd;
 <h1>Customer loyalty workbook</h1>
 <p class="meta">Run <strong>{html.escape(manifest['run_id'])}</strong>, started
 {html.escape(manifest['started_at'])}, took {manifest['duration_s']:.0f} s.
-Status: <strong class="status-{manifest['status']}">{'all notebooks succeeded' if ok else
-'FAILED'}</strong>.</p>
+Status: <strong class="status-{manifest['status']}">{status_text}</strong>.</p>
 {errors}
 {summary}
 <h2>Key findings</h2>
@@ -376,6 +394,13 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         log(f"[{k}/{len(notebooks)}] {path.stem} ...", end=" ")
         executed = run_dir / path.name
         t0 = time.monotonic()
+        reason = _not_evaluated_reason(path.stem, result.parameters)
+        if reason:
+            result.status, result.duration_s = "not evaluated", 0.0
+            result.html = _write_not_evaluated(run_dir / f"{path.stem}.html", path.stem, reason)
+            result.headlines = [f"Not evaluated: {reason}."]
+            log(f"not evaluated: {reason}")
+            continue
         try:
             papermill.execute_notebook(
                 str(path), str(executed), parameters=result.parameters, progress_bar=False,
@@ -422,6 +447,35 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         _point_latest(reports_dir, run_id)
     log(f"{'done' if not failed else 'FAILED'} in {manifest['duration_s']:.0f} s: {index}")
     return (0 if not failed else 1), run_dir
+
+
+def _not_evaluated_reason(notebook: str, parameters: dict[str, Any]) -> str:
+    """Why the run's data cannot support ``notebook`` ('' when it can), from its clean_dir."""
+    from helpers import capabilities
+
+    clean_dir = parameters.get("clean_dir")
+    if notebook.startswith("01_") or not clean_dir or not io.resolve(clean_dir).is_dir():
+        return ""
+    check = capabilities.check(notebook, clean_dir)
+    return "" if check.runnable else check.reason
+
+
+def _write_not_evaluated(target: Path, name: str, reason: str) -> str:
+    """A small self-contained page saying why a notebook was not run on this data."""
+    title = name.split("_", 1)[-1].replace("_", " ").capitalize()
+    target.write_text(f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(name)}</title>
+<style>body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
+margin: 2rem auto; max-width: 50rem; padding: 0 1rem; line-height: 1.5; color: #222; }}
+.note {{ background: #fff3cd; padding: .8rem; border-radius: .3rem; }}</style></head>
+<body><h1>{html.escape(title)}: not evaluated</h1>
+<p class="note">This run's data cannot support this analysis: {html.escape(reason)}.</p>
+<p>Nothing on this page is estimated or filled in. Deliver the missing data (see the README
+section "Use your own data") and run the report again to get it.</p>
+<p><a href="index.html">Back to the run overview</a></p>
+</body></html>
+""", encoding="utf-8")
+    return target.name
 
 
 def _short_error(error: BaseException) -> str:

@@ -26,16 +26,31 @@ SURVEY_INDICATORS = ["recommend", "satisfaction"]
 
 
 def customer_indicators(customer_value: pd.DataFrame, customer_segments: pd.DataFrame,
-                        survey_scored: pd.DataFrame, churn_risk: pd.DataFrame,
-                        price_sensitivity: pd.DataFrame,
-                        engagement: pd.DataFrame) -> pd.DataFrame:
+                        survey_scored: pd.DataFrame | None, churn_risk: pd.DataFrame | None,
+                        price_sensitivity: pd.DataFrame | None,
+                        engagement: pd.DataFrame, engagement_delivered: bool = True
+                        ) -> pd.DataFrame:
     """One row per customer who ever bought, one column per ``INDICATORS`` entry (NaN where the
     data has nothing: no survey answer, not active for the churn model), oriented higher = more
-    loyal, plus region."""
+    loyal, plus region.
+
+    ``survey_scored``, ``churn_risk`` or ``price_sensitivity`` None (not evaluated) and
+    ``engagement_delivered=False`` leave those indicators NaN for everyone, so the dimension is
+    absent rather than a tie at the middle.
+    """
     segments = customer_segments.set_index("customer_id")
-    answered = survey_scored[survey_scored["responded"]].sort_values("response_date")
-    latest = answered.groupby("customer_id")[["recommend_used", "satisfaction"]].last()
-    risk = churn_risk.set_index("customer_id")["risk"]
+    if survey_scored is None:
+        latest = pd.DataFrame(columns=["recommend_used", "satisfaction"], dtype=float)
+    else:
+        answered = survey_scored[survey_scored["responded"]].sort_values("response_date")
+        latest = answered.groupby("customer_id")[["recommend_used", "satisfaction"]].last()
+    if price_sensitivity is None:
+        price_sensitivity = pd.DataFrame({"customer_id": pd.Series(dtype="str"),
+                                          "price_sensitivity": pd.Series(dtype=float)})
+    if not engagement_delivered:
+        engagement = engagement.assign(follows=np.nan, events=np.nan)
+    risk = (churn_risk.set_index("customer_id")["risk"] if churn_risk is not None
+            else pd.Series(dtype=float))
     table = pd.DataFrame({
         "purchases_per_year": segments["purchases_per_year"],
         "categories": segments["categories"],
@@ -68,6 +83,17 @@ def dimension_scores(scaled: pd.DataFrame) -> pd.DataFrame:
         columns = [c for c, d in INDICATORS.items() if d == dimension and c in scaled]
         scores[dimension] = scaled[columns].mean(axis=1) if columns else np.nan
     return pd.DataFrame(scores, index=scaled.index)
+
+
+def present_dimensions(scores: pd.DataFrame, weights: pd.Series) -> tuple[pd.DataFrame,
+                                                                         pd.Series]:
+    """Drop dimensions no customer has a score for (their data was not delivered) and
+    renormalise the weights over the rest. Returns (scores, weights summing to one)."""
+    present = [d for d in scores.columns if scores[d].notna().any() and weights.get(d, 0) > 0]
+    if not present:
+        raise ValueError("no loyalty dimension has data: nothing to score")
+    kept = weights[present]
+    return scores[present], kept / kept.sum()
 
 
 def normalised_weights(weights: dict[str, float]) -> pd.Series:
@@ -212,6 +238,7 @@ def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     lines = tables["order_lines"]
     sales = lines[~lines["is_return"]].assign(
         month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
+    has_complaints = len(tables["complaints"]) > 0  # none delivered: not an indicator
     complaints = tables["complaints"].merge(tables["customers"][["customer_id", "region"]],
                                             on="customer_id")
     complaints["month"] = complaints["complaint_date"].dt.to_period("M").dt.to_timestamp()
@@ -231,11 +258,12 @@ def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         mine = complaints if region == "all" else complaints[complaints["region"] == region]
         complaint_count = mine.groupby("month").size().reindex(orders.index, fill_value=0)
         history = orders.index >= first.min() + pd.DateOffset(months=12)
-        for name, value, denominator, kind in [
-                ("orders", orders, orders, "count"), ("buyers", buyers, buyers, "count"),
-                ("revenue", revenue, orders, "amount"),
-                ("repeat rate", (repeat / buyers)[history], buyers[history], "rate"),
-                ("complaints per order", complaint_count / orders, orders, "rate")]:
+        indicators = [("orders", orders, orders, "count"), ("buyers", buyers, buyers, "count"),
+                      ("revenue", revenue, orders, "amount"),
+                      ("repeat rate", (repeat / buyers)[history], buyers[history], "rate")]
+        if has_complaints:
+            indicators.append(("complaints per order", complaint_count / orders, orders, "rate"))
+        for name, value, denominator, kind in indicators:
             frames.append(pd.DataFrame({"indicator": name, "region": region,
                                         "month": value.index, "value": value.to_numpy(),
                                         "denominator": denominator.reindex(value.index)
@@ -348,7 +376,8 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
                  months: int = 12, confidence: float = 0.95) -> pd.DataFrame:
     """The last ``months`` before ``end`` against the ``months`` before them: active customers,
     revenue, repeat-purchase rate (buyers with 2+ purchases, Wilson interval), and the share of
-    each period's revenue resting on estimated history."""
+    each period's revenue resting on estimated history. ``covered`` is False for a period that
+    starts before the data does (its figures are partial: no comparison with it)."""
     from helpers.stats import rate_table
 
     rows = {}
@@ -360,6 +389,7 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
         repeat = rate_table(pd.Series([float((act["purchases"] >= 2).sum())]),
                             pd.Series([float(len(act))]), confidence=confidence).iloc[0]
         rows[name] = {"start": start, "end": stop - pd.Timedelta(days=1),
+                      "covered": bool(order_lines["order_date"].min() <= start),
                       "active_customers": len(act), "revenue": sales["revenue"].sum(),
                       "estimated_share": sales["estimated_revenue"].sum() / sales[
                           "revenue"].sum() if sales["revenue"].sum() else 0.0,
@@ -369,7 +399,7 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
 
 
 def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataFrame,
-                      waves: pd.DataFrame, churn_risk: pd.DataFrame,
+                      waves: pd.DataFrame | None, churn_risk: pd.DataFrame | None,
                       elasticities: pd.DataFrame | None, alerts: pd.DataFrame,
                       latest_month: pd.Timestamp, min_group_size: int = 30) -> list[str]:
     """Five to eight headline findings in plain language, each with its number, the direction
@@ -382,24 +412,33 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     spread = (f"similar in every region ({low:.0f}-{high:.0f})" if high - low < 3 else
               f"highest in {by_region.index[-1]} ({high:.0f}), lowest in "
               f"{by_region.index[0]} ({low:.0f})")
+    shown_small = ", ".join(small[:5]) + (f" and {len(small) - 5} more" if len(small) > 5 else "")
     facts.append(
         f"**Loyalty index** (0-100): median {index.median():.0f} over {len(index):,} customers, "
-        f"{spread}" + (f"; few customers in {', '.join(small)}: read with care" if small else "")
+        f"{spread}" + (f"; few customers in {shown_small}: read with care" if small else "")
         + ".")
     now, before = periods.loc["this period"], periods.loc["previous period"]
+    compare = bool(before.get("covered", True))
     mark = lambda row: f" {ESTIMATED_MARK}" if row["estimated_share"] >= 0.005 else ""  # noqa: E731
+
+    def against(change: float, text: str) -> str:
+        return (f" {_arrow(change)} {text}" if compare else
+                " (no comparison: the data do not cover the 12 months before)")
+
     change = now["active_customers"] / before["active_customers"] - 1
     facts.append(f"**Active customers** (bought in the last 12 months): "
-                 f"{now['active_customers']:,} {_arrow(change)} {change:+.1%} against the 12 "
-                 "months before.")
+                 f"{now['active_customers']:,}"
+                 + against(change, f"{change:+.1%} against the 12 months before") + ".")
     change = now["revenue"] / before["revenue"] - 1
-    facts.append(f"**Revenue**, last 12 months: {now['revenue']:,.0f} {_arrow(change)} "
-                 f"{change:+.1%} against the year before{mark(before)}{mark(now)}.")
+    facts.append(f"**Revenue**, last 12 months: {now['revenue']:,.0f}"
+                 + against(change, f"{change:+.1%} against the year before{mark(before)}")
+                 + f"{mark(now)}.")
     change = now["repeat_rate"] - before["repeat_rate"]
     facts.append(f"**Repeat purchase**: {now['repeat_rate']:.1%} of last year's buyers bought "
                  f"twice or more (95% interval {now['repeat_low']:.1%}-{now['repeat_high']:.1%})"
-                 f", {_arrow(change)} {100 * change:+.1f} points.")
-    if len(waves) >= 2:
+                 + (f", {_arrow(change)} {100 * change:+.1f} points." if compare else
+                    against(change, "") + "."))
+    if waves is not None and len(waves) >= 2:
         last, previous = waves.iloc[-1], waves.iloc[-2]
         change = last["score"] - previous["score"]
         low_n = " (few answers: read with care)" if last["n"] < min_group_size else ""
@@ -407,10 +446,13 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
                      f"(95% interval {last['ci_low']:+.0f} to {last['ci_high']:+.0f}, "
                      f"{int(last['n']):,} answers){low_n}, {_arrow(change)} {change:+.0f} "
                      "against the wave before; respondents are the more loyal customers.")
-    expected = churn_risk["risk"].sum()
-    facts.append(f"**Churn risk**: about {expected:,.0f} of {len(churn_risk):,} active customers "
-                 f"({expected / len(churn_risk):.0%}) are expected to buy nothing in the next "
-                 "6 months.")
+    if churn_risk is not None and len(churn_risk):
+        expected = churn_risk["risk"].sum()
+        horizon = (int(churn_risk["horizon_months"].iloc[0])
+                   if "horizon_months" in churn_risk else 6)
+        facts.append(f"**Churn risk**: about {expected:,.0f} of {len(churn_risk):,} active "
+                     f"customers ({expected / len(churn_risk):.0%}) are expected to buy nothing "
+                     f"in the next {horizon} months.")
     if elasticities is not None and len(elasticities):
         ordered = elasticities.sort_values("elasticity")
         most, least = ordered.iloc[0], ordered.iloc[-1]
@@ -432,12 +474,30 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     return facts
 
 
-def index_sentence(index: pd.Series, no_survey: pd.Series, agreement: float) -> str:
-    """The scorecard's headline for the report index."""
-    return (f"Loyalty index for {len(index):,} customers (median {index.median():.0f} of 100); "
-            f"{no_survey.mean():.0%} have no survey answer and are scored on the other "
-            f"indicators; data-driven weights rank customers like the expert weights "
-            f"(rank correlation {agreement:.2f}).")
+def index_sentence(index: pd.Series, no_survey: pd.Series, agreement: float,
+                   dimensions: list[str] | None = None) -> str:
+    """The scorecard's headline for the report index (``dimensions``: those with data, when
+    not all four)."""
+    dimensions = DIMENSIONS if dimensions is None else dimensions
+    basis = ("" if len(dimensions) == len(DIMENSIONS) else
+             f" from {' and '.join(dimensions)} only (no data for "
+             f"{', '.join(d for d in DIMENSIONS if d not in dimensions)})")
+    survey = (f"{no_survey.mean():.0%} have no survey answer and are scored on the other "
+              "indicators; " if "attitude" in dimensions else "")
+    likeness = ("like" if agreement >= 0.9 else "broadly like" if agreement >= 0.7
+                else "differently from")
+    return (f"Loyalty index for {len(index):,} customers{basis} (median {index.median():.0f} "
+            f"of 100); {survey}data-driven weights rank customers {likeness} the expert "
+            f"weights (rank correlation {agreement:.2f}).")
+
+
+def survey_coverage_sentence(no_survey: pd.Series, dimensions: list[str]) -> str:
+    """How many customers are scored without a survey answer (or that no survey was run)."""
+    if "attitude" not in dimensions:
+        return ("No attitude data (surveys, follows, events) was delivered: the index rests on "
+                f"{' and '.join(dimensions)} alone.")
+    return (f"{int(no_survey.sum()):,} of {len(no_survey):,} customers ({no_survey.mean():.0%}) "
+            "have no survey answer: their attitude score rests on follows and events only.")
 
 
 def survey_waves(survey_scored: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
