@@ -90,10 +90,17 @@ def check(notebook: str, clean_dir: str | Path) -> Check:
     stem = notebook.split("_", 1)[-1]
     missing = [t for t in OPTIONAL_TABLES if not has(rows, t)]
     if stem == "attitude":
+        others = [t for t in ATTITUDE_TABLES[1:] if has(rows, t)]
         if not any(has(rows, t) for t in ATTITUDE_TABLES):
             result.runnable = False
             result.reason = ("no survey, referral, engagement or complaint data was delivered: "
                              "the attitude dimension is not evaluated")
+        elif not has(rows, "survey_responses"):
+            result.runnable = False
+            result.reason = ("no survey data was delivered: the likelihood to recommend, the "
+                             "attitude dimension's primary measure, cannot be measured (this "
+                             f"page reads {', '.join(others)} only beside the survey; the "
+                             "scorecard still uses follows and events)")
         else:
             names = {"survey_responses": "recommendation, satisfaction and survey quality "
                                          "(no survey data)",

@@ -219,8 +219,12 @@ def validate_mapping(raw: Any, origin: str = "mapping") -> SourceMapping:
 
 
 def load_mapping(path: str | Path) -> SourceMapping:
-    """Read and validate a mapping YAML file (path relative to the project folder)."""
+    """Read and validate a mapping YAML file. A relative path is looked up in the project
+    folder, then in the workbook's own folder (the mappings shipped in configs/sources)."""
+    shipped = io.PACKAGE_ROOT / Path(path)
     path = io.resolve(path)
+    if not path.exists() and shipped.exists():
+        path = shipped
     if not path.exists():
         raise SourceMappingError(f"{path}: source mapping file not found")
     try:
@@ -263,7 +267,7 @@ def read_sql(url: str, query: str | None = None, table: str | None = None) -> pd
             if query is None:
                 query = f"SELECT * FROM {sqlalchemy.table(table).name}"
             frame = pd.read_sql(sqlalchemy.text(query), connection)
-    except sqlalchemy.exc.SQLAlchemyError as error:
+    except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
         shown = re.sub(r"//[^@/]*@", "//***@", url)
         raise io.RawFileError(f"{shown}: query failed: {error.__class__.__name__}: "
                               f"{str(error).splitlines()[0]}") from None

@@ -1,0 +1,370 @@
+"""Bring your own data: mapping validation, file and SQL sources (SQLite always, PostgreSQL when
+its binaries are installed), and the public Online Retail data checked against plain pandas."""
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import capabilities, cleaning, contract, io, sources
+
+# --- a hand-made source in the Online Retail layout -------------------------------------------
+HEADER = ["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
+          "Country"]
+ROWS = [
+    ["1001", "A", "2", "2011-01-02 10:00:00", "1.5", "17850.0", "UK"],
+    ["1001", "A", "2", "2011-01-02 10:00:00", "1.5", "17850.0", "UK"],    # exact duplicate
+    ["1001", "POST", "1", "2011-01-02 10:00:00", "18", "17850.0", "UK"],  # postage: excluded
+    ["C1002", "A", "-1", "2011-01-05 09:00:00", "1.5", "17850.0", "UK"],  # cancellation
+    ["1003", "B", "3", "2011-01-06 09:00:00", "2.0", "", "France"],       # no customer
+    ["1004", "B", "4", "2011-02-01 12:00:00", "2.0", "12345.0", "France"],
+    ["1004", "B", "1", "2011-02-01 12:00:00", "2.0", "12345.0", "France"],
+    ["1005", "B", "1", "31/02/2011", "2.0", "12345.0", "France"],         # impossible date
+    ["1006", "B", "-5", "2011-03-01 12:00:00", "2.0", "12345.0", "Germany"],  # adjustment
+    ["1007", "C", "1", "2011-03-02 12:00:00", "0", "12345.0", "Germany"],  # free item
+]
+ORDER_LINES_SPEC = {
+    "columns": {"order_id": "InvoiceNo", "customer_id": "CustomerID",
+                "order_date": "InvoiceDate", "product_id": "StockCode", "region": "Country",
+                "quantity": "Quantity", "unit_price": "UnitPrice"},
+    "defaults": {"category": "All products"},
+    "date_format": "%Y-%m-%d %H:%M:%S",
+    "returns": {"column": "InvoiceNo", "pattern": "C.*"},
+    "exclude": [
+        {"reason": "non-product line", "column": "StockCode", "pattern": "POST|DOT"},
+        {"reason": "stock adjustment", "column": "Quantity", "at_most": 0,
+         "applies_to": "sales"},
+        {"reason": "no price", "column": "UnitPrice", "at_most": 0},
+        {"reason": "no customer id", "column": "CustomerID", "empty": True},
+    ],
+}
+
+
+def _mapping(order_lines_source: dict, **tables) -> sources.SourceMapping:
+    return sources.validate_mapping({"name": "test", "currency": "GBP", "tables": {
+        "order_lines": {**order_lines_source, **ORDER_LINES_SPEC}, **tables}})
+
+
+@pytest.fixture
+def csv_dir(tmp_path) -> Path:
+    pd.DataFrame(ROWS, columns=HEADER).to_csv(tmp_path / "lines.csv", index=False)
+    return tmp_path
+
+
+def _check_hand_case(result: sources.MappedResult) -> None:
+    lines = result.tables["order_lines_unrepaired"]
+    assert lines[["order_id", "line_no", "customer_id", "quantity", "amount",
+                  "is_return"]].values.tolist() == [
+        ["1001", 1, "17850", 2, 3.0, False], ["C1002", 1, "17850", -1, -1.5, True],
+        ["1004", 1, "12345", 4, 8.0, False], ["1004", 2, "12345", 1, 2.0, False]]
+    assert (lines["list_price"] == lines["unit_price"]).all()
+    assert lines["order_date"].iloc[0] == pd.Timestamp("2011-01-02")  # day precision
+    customers = result.tables["customers"].set_index("customer_id")
+    assert customers["region"].to_dict() == {"12345": "France", "17850": "UK"}
+    assert customers.loc["12345", "join_date"] == pd.Timestamp("2011-02-01")
+    steps = result.quality_report.query("source == 'order_lines'").set_index("rule")[
+        "rows_affected"]
+    assert steps["exact duplicate rows"] == 1
+    assert [steps[r] for r in ["non-product line", "stock adjustment", "no price",
+                               "no customer id"]] == [1, 1, 1, 1]
+    reasons = result.quarantine.set_index("row")["reason"].to_dict()
+    assert reasons[8] == "missing or invalid order_date"
+    assert reasons[3] == "excluded: non-product line"
+    summary = cleaning.source_summary(result).loc["order_lines"]
+    assert summary[["rows_read", "duplicates_removed", "excluded", "quarantined",
+                    "rows_clean"]].tolist() == [10, 1, 4, 1, 4]
+    assert set(result.tables) >= {"customers", "order_lines_unrepaired", "customer_id_map"}
+    assert "referrals" not in result.tables  # not delivered: absent, not invented
+    contract.validate("order_lines_unrepaired", lines)
+
+
+def test_csv_source_cleans_to_the_hand_computed_tables(csv_dir):
+    result = sources.clean_mapped(_mapping({"file": "lines.csv"}), csv_dir)
+    _check_hand_case(result)
+    origins = result.sources.set_index("table")["origin"]
+    assert origins["order_lines"] == "file lines.csv"
+    assert origins["complaints"] == "not delivered"
+
+
+def test_sqlite_source_gives_the_same_tables(csv_dir):
+    database = csv_dir / "shop.db"
+    with sqlite3.connect(database) as connection:
+        pd.DataFrame(ROWS, columns=HEADER).to_sql("invoice_lines", connection, index=False)
+        pd.DataFrame({"id": ["K1", "K2"], "customer": ["17850", "99999"],
+                      "opened": ["2011-01-09", "2011-01-10"],
+                      "label": ["Vase arrived broken", "rude staff"],
+                      "level": ["High", "low"]}).to_sql("complaints", connection, index=False)
+    url = f"sqlite:///{database}"
+    mapping = _mapping({"url": url, "query": "SELECT * FROM invoice_lines"}, complaints={
+        "url": url, "table": "complaints",
+        "columns": {"complaint_id": "id", "customer_id": "customer",
+                    "complaint_date": "opened", "raw_label": "label", "severity": "level"}})
+    result = sources.clean_mapped(mapping, csv_dir)
+    _check_hand_case(result)
+    complaints = result.tables["complaints"]
+    # the complaint of an unknown customer is set aside; the other is classified
+    assert complaints[["complaint_id", "category", "severity"]].values.tolist() == [
+        ["K1", "damaged", 3]]
+    assert "unknown customer_id" in set(result.quarantine["reason"])
+    assert result.sources.set_index("table").loc["complaints", "origin"] == \
+        "SQL table complaints (sqlite)"
+
+
+def test_sql_errors_name_the_database_not_the_password(tmp_path):
+    mapping = _mapping({"url": f"sqlite:///{tmp_path / 'empty.db'}",
+                        "query": "SELECT * FROM nowhere"})
+    with pytest.raises(io.RawFileError, match=r"empty\.db: query failed.*nowhere"):
+        sources.clean_mapped(mapping, tmp_path)
+    shown = sources.validate_mapping({"tables": {"order_lines": {
+        **ORDER_LINES_SPEC, "url": "postgresql+psycopg://me:secret@127.0.0.1:1/db",
+        "query": "SELECT 1"}}})
+    with pytest.raises(io.RawFileError) as error:
+        sources.clean_mapped(shown, tmp_path)
+    assert "secret" not in str(error.value) and "***" in str(error.value)
+
+
+def test_database_url_reads_environment_variables(monkeypatch, csv_dir):
+    database = csv_dir / "shop.db"
+    with sqlite3.connect(database) as connection:
+        pd.DataFrame(ROWS, columns=HEADER).to_sql("invoice_lines", connection, index=False)
+    monkeypatch.setenv("SHOP_DB", str(database))
+    result = sources.clean_mapped(_mapping({"url": "sqlite:///${SHOP_DB}",
+                                            "query": "SELECT * FROM invoice_lines"}), csv_dir)
+    _check_hand_case(result)
+    monkeypatch.delenv("SHOP_DB")
+    with pytest.raises(sources.SourceMappingError, match=r"\$\{SHOP_DB\}, which is not set"):
+        sources.clean_mapped(_mapping({"url": "sqlite:///${SHOP_DB}", "query": "SELECT 1"}),
+                             csv_dir)
+
+
+def test_mapping_errors_are_listed_together():
+    bad = {"tables": {
+        "order_lines": {"file": "x.csv", "columns": {"order_id": "Inv", "colour": "C"},
+                        "exclude": [{"column": "Qty", "below": "zero"}]},
+        "surveys": {"file": "s.csv"},
+        "complaints": {"query": "SELECT 1", "columns": {}},
+    }}
+    with pytest.raises(sources.SourceMappingError) as error:
+        sources.validate_mapping(bad, origin="shop.yaml")
+    message = str(error.value)
+    for expected in ["tables.order_lines: 'colour' is not a column of the contract table",
+                     "contract column(s) ['customer_id', 'order_date', 'product_id', "
+                     "'category', 'region', 'quantity', 'unit_price'] are neither mapped",
+                     "exclude[0]: 'below' must be a number",
+                     "tables.surveys: not a contract table",
+                     "tables.complaints: a SQL source needs 'url'"]:
+        assert expected in message, message
+    with pytest.raises(sources.SourceMappingError, match="'order_lines' is not mapped"):
+        sources.validate_mapping({"tables": {"customers": {"derive": "order_lines"}}})
+
+
+def test_missing_source_column_names_file_and_columns(csv_dir):
+    spec = {**ORDER_LINES_SPEC, "columns": {**ORDER_LINES_SPEC["columns"],
+                                            "product_id": "Sku"}}
+    mapping = sources.validate_mapping({"tables": {"order_lines": {"file": "lines.csv",
+                                                                   **spec}}})
+    with pytest.raises(io.RawFileError, match=r"lines\.csv: column\(s\) \['Sku'\] named in the "
+                                              r"mapping of 'order_lines' are not in the source"):
+        sources.clean_mapped(mapping, csv_dir)
+
+
+def test_excel_and_parquet_sources(csv_dir):
+    frame = pd.DataFrame(ROWS, columns=HEADER)
+    frame.to_excel(csv_dir / "lines.xlsx", index=False)
+    frame.to_parquet(csv_dir / "lines.parquet", index=False)
+    for name in ["lines.xlsx", "lines.parquet"]:
+        _check_hand_case(sources.clean_mapped(_mapping({"file": name}), csv_dir))
+
+
+def test_shipped_mapping_is_valid():
+    mapping = sources.load_mapping("configs/sources/online_retail.yaml")
+    assert set(mapping.tables) == {"order_lines", "customers"} and mapping.currency == "GBP"
+
+
+# --- PostgreSQL, for real, when the server binaries are installed ----------------------------
+def _postgres_bin() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture(scope="module")
+def postgres_url(tmp_path_factory):
+    """A throw-away PostgreSQL server on loopback (as the 'postgres' user when we are root)."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: .ci/run installs Debian's postgresql")
+        pytest.skip("PostgreSQL binaries (pg_ctl, initdb) not found: install Debian's "
+                    "postgresql to run the PostgreSQL source test")
+    prefix = []
+    # not below pytest's private tmp folder: the server's user must be able to reach it
+    folder = Path(tempfile.mkdtemp(prefix="loyalty-postgres-"))
+    if os.geteuid() == 0:  # the server refuses to run as root
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(folder, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = folder / "data"
+    for command in [[str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "loyalty",
+                     "--no-sync", "-E", "UTF8"],
+                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                     str(folder / "server.log"), "-o",
+                     f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start"]]:
+        done = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{command[0]} failed: {done.stdout}{done.stderr}"
+    try:
+        yield f"postgresql+psycopg://loyalty@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
+                        "stop"], capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_postgres_source_gives_the_same_tables(postgres_url, csv_dir):
+    import sqlalchemy
+
+    typed = pd.DataFrame(ROWS, columns=HEADER)
+    typed["Quantity"] = typed["Quantity"].astype(int)
+    typed["UnitPrice"] = typed["UnitPrice"].astype(float)
+    typed["CustomerID"] = pd.to_numeric(typed["CustomerID"])  # a float column, as exported
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.begin() as connection:
+        typed.to_sql("invoice_lines", connection, index=False, if_exists="replace")
+    engine.dispose()
+    result = sources.clean_mapped(_mapping({"url": postgres_url,
+                                            "query": 'SELECT * FROM invoice_lines'}), csv_dir)
+    _check_hand_case(result)
+
+
+# --- capabilities ----------------------------------------------------------------------------
+def test_capabilities_follow_the_delivered_tables(tmp_path):
+    io.write_clean({"customers": contract.empty("customers"),
+                    "order_lines_unrepaired": contract.empty("order_lines_unrepaired")},
+                   tmp_path)
+    assert not capabilities.check("04_attitude", tmp_path).runnable
+    assert "no survey" in capabilities.check("04_attitude", tmp_path).reason
+    assert not capabilities.check("06_price_sensitivity", tmp_path).runnable
+    assert not capabilities.check("07_regional_regression", tmp_path).runnable
+    scorecard = capabilities.check("08_scorecard", tmp_path)
+    assert scorecard.runnable and len(scorecard.not_evaluated) == 2
+    with pytest.raises(capabilities.NotEvaluated, match="04_attitude: no survey"):
+        capabilities.require("04_attitude", tmp_path)
+    complaints = pd.DataFrame({"complaint_id": ["K1"], "customer_id": ["C1"],
+                               "complaint_date": pd.to_datetime(["2024-01-01"]),
+                               "raw_label": ["late"], "category": ["delivery"],
+                               "severity": pd.array([1], dtype="Int64")})
+    io.write_clean({"complaints": complaints}, tmp_path)
+    attitude = capabilities.check("04_attitude", tmp_path)
+    assert attitude.runnable is False  # complaints alone: no recommendation to measure
+    assert capabilities.check("05_retention", tmp_path).not_evaluated == [
+        "survey answers as churn warning signs (no survey data)"]
+
+
+def test_cleaning_replaces_the_tables_of_an_earlier_run(tmp_path):
+    io.write_clean({"complaints": contract.empty("complaints"), "notes": pd.DataFrame({"a": [1]})},
+                   tmp_path)
+    removed = io.remove_clean(tmp_path)
+    assert [p.name for p in removed] == ["complaints.parquet"]
+    assert (tmp_path / "notes.parquet").exists()  # not the workbook's: left alone
+
+
+# --- the public Online Retail data -----------------------------------------------------------
+def shared_data() -> Path:
+    """../shared/data next to the repository, or LOYALTY_SHARED_DATA."""
+    return Path(os.environ.get("LOYALTY_SHARED_DATA", io.PACKAGE_ROOT.parent / "shared" / "data"))
+
+
+ONLINE_RETAIL = shared_data() / "online_retail" / "online_retail.csv.gz"
+needs_online_retail = pytest.mark.skipif(
+    not ONLINE_RETAIL.exists(),
+    reason=f"{ONLINE_RETAIL} not found (set LOYALTY_SHARED_DATA to the shared data folder)")
+# the README's list of non-product stock codes
+NON_PRODUCT = {"POST", "DOT", "M", "m", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK",
+               "PADS", "B"}
+
+
+@pytest.fixture(scope="module")
+def online_retail():
+    mapping = sources.load_mapping("configs/sources/online_retail.yaml")
+    result = sources.clean_mapped(mapping, ONLINE_RETAIL.parent)
+    raw = pd.read_csv(ONLINE_RETAIL, dtype=str, keep_default_na=False)
+    return result, raw
+
+
+@needs_online_retail
+def test_online_retail_cleaning_counts_match_plain_pandas(online_retail):
+    result, raw = online_retail
+    # the dataset README's own counts
+    assert len(raw) == 541_909
+    assert (raw["CustomerID"] == "").sum() == 135_080
+    assert raw.duplicated().sum() == 5_268
+    # the mapping's rules, recomputed step by step
+    rows = raw[~raw.duplicated()]
+    non_product = rows["StockCode"].isin(NON_PRODUCT) | rows["StockCode"].str.startswith(
+        "gift_0001_")
+    rows = rows[~non_product]
+    cancelled = rows["InvoiceNo"].str.startswith("C")
+    adjustment = (pd.to_numeric(rows["Quantity"]) <= 0) & ~cancelled
+    rows = rows[~adjustment]
+    no_price = pd.to_numeric(rows["UnitPrice"]) <= 0
+    rows = rows[~no_price]
+    no_customer = rows["CustomerID"] == ""
+    rows = rows[~no_customer]
+    steps = result.quality_report.set_index("rule")["rows_affected"]
+    mapping_rules = yaml.safe_load(Path(io.PACKAGE_ROOT / "configs" / "sources" /
+                                        "online_retail.yaml").read_text())
+    reasons = [rule["reason"] for rule in mapping_rules["tables"]["order_lines"]["exclude"]]
+    assert [steps[r] for r in reasons] == [non_product.sum(), adjustment.sum(),
+                                           no_price.sum(), no_customer.sum()]
+    lines = result.tables["order_lines_unrepaired"]
+    assert len(lines) == len(rows) and len(result.quarantine.query(
+        "not reason.str.startswith('excluded')")) == 0
+    assert lines["customer_id"].nunique() == rows["CustomerID"].nunique()
+    assert len(result.tables["customers"]) == rows["CustomerID"].nunique()
+    assert lines["order_id"].nunique() == rows["InvoiceNo"].nunique()
+    revenue = (pd.to_numeric(rows["Quantity"]) * pd.to_numeric(rows["UnitPrice"])).sum()
+    assert lines["amount"].sum() == pytest.approx(revenue, rel=1e-9)
+    assert lines["is_return"].sum() == rows["InvoiceNo"].str.startswith("C").sum()
+    print(f"\nOnline Retail: {len(lines):,} clean lines, {lines['customer_id'].nunique():,} "
+          f"customers, {lines['order_id'].nunique():,} invoices, revenue {revenue:,.2f} GBP")
+
+
+@needs_online_retail
+@pytest.mark.slow
+def test_online_retail_runs_the_whole_chain(tmp_path):
+    from helpers import run
+
+    code, run_dir = run.run_chain(
+        config_path=io.PACKAGE_ROOT / "configs" / "online_retail.yaml",
+        overrides=[f"clean_dir={tmp_path / 'clean'}",
+                   f"01_cleaning.raw_dir={ONLINE_RETAIL.parent}"],
+        notebooks_dir=io.PACKAGE_ROOT / "notebooks", reports_dir=tmp_path / "reports",
+        log=lambda *a, **k: None)
+    assert code == 0
+    manifest = pd.read_json(run_dir / "manifest.json", typ="series")
+    status = {nb["name"]: nb["status"] for nb in manifest["notebooks"]}
+    assert status == {"01_cleaning": "ok", "02_history_repair": "ok", "03_behaviour": "ok",
+                      "04_attitude": "not evaluated", "05_retention": "ok",
+                      "06_price_sensitivity": "not evaluated",
+                      "07_regional_regression": "not evaluated", "08_scorecard": "ok"}
+    index = (run_dir / "index.html").read_text()
+    assert "3 report(s) not evaluated for lack of data" in index
+    assert "no survey, referral, engagement or complaint data" in index
+    scorecard = (run_dir / "08_scorecard.html").read_text()
+    assert "from behaviour and retention only" in scorecard
+    repair = (run_dir / "02_history_repair.html").read_text()
+    assert "passed on as delivered" in repair and "One set of definitions" not in repair
+    clean = pd.read_parquet(tmp_path / "clean" / "scorecard.parquet")
+    assert "attitude_score" not in clean and clean["loyalty_index"].notna().all()
+    assert not (tmp_path / "clean" / "churn_risk.parquet").exists()  # history too short
