@@ -182,3 +182,21 @@ def test_churn_sentence_names_a_region_only_when_it_stands_out(warning):
     apart = pd.DataFrame({"mean_risk": [0.40, 0.30]}, index=["North", "South"])
     assert "North has the highest mean risk (40%; South the lowest, 30%)" in (
         retention.churn_sentence(warning, apart))
+
+
+def test_churn_model_leaves_out_features_without_variation():
+    rng = np.random.default_rng(3)
+    orders = rng.poisson(3, 400).astype(float)
+    churned = (rng.random(400) < 1 / (1 + np.exp(orders - 3))).astype(int)
+    train = pd.DataFrame({"orders_12m": orders, "complaints_3m": 0.0, "churned": churned})
+    model = retention.fit_churn_model(train, ["orders_12m", "complaints_3m"])
+    assert model.features == ["orders_12m"]
+    assert model.result.params["orders_12m"] < 0  # more orders, less churn
+
+
+def test_churn_model_problem_says_how_much_history_is_needed():
+    lines = pd.DataFrame({"order_date": pd.to_datetime(["2024-01-05", "2024-12-20"])})
+    problem = retention.churn_model_problem(lines, 6, 2, 3)
+    assert "too short" in problem and "about 27 months" in problem
+    longer = pd.DataFrame({"order_date": pd.to_datetime(["2021-01-05", "2024-12-20"])})
+    assert retention.churn_model_problem(longer, 6, 2, 3) == ""

@@ -178,3 +178,22 @@ def test_the_index_ranks_customers_by_their_true_loyalty(default_run):
     print(f"\nloyalty index vs true loyalty: Spearman {rho:.3f}")
     assert rho >= 0.55
     assert index.between(0, 100).all() and index.notna().all()
+
+
+def test_monitoring_leaves_out_a_partly_covered_last_month():
+    from helpers import contract
+
+    lines = pd.DataFrame({
+        "order_id": ["1", "2", "3", "4"], "customer_id": ["a", "a", "b", "b"],
+        "order_date": pd.to_datetime(["2024-01-10", "2024-02-29", "2024-03-29", "2024-04-09"]),
+        "region": "X", "amount": [1.0, 2.0, 3.0, 4.0], "is_return": False})
+    tables = {"order_lines": lines, "complaints": contract.empty("complaints"),
+              "customers": pd.DataFrame({"customer_id": ["a", "b"], "region": ["X", "X"]}),
+              "monthly_sales": contract.empty("monthly_sales")}
+    months = scorecard.monitoring_series(tables)["month"]
+    assert months.max() == pd.Timestamp("2024-03-01")  # April holds 9 of its 30 days
+    indicators = set(scorecard.monitoring_series(tables)["indicator"])
+    assert {"orders", "buyers", "revenue"} <= indicators
+    assert "complaints per order" not in indicators  # no complaint data: no complaint rate
+    complete = {**tables, "order_lines": lines.iloc[:3]}  # ends on 29 March: complete enough
+    assert scorecard.monitoring_series(complete)["month"].max() == pd.Timestamp("2024-03-01")

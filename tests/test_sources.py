@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from helpers import capabilities, cleaning, contract, io, sources
+from tests.test_browser import chromium  # noqa: F401 (the fixture)
 
 # --- a hand-made source in the Online Retail layout -------------------------------------------
 HEADER = ["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
@@ -247,6 +248,56 @@ def test_postgres_source_gives_the_same_tables(postgres_url, csv_dir):
     _check_hand_case(result)
 
 
+# --- partial data through the whole chain ------------------------------------------------------
+@pytest.mark.slow
+def test_partial_data_runs_with_the_missing_analyses_marked(cleaned, tmp_path):
+    """Orders, customers and surveys from a database, nothing else: the attitude page runs
+    without its referral, engagement and complaint parts; the price pages are not evaluated."""
+    from helpers import run
+
+    (tmp_path / "raw").mkdir()
+    database = tmp_path / "raw" / "shop.db"
+    lines = cleaned.tables["order_lines_unrepaired"].query("source == 'current'")
+    with sqlite3.connect(database) as connection:
+        lines.drop(columns=["source", "is_estimated"]).to_sql("lines", connection, index=False)
+        cleaned.tables["customers"].to_sql("crm", connection, index=False)
+        cleaned.tables["survey_responses"].to_sql("answers", connection, index=False)
+    url = f"sqlite:///{database}"
+    same = lambda names: {n: n for n in names}  # noqa: E731
+    mapping = {"name": "partial", "tables": {
+        "order_lines": {"url": url, "table": "lines", "columns": same(
+            ["order_id", "line_no", "customer_id", "order_date", "product_id", "category",
+             "region", "quantity", "unit_price", "list_price", "amount"])},
+        "customers": {"url": url, "table": "crm", "columns": same(
+            ["customer_id", "region", "city", "join_date", "channel"])},
+        "survey_responses": {"url": url, "query": "SELECT * FROM answers", "columns": same(
+            ["customer_id", "wave", "sent_date", "responded", "response_date",
+             "recommend_score", "satisfaction", "quality_flag"])}}}
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(mapping))
+    code, run_dir = run.run_chain(
+        config_path=io.PACKAGE_ROOT / "configs" / "default.yaml",
+        overrides=[f"clean_dir={tmp_path / 'clean'}", f"raw_dir={tmp_path / 'raw'}",
+                   f"source_mapping={tmp_path / 'mapping.yaml'}"],
+        notebooks_dir=io.PACKAGE_ROOT / "notebooks", reports_dir=tmp_path / "reports",
+        log=lambda *a, **k: None)
+    manifest = pd.read_json(run_dir / "manifest.json", typ="series")
+    status = {nb["name"]: (nb["status"], nb["error"]) for nb in manifest["notebooks"]}
+    assert code == 0, status
+    assert status["04_attitude"][0] == "ok"
+    assert status["06_price_sensitivity"][0] == status["07_regional_regression"][0] == \
+        "not evaluated"
+    attitude = (run_dir / "04_attitude.html").read_text()
+    for left_out in ["actual referrals (no referral data)",
+                     "complaint taxonomy and rates (no complaint data)"]:
+        assert left_out in attitude
+    for hidden in ["Do scores and actual referrals agree?", "Emotional connection",
+                   "A small taxonomy"]:  # sections without data are not shown empty
+        assert hidden not in attitude
+    assert "Satisfaction and repeat purchase" in attitude
+    survey = pd.read_parquet(tmp_path / "clean" / "survey_responses.parquet")
+    assert len(survey) == len(cleaned.tables["survey_responses"])
+
+
 # --- capabilities ----------------------------------------------------------------------------
 def test_capabilities_follow_the_delivered_tables(tmp_path):
     io.write_clean({"customers": contract.empty("customers"),
@@ -340,17 +391,26 @@ def test_online_retail_cleaning_counts_match_plain_pandas(online_retail):
           f"customers, {lines['order_id'].nunique():,} invoices, revenue {revenue:,.2f} GBP")
 
 
-@needs_online_retail
-@pytest.mark.slow
-def test_online_retail_runs_the_whole_chain(tmp_path):
+@pytest.fixture(scope="module")
+def online_retail_run(tmp_path_factory) -> tuple[int, Path, Path]:
+    """The shipped Online Retail configuration run end to end: (exit code, run folder, clean
+    folder)."""
     from helpers import run
 
+    folder = tmp_path_factory.mktemp("online-retail")
     code, run_dir = run.run_chain(
         config_path=io.PACKAGE_ROOT / "configs" / "online_retail.yaml",
-        overrides=[f"clean_dir={tmp_path / 'clean'}",
+        overrides=[f"clean_dir={folder / 'clean'}",
                    f"01_cleaning.raw_dir={ONLINE_RETAIL.parent}"],
-        notebooks_dir=io.PACKAGE_ROOT / "notebooks", reports_dir=tmp_path / "reports",
+        notebooks_dir=io.PACKAGE_ROOT / "notebooks", reports_dir=folder / "reports",
         log=lambda *a, **k: None)
+    return code, run_dir, folder / "clean"
+
+
+@needs_online_retail
+@pytest.mark.slow
+def test_online_retail_runs_the_whole_chain(online_retail_run):
+    code, run_dir, clean_dir = online_retail_run
     assert code == 0
     manifest = pd.read_json(run_dir / "manifest.json", typ="series")
     status = {nb["name"]: nb["status"] for nb in manifest["notebooks"]}
@@ -365,6 +425,33 @@ def test_online_retail_runs_the_whole_chain(tmp_path):
     assert "from behaviour and retention only" in scorecard
     repair = (run_dir / "02_history_repair.html").read_text()
     assert "passed on as delivered" in repair and "One set of definitions" not in repair
-    clean = pd.read_parquet(tmp_path / "clean" / "scorecard.parquet")
-    assert "attitude_score" not in clean and clean["loyalty_index"].notna().all()
-    assert not (tmp_path / "clean" / "churn_risk.parquet").exists()  # history too short
+    card = pd.read_parquet(clean_dir / "scorecard.parquet")
+    assert "attitude_score" not in card and card["loyalty_index"].notna().all()
+    assert not (clean_dir / "churn_risk.parquet").exists()  # history too short
+    # the executive summary quotes the run's own numbers, and compares nothing it cannot
+    lines = pd.read_parquet(clean_dir / "order_lines.parquet")
+    assert f"median {card['loyalty_index'].median():.0f} over {len(card):,} customers" in index
+    assert "no comparison: the data do not cover the 12 months before" in index
+    cleaning_page = (run_dir / "01_cleaning.html").read_text()
+    assert f"{len(lines):,} order lines remain" in cleaning_page
+
+
+@needs_online_retail
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["index", "01_cleaning", "02_history_repair", "03_behaviour",
+                                  "04_attitude", "05_retention", "08_scorecard"])
+def test_online_retail_pages_render(chromium, online_retail_run, tmp_path, name):  # noqa: F811
+    from tests.test_browser import _images_decode, _rendered_dom
+
+    dom = _rendered_dom(chromium, online_retail_run[1] / f"{name}.html", tmp_path)
+    text = dom.get_text(" ", strip=True)
+    assert "Traceback" not in text and "import " not in text
+    assert dom.select(".jp-InputArea .jp-Editor") == []
+    _images_decode(dom)
+    if name == "04_attitude":
+        assert "not evaluated" in text and "no survey" in text
+    elif name == "02_history_repair":  # nothing to repair: one sentence, no empty tables
+        assert "passed on as delivered" in text and dom.find("table") is None
+    elif name != "index":
+        assert dom.find_all("img"), "no chart on the page"

@@ -134,17 +134,23 @@ RESPONSE_FEATURES = ["orders_12m", "orders_3m", "recency_days", "tenure_years", 
                      "follows", "events"]
 
 
+def _varying(frame: pd.DataFrame, features: list[str]) -> list[str]:
+    """The features that take more than one value among the invitees."""
+    return [f for f in features if frame[f].nunique(dropna=True) > 1]
+
+
 def response_weights(frame: pd.DataFrame, features: list[str] | None = None,
                      trim_quantile: float = 0.99) -> tuple[pd.Series, object]:
     """Inverse-propensity weights that make respondents resemble all invitees.
 
     A logistic regression (statsmodels) of ``responded`` on behaviour known for every invitee
     gives each respondent's probability of answering; its weight is 1 / probability, trimmed at
-    ``trim_quantile`` and scaled to average 1. Returns (weights for respondents, the fit).
+    ``trim_quantile`` and scaled to average 1. Features that do not vary (e.g. complaints when
+    no complaint data was delivered) are left out. Returns (weights for respondents, the fit).
     """
     import statsmodels.api as sm
 
-    features = features or RESPONSE_FEATURES
+    features = _varying(frame, features or RESPONSE_FEATURES)
     x = frame[features].astype(float)
     x = (x - x.mean()) / x.std().replace(0, 1.0)
     x.insert(0, "const", 1.0)
@@ -158,11 +164,12 @@ def response_weights(frame: pd.DataFrame, features: list[str] | None = None,
 
 def non_response_bias(frame: pd.DataFrame, features: list[str] | None = None,
                       confidence: float = 0.95) -> pd.DataFrame:
-    """Respondents vs non-respondents on behaviour: means, difference and its Welch interval."""
+    """Respondents vs non-respondents on behaviour: means, difference and its Welch interval
+    (features that do not vary are left out)."""
     from scipy import stats as sps
 
     rows = []
-    for feature in features or RESPONSE_FEATURES:
+    for feature in _varying(frame, features or RESPONSE_FEATURES):
         answered = frame.loc[frame["responded"], feature].astype(float)
         silent = frame.loc[~frame["responded"], feature].astype(float)
         test = sps.ttest_ind(answered, silent, equal_var=False)

@@ -108,6 +108,7 @@ def check(notebook: str, clean_dir: str | Path) -> Check:
                      "engagement": "emotional connection (no engagement data)",
                      "complaints": "complaint taxonomy and rates (no complaint data)"}
             result.not_evaluated = [names[t] for t in ATTITUDE_TABLES if t in missing]
+            result.hidden_sections = [t for t in ATTITUDE_TABLES[1:] if t in missing]
     elif stem == "price_sensitivity":
         if not has(rows, "price_changes"):
             result.runnable = False

@@ -701,9 +701,10 @@ def summary_sentence(result: CleaningResult) -> str:
                f"{legacy_share:.0%} of them from the legacy export (their values are repaired in "
                "the history repair)" if legacy_share > 0 else
                f"{len(lines):,} order lines remain")
+    set_aside = (f"{quar:,} rows were set aside for review ({quar / read:.2%}; main reasons: "
+                 f"{top})" if quar else "no row had to be set aside for review")
     return (f"Of {read:,} raw rows in {files} source(s), {dup:,} exact duplicates were removed "
-            f"({dup / read:.1%}){out_of_scope} and {quar:,} rows were set aside for review "
-            f"({quar / read:.2%}; main reasons: {top}); {systems}.")
+            f"({dup / read:.1%}){out_of_scope} and {set_aside}; {systems}.")
 
 
 def order_history_text(order_lines: pd.DataFrame) -> str:

@@ -146,13 +146,20 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
 
 
 def rates_with_intervals(table: pd.DataFrame, label: str, title: str,
-                         group: str | None = None) -> plt.Figure:
+                         group: str | None = None, max_groups: int = 8) -> plt.Figure:
     """Dot-and-whisker chart of rates with their confidence intervals (``retention.rate_table``
-    output, indexed by the category or by (category, group)); small groups drawn hollow."""
+    output, indexed by the category or by (category, group)); small groups drawn hollow. With
+    more than ``max_groups`` groups only those with the most trials are drawn, and the title
+    says how many are left out."""
     sns.set_theme(style="whitegrid")
     data = table.reset_index()
     categories = list(dict.fromkeys(data.iloc[:, 0]))
     groups = list(dict.fromkeys(data[group])) if group else [None]
+    if group and len(groups) > max_groups:
+        largest = data.groupby(group)["trials"].sum().nlargest(max_groups).index
+        title += f" ({len(groups) - max_groups} smaller {group}s not shown)"
+        groups = [g for g in groups if g in set(largest)]
+        data = data[data[group].isin(groups)]
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(categories) * max(1, len(groups) / 3) + 1.6))
     palette = sns.color_palette("deep", len(groups))
     step = 0.8 / max(len(groups), 1)
@@ -335,12 +342,27 @@ def residuals(data: pd.DataFrame) -> plt.Figure:
     return _finished(fig)
 
 
-def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str) -> plt.Figure:
+def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str,
+               max_panels: int = 9) -> plt.Figure:
     """One indicator's monthly series per region, months resting on estimated history hollow,
-    alerts marked in red (from ``scorecard.monitoring_series`` and ``detect_alerts``)."""
+    alerts marked in red (from ``scorecard.monitoring_series`` and ``detect_alerts``).
+
+    With more regions than ``max_panels``, the total ('all') comes first, then the regions
+    with the largest totals and every region with an alert; the title says how many are left
+    out."""
     sns.set_theme(style="whitegrid")
     data = series[(series["indicator"] == indicator) & (series["region"] != "all")]
     regions = sorted(data["region"].unique())
+    left_out = 0
+    if len(regions) > max_panels:
+        alerted = set(alerts.loc[alerts["indicator"] == indicator, "region"]) - {"all"}
+        size = data.groupby("region")["value"].sum().sort_values(ascending=False)
+        largest = [r for r in size.index if r not in alerted][:max(max_panels - 1 - len(
+            alerted), 0)]
+        shown = sorted(alerted | set(largest))
+        left_out = len(regions) - len(shown)
+        regions = ["all", *shown]
+        data = series[series["indicator"] == indicator]
     fig, axes = plt.subplots(-(-len(regions) // 3), 3, figsize=(12, 2.4 * -(-len(regions) // 3)
                                                                 + 0.8), sharex=True,
                              squeeze=False)
@@ -353,10 +375,12 @@ def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str) -> pl
                    edgecolors="#4C72B0", zorder=3, s=18)
         hits = flagged[flagged["region"] == region]
         ax.scatter(hits["month"], hits["value"], color="#C44E52", zorder=4, s=30)
-        ax.set_title(region, fontsize=10)
+        ax.set_title("all regions" if region == "all" else region, fontsize=10)
     for ax in list(axes.flat)[len(regions):]:
         ax.set_visible(False)
     axes.flat[0].xaxis.set_major_locator(mdates.YearLocator())
     axes.flat[0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    fig.suptitle(f"{indicator} per month (red: alert; hollow: month with estimated history)")
+    note = f"; {left_out} smaller regions not shown" if left_out else ""
+    fig.suptitle(f"{indicator} per month (red: alert; hollow: month with estimated history"
+                 f"{note})")
     return _finished(fig)

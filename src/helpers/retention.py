@@ -284,10 +284,11 @@ class ChurnModel:
 
 
 def fit_churn_model(train: pd.DataFrame, features: list[str] | None = None) -> ChurnModel:
-    """Logistic regression (statsmodels) of ``churned`` on standardised features."""
+    """Logistic regression (statsmodels) of ``churned`` on standardised features; a feature
+    that does not vary in the training data (complaints when none were delivered) is left out."""
     import statsmodels.api as sm
 
-    features = features or list(FEATURES)
+    features = [f for f in features or list(FEATURES) if train[f].nunique(dropna=True) > 1]
     means, scales = train[features].mean(), train[features].std().replace(0, 1.0)
     x = (train[features] - means) / scales
     x.insert(0, "const", 1.0)

@@ -139,15 +139,13 @@ def weight_sensitivity(scores: pd.DataFrame, weights: pd.Series, draws: int = 20
     a weight of 0.25 by about +-0.1) and compares each index with the base one. Returns (per
     draw: Spearman correlation with the base ranking and the share of the base top 10% still in
     the top 10%; per dropped dimension: the same two for leaving that dimension out)."""
-    from scipy.stats import spearmanr
-
     rng = np.random.default_rng(seed)
     base = loyalty_index(scores, weights)
     top = base >= base.quantile(0.9)
 
     def compare(other: pd.Series) -> dict[str, float]:
         other_top = other >= other.quantile(0.9)
-        return {"spearman": spearmanr(base, other).statistic,
+        return {"spearman": base.corr(other, method="spearman"),  # customers scored in both
                 "top_decile_kept": float((top & other_top).sum() / top.sum())}
 
     rows = []
@@ -200,6 +198,12 @@ def activity_tiers(order_lines: pd.DataFrame, end: pd.Timestamp,
     return tiers
 
 
+def covers(order_lines: pd.DataFrame, start: pd.Timestamp) -> bool:
+    """True when the order history reaches back to ``start`` (a window from ``start`` is
+    complete, so figures for it can be compared)."""
+    return bool(order_lines["order_date"].min() <= start)
+
+
 def tier_order(thresholds: dict[str, dict[str, float]]) -> list[str]:
     """Tier names from lowest to highest ('inactive' first), as ``activity_tiers`` ranks them."""
     return ["inactive", *sorted(thresholds, key=lambda tier: (thresholds[tier]["spend"],
@@ -234,8 +238,14 @@ def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Monthly indicators per region (and 'all'): orders, buyers, revenue (counts), repeat rate
     (share of the month's buyers who had bought in the 12 months before) and complaints per
     order (rates, with their denominators). Long format: indicator, region, month, value,
-    denominator, kind ('count' or 'rate'), estimated (the month rests on estimated history)."""
+    denominator, kind ('count' or 'rate'), estimated (the month rests on estimated history).
+    A last month the data cover only partly (ending more than 3 days before its end) is left
+    out: its counts are not comparable."""
     lines = tables["order_lines"]
+    last_day = lines["order_date"].max()
+    month_end = last_day + pd.offsets.MonthEnd(0)
+    if (month_end - last_day).days > 3:  # the data stop early in their last month: leave it out
+        lines = lines[lines["order_date"] < last_day.to_period("M").to_timestamp()]
     sales = lines[~lines["is_return"]].assign(
         month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
     has_complaints = len(tables["complaints"]) > 0  # none delivered: not an indicator
@@ -389,7 +399,7 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
         repeat = rate_table(pd.Series([float((act["purchases"] >= 2).sum())]),
                             pd.Series([float(len(act))]), confidence=confidence).iloc[0]
         rows[name] = {"start": start, "end": stop - pd.Timedelta(days=1),
-                      "covered": bool(order_lines["order_date"].min() <= start),
+                      "covered": covers(order_lines, start),
                       "active_customers": len(act), "revenue": sales["revenue"].sum(),
                       "estimated_share": sales["estimated_revenue"].sum() / sales[
                           "revenue"].sum() if sales["revenue"].sum() else 0.0,
@@ -408,10 +418,13 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     facts = []
     by_region = index.groupby(regions).agg(["median", "size"]).sort_values("median")
     small = by_region[by_region["size"] < min_group_size].index.tolist()
-    low, high = by_region["median"].iloc[0], by_region["median"].iloc[-1]
-    spread = (f"similar in every region ({low:.0f}-{high:.0f})" if high - low < 3 else
-              f"highest in {by_region.index[-1]} ({high:.0f}), lowest in "
-              f"{by_region.index[0]} ({low:.0f})")
+    readable = by_region[by_region["size"] >= min_group_size]
+    readable = readable if len(readable) else by_region
+    low, high = readable["median"].iloc[0], readable["median"].iloc[-1]
+    among = " among regions with enough customers" if small and len(readable) > 1 else ""
+    spread = (f"similar in every region{among} ({low:.0f}-{high:.0f})" if high - low < 3 else
+              f"highest in {readable.index[-1]} ({high:.0f}), lowest in "
+              f"{readable.index[0]} ({low:.0f}){among}")
     shown_small = ", ".join(small[:5]) + (f" and {len(small) - 5} more" if len(small) > 5 else "")
     facts.append(
         f"**Loyalty index** (0-100): median {index.median():.0f} over {len(index):,} customers, "
@@ -474,13 +487,18 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     return facts
 
 
+def _listed(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def index_sentence(index: pd.Series, no_survey: pd.Series, agreement: float,
                    dimensions: list[str] | None = None) -> str:
     """The scorecard's headline for the report index (``dimensions``: those with data, when
     not all four)."""
     dimensions = DIMENSIONS if dimensions is None else dimensions
     basis = ("" if len(dimensions) == len(DIMENSIONS) else
-             f" from {' and '.join(dimensions)} only (no data for "
+             f" from {_listed(dimensions)} only (no data for "
              f"{', '.join(d for d in DIMENSIONS if d not in dimensions)})")
     survey = (f"{no_survey.mean():.0%} have no survey answer and are scored on the other "
               "indicators; " if "attitude" in dimensions else "")
@@ -495,19 +513,24 @@ def survey_coverage_sentence(no_survey: pd.Series, dimensions: list[str]) -> str
     """How many customers are scored without a survey answer (or that no survey was run)."""
     if "attitude" not in dimensions:
         return ("No attitude data (surveys, follows, events) was delivered: the index rests on "
-                f"{' and '.join(dimensions)} alone.")
+                f"{_listed(dimensions)} alone.")
     return (f"{int(no_survey.sum()):,} of {len(no_survey):,} customers ({no_survey.mean():.0%}) "
             "have no survey answer: their attitude score rests on follows and events only.")
 
 
 def survey_waves(survey_scored: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Net recommendation score per survey wave (respondents, reversed answers read reversed),
-    with interval and answers, ordered by sent date."""
+    with interval and answers, ordered by sent date. Without a ``wave`` column, each calendar
+    quarter of sending is a wave."""
     from helpers.attitude import net_score
 
     answered = survey_scored[survey_scored["responded"]]
+    if "wave" not in answered:  # no wave numbers delivered: the quarter it was sent in
+        answered = answered.assign(wave=answered["sent_date"].dt.to_period("Q").astype("str"))
     rows = {}
     for wave, part in answered.groupby("wave"):
         rows[wave] = {**net_score(part["recommend_used"], None, confidence),
                       "sent": part["sent_date"].min()}
+    if not rows:
+        return pd.DataFrame(columns=["score", "ci_low", "ci_high", "n", "sent"])
     return pd.DataFrame(rows).T.sort_values("sent")

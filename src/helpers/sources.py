@@ -57,6 +57,11 @@ DERIVED_COLUMNS: dict[str, dict[str, str]] = {
     "complaints": {"complaint_id": "the row number", "category": "keyword rules on raw_label",
                    "severity": "missing"},
 }
+# optional columns beyond the contract that later notebooks use when present
+EXTRA_COLUMNS: dict[str, dict[str, str]] = {
+    "order_lines": {"line_no": "int"},
+    "survey_responses": {"invitation_id": "id", "wave": "text"},
+}
 MONEY_COLUMNS = {"unit_price", "list_price", "amount", "old_price", "new_price"}
 SOURCE_KEYS = {"file", "url", "query", "table", "derive"}
 TABLE_KEYS = SOURCE_KEYS | {"columns", "defaults", "date_format", "encoding", "sep", "sheet",
@@ -181,7 +186,7 @@ def validate_mapping(raw: Any, origin: str = "mapping") -> SourceMapping:
         if not isinstance(columns, dict) or not isinstance(defaults, dict):
             problems.append(f"{where}: 'columns' and 'defaults' must be mappings")
             continue
-        extra = {"line_no"} if table == "order_lines" else set()
+        extra = set(EXTRA_COLUMNS.get(table, {}))
         for name in [*columns, *defaults]:
             if name not in schema_columns and name not in extra:
                 problems.append(f"{where}: '{name}' is not a column of the contract table "
@@ -562,6 +567,7 @@ def _clean_generic(source: TableSource, raw: pd.DataFrame) -> cleaning.Cleaned:
                          f"{' + '.join(keys[name])} seen before with other data")
     frame = track.result.table
     columns = list(contract.SCHEMAS[name].columns)
+    columns += [c for c in EXTRA_COLUMNS.get(name, {}) if c in frame]
     return track.finish(frame[columns], name)
 
 
