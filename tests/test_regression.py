@@ -111,3 +111,17 @@ def test_without_the_market_adjustment_the_answer_is_biased(panel):
     print(f"\nmean absolute error: {error}")
     assert error["naive"] > 5 * error["adjusted"]
     assert error["raw price"] > error["adjusted"]
+
+
+def test_findings_state_the_effect_of_a_ten_percent_rise_in_words():
+    table = pd.DataFrame({"elasticity": [-2.0, -0.003], "ci_low": [-2.2, -0.1],
+                          "ci_high": [-1.8, 0.1]}, index=pd.Index(["South", "North"],
+                                                                   name="region"))
+    test = {"p_value": 0.001}
+    text = regression.findings(table, test)
+    # 1 - 1.1**-2 = 17.4%; the least sensitive region rounds to 0%, not "-0%"
+    assert "Most price-sensitive: South, where a 10% price rise relative to the market cuts " \
+           "units sold by about 17% (95% interval 16% to 19%)" in text
+    assert "Least: North, about 0% (-1% to 1%)" in text and "-0%" not in text
+    assert "relative to the market" not in regression.findings(table, test,
+                                                               market_adjusted=False)

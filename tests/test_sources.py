@@ -147,7 +147,8 @@ def test_database_url_reads_environment_variables(monkeypatch, csv_dir):
 
 def test_mapping_errors_are_listed_together():
     bad = {"tables": {
-        "order_lines": {"file": "x.csv", "columns": {"order_id": "Inv", "colour": "C"},
+        "order_lines": {"file": "x.csv", "columns": {"order_id": "Inv", "colour": "C",
+                                                     "quantity": ["Qty", "Units"]},
                         "exclude": [{"column": "Qty", "below": "zero"}]},
         "surveys": {"file": "s.csv"},
         "complaints": {"query": "SELECT 1", "columns": {}},
@@ -157,8 +158,9 @@ def test_mapping_errors_are_listed_together():
     message = str(error.value)
     for expected in ["tables.order_lines: 'colour' is not a column of the contract table",
                      "contract column(s) ['customer_id', 'order_date', 'product_id', "
-                     "'category', 'region', 'quantity', 'unit_price'] are neither mapped",
+                     "'category', 'region', 'unit_price'] are neither mapped",
                      "exclude[0]: 'below' must be a number",
+                     "columns.quantity must name one source column, got ['Qty', 'Units']",
                      "tables.surveys: not a contract table",
                      "tables.complaints: a SQL source needs 'url'"]:
         assert expected in message, message
@@ -251,8 +253,9 @@ def test_postgres_source_gives_the_same_tables(postgres_url, csv_dir):
 # --- partial data through the whole chain ------------------------------------------------------
 @pytest.mark.slow
 def test_partial_data_runs_with_the_missing_analyses_marked(cleaned, tmp_path):
-    """Orders, customers and surveys from a database, nothing else: the attitude page runs
-    without its referral, engagement and complaint parts; the price pages are not evaluated."""
+    """Orders, customers, surveys and price changes from a database, nothing else: the
+    attitude page runs without its referral, engagement and complaint parts; the price pages
+    run without the market adjustment and say so."""
     from helpers import run
 
     (tmp_path / "raw").mkdir()
@@ -262,6 +265,7 @@ def test_partial_data_runs_with_the_missing_analyses_marked(cleaned, tmp_path):
         lines.drop(columns=["source", "is_estimated"]).to_sql("lines", connection, index=False)
         cleaned.tables["customers"].to_sql("crm", connection, index=False)
         cleaned.tables["survey_responses"].to_sql("answers", connection, index=False)
+        cleaned.tables["price_changes"].to_sql("prices", connection, index=False)
     url = f"sqlite:///{database}"
     same = lambda names: {n: n for n in names}  # noqa: E731
     mapping = {"name": "partial", "tables": {
@@ -272,7 +276,9 @@ def test_partial_data_runs_with_the_missing_analyses_marked(cleaned, tmp_path):
             ["customer_id", "region", "city", "join_date", "channel"])},
         "survey_responses": {"url": url, "query": "SELECT * FROM answers", "columns": same(
             ["customer_id", "wave", "sent_date", "responded", "response_date",
-             "recommend_score", "satisfaction", "quality_flag"])}}}
+             "recommend_score", "satisfaction", "quality_flag"])},
+        "price_changes": {"url": url, "table": "prices", "columns": same(
+            ["product_id", "region", "effective_date", "old_price", "new_price"])}}}
     (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(mapping))
     code, run_dir = run.run_chain(
         config_path=io.PACKAGE_ROOT / "configs" / "default.yaml",
@@ -283,9 +289,10 @@ def test_partial_data_runs_with_the_missing_analyses_marked(cleaned, tmp_path):
     manifest = pd.read_json(run_dir / "manifest.json", typ="series")
     status = {nb["name"]: (nb["status"], nb["error"]) for nb in manifest["notebooks"]}
     assert code == 0, status
-    assert status["04_attitude"][0] == "ok"
-    assert status["06_price_sensitivity"][0] == status["07_regional_regression"][0] == \
-        "not evaluated"
+    assert {name: s for name, (s, _) in status.items()} == dict.fromkeys(status, "ok")
+    for page in ["06_price_sensitivity", "07_regional_regression"]:
+        assert "the market adjustment (no market price index)" in (
+            run_dir / f"{page}.html").read_text()
     attitude = (run_dir / "04_attitude.html").read_text()
     for left_out in ["actual referrals (no referral data)",
                      "complaint taxonomy and rates (no complaint data)"]:
@@ -318,6 +325,15 @@ def test_capabilities_follow_the_delivered_tables(tmp_path):
     io.write_clean({"complaints": complaints}, tmp_path)
     attitude = capabilities.check("04_attitude", tmp_path)
     assert attitude.runnable is False  # complaints alone: no recommendation to measure
+    changes = pd.DataFrame({"product_id": ["P1"], "region": ["North"],
+                            "effective_date": pd.to_datetime(["2024-01-01"]),
+                            "old_price": [10.0], "new_price": [11.0]})
+    one_region = pd.DataFrame({"customer_id": ["C1"], "region": ["North"], "city": [""],
+                               "join_date": pd.to_datetime(["2023-01-01"]), "channel": ["web"]})
+    io.write_clean({"price_changes": changes, "customers": one_region}, tmp_path)
+    assert capabilities.check("06_price_sensitivity", tmp_path).runnable
+    regression = capabilities.check("07_regional_regression", tmp_path)
+    assert not regression.runnable and "a single region" in regression.reason
     assert capabilities.check("05_retention", tmp_path).not_evaluated == [
         "survey answers as churn warning signs (no survey data)"]
 

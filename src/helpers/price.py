@@ -130,10 +130,15 @@ def event_summary(events: pd.DataFrame, by: list[str], confidence: float = 0.95,
 def event_elasticities(events: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Per region, the slope of the unit change on the price change through the origin, with
     product-clustered intervals, two ways: naive (before/after in the region, raw price change)
-    and adjusted (difference in differences on the market-relative price change)."""
+    and adjusted (difference in differences on the market-relative price change). Events
+    missing a value (no sales or no index around them) are left out; ``events`` counts the
+    rest."""
     import statsmodels.api as sm
 
     rows = {}
+    columns = ["dlog_units_treated", "dlog_price", "did", "dlog_relative_price"]
+    measurable = np.isfinite(events[columns].astype(float)).all(axis=1)
+    events = events[measurable]  # events without sales (or index) around them: no slope
     for region, part in events.groupby("region"):
         clusters = pd.factorize(part["product_id"])[0]
         out = {}
@@ -173,6 +178,18 @@ def event_time_profile(events: pd.DataFrame, sales: pd.DataFrame,
 
 # ----------------------------------------------------------------------------------------------
 # customer level
+def flat_market_index(order_lines: pd.DataFrame) -> pd.DataFrame:
+    """A market index of 100 for every category, region and month of the order lines: the
+    stand-in when no market index was delivered (prices are then compared as charged, and
+    the comparison with other regions is the only correction for market-wide swings)."""
+    months = pd.date_range(order_lines["order_date"].min().to_period("M").to_timestamp(),
+                           order_lines["order_date"].max(), freq="MS")
+    cells = pd.MultiIndex.from_product(
+        [sorted(order_lines["category"].unique()), sorted(order_lines["region"].unique()),
+         months], names=["category", "region", "month"]).to_frame(index=False)
+    return cells.assign(index=100.0)
+
+
 def customer_price_sensitivity(order_lines: pd.DataFrame, market_index: pd.DataFrame,
                                prior_strength: float = 20.0) -> pd.DataFrame:
     """Per customer, two price-sensitivity measures and a combined score (0-100 percentile).
@@ -226,16 +243,19 @@ def relation_to_loyalty(sensitivity: pd.Series, dimensions: pd.DataFrame,
     return pd.DataFrame(rows).T
 
 
-def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame) -> str:
-    """The headline of notebook 06."""
+def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame,
+                     market_adjusted: bool = True) -> str:
+    """The headline of notebook 06 (``market_adjusted``: a market index was delivered)."""
     adjusted = event_table["adjusted"].sort_values()
     strongest = relation["spearman"].abs().max() if len(relation) else float("nan")
     link = ("price sensitivity is unrelated to the loyalty measures (all |rho| < 0.1)"
             if strongest < 0.1 else f"the strongest link to a loyalty measure is rho = "
             f"{relation.loc[relation['spearman'].abs().idxmax(), 'spearman']:.2f} with "
             f"{relation['spearman'].abs().idxmax()}")
-    return (f"Around {int(event_table['events'].sum()):,} price changes, net of the market and "
-            f"of the same product in other regions, units react most in {adjusted.index[0]} "
+    net = ("net of the market and of the same product in other regions" if market_adjusted
+           else "net of the same product in other regions (no market index delivered)")
+    return (f"Around {int(event_table['events'].sum()):,} price changes, {net}, "
+            f"units react most in {adjusted.index[0]} "
             f"(elasticity {adjusted.iloc[0]:.1f}) and least in {adjusted.index[-1]} "
             f"({adjusted.iloc[-1]:.1f}); at customer level, {link}.")
 

@@ -192,8 +192,9 @@ def diagnostics(fit: ElasticityFit) -> dict:
             "cooks_over_4_over_n": int((cooks > 4 / len(data)).sum())}
 
 
-def findings(table: pd.DataFrame, test: dict) -> str:
-    """Plain-language finding for managers from the elasticity table and the equality test."""
+def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True) -> str:
+    """Plain-language finding for managers from the elasticity table and the equality test
+    (``market_adjusted``: prices were taken relative to the market index)."""
     ordered = table.sort_values("elasticity")
     most, least = ordered.index[0], ordered.index[-1]
     differ = ("Regions differ clearly" if test["p_value"] < 0.01 else
@@ -202,11 +203,12 @@ def findings(table: pd.DataFrame, test: dict) -> str:
     m, lo = ordered.loc[most], ordered.loc[least]
 
     def drop(elasticity: float) -> float:  # % fewer units after a 10% relative price rise
-        return 100 * (1 - 1.1 ** elasticity)
+        return float(round(100 * (1 - 1.1 ** elasticity)))  # whole percent, never "-0"
 
+    relative = "relative to the market " if market_adjusted else ""
     return (f"{differ} in how they react to price (equal-sensitivity test p = "
             f"{test['p_value']:.2g}). Most price-sensitive: {most}, where a 10% price rise "
-            f"relative to the market cuts units sold by about {drop(m['elasticity']):.0f}% "
+            f"{relative}cuts units sold by about {drop(m['elasticity']):.0f}% "
             f"(95% interval {drop(m['ci_high']):.0f}% to {drop(m['ci_low']):.0f}%). Least: "
             f"{least}, about {drop(lo['elasticity']):.0f}% ({drop(lo['ci_high']):.0f}% to "
             f"{drop(lo['ci_low']):.0f}%).")

@@ -367,8 +367,10 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
     raw_dirs = _raw_dirs(parameters)
     missing = [d for d in raw_dirs if not io.resolve(d).is_dir()]
     if missing:
-        raise ParameterError(f"raw data folder(s) {missing} do not exist "
-                             "(make report generates the built-in sample into data/raw)")
+        raise ParameterError(
+            f"raw data folder(s) {[str(io.resolve(d)) for d in missing]} do not exist: "
+            "`make report` generates the built-in sample into data/raw; for other data point "
+            "raw_dir at its folder (in the config or with -p 01_cleaning.raw_dir=/path)")
     inputs_before = {d: io.file_hashes(d) for d in raw_dirs}
 
     reports_dir.mkdir(parents=True, exist_ok=True)

@@ -191,6 +191,8 @@ def validate_mapping(raw: Any, origin: str = "mapping") -> SourceMapping:
             if name not in schema_columns and name not in extra:
                 problems.append(f"{where}: '{name}' is not a column of the contract table "
                                 f"(columns: {', '.join(schema_columns)})")
+        problems += [f"{where}: columns.{name} must name one source column, got {value!r}"
+                     for name, value in columns.items() if not isinstance(value, str)]
         both = sorted(set(columns) & set(defaults))
         if both:
             problems.append(f"{where}: {both} given both as a source column and a default")
