@@ -89,7 +89,8 @@ def test_run_folder_manifest(report_run):
     assert manifest["status"] == "success" and manifest["run_id"] == run_dir.name
     assert manifest["parameters"]["01_cleaning"] == {"raw_dir": "data/raw",
                                                      "clean_dir": "data/clean",
-                                                     "source_mapping": ""}
+                                                     "source_mapping": "",
+                                                     "report_language": "en"}
     assert manifest["inputs"]["data/raw"] == report_run["raw_before"]
     assert manifest["raw_unchanged"] is True
     assert manifest["packages"]["pandas"].startswith("3.")

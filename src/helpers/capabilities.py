@@ -64,12 +64,14 @@ class Check:
 
     def sentence(self) -> str:
         """Markdown for the report: the reason, or the list of analyses left out (or '')."""
+        from helpers.i18n import text
+
         if not self.runnable:
-            return f"**Not evaluated:** {self.reason}."
+            return text("**Not evaluated:** ", "**未评估：**") + f"{self.reason}."
         if not self.not_evaluated:
             return ""
-        return "**Left out for lack of data:**\n\n" + "\n".join(
-            f"- {item}" for item in self.not_evaluated)
+        return text("**Left out for lack of data:**", "**因缺少数据而未包括：**") + "\n\n" + \
+            "\n".join(f"- {item}" for item in self.not_evaluated)
 
 
 def _regions(clean_dir: str | Path) -> int:

@@ -13,12 +13,20 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from helpers import i18n
+
 
 def _finished(fig: plt.Figure, **layout) -> plt.Figure:
     """Lay the figure out and close it (a notebook cell ending with it shows it once)."""
     fig.tight_layout(**layout)
     plt.close(fig)
     return fig
+
+
+def _theme() -> None:
+    """seaborn's white-grid theme, with the report language's font (CJK for Chinese)."""
+    sns.set_theme(style="whitegrid")
+    i18n.apply_fonts()
 
 
 def _error_bars(value: pd.Series, low: pd.Series, high: pd.Series) -> list[np.ndarray]:
@@ -41,7 +49,7 @@ def rows_by_source(summary: pd.DataFrame) -> plt.Figure:
         summary: ``cleaning.source_summary`` output (index source; rows_clean,
             duplicates_removed, excluded, quarantined).
     """
-    sns.set_theme(style="whitegrid")
+    _theme()
     parts = ["kept", "duplicates removed", "excluded", "quarantined"]
     data = summary.rename(columns={"rows_clean": "kept", "duplicates_removed":
                                    "duplicates removed"})
@@ -72,7 +80,7 @@ def rows_by_source(summary: pd.DataFrame) -> plt.Figure:
 def monthly_lines_by_source(monthly: pd.DataFrame) -> plt.Figure:
     """Stacked monthly bars of order lines per source system, from
     ``cleaning.monthly_lines_by_source`` (index month, one column per source)."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     colors = {"legacy": "#8172B3", "current": "#4C72B0"}
     fig, ax = plt.subplots(figsize=(11, 3.6))
     bottom = pd.Series(0.0, index=monthly.index)
@@ -90,7 +98,7 @@ def monthly_lines_by_source(monthly: pd.DataFrame) -> plt.Figure:
 def repairs_by_rule(rules: pd.DataFrame) -> plt.Figure:
     """Horizontal bars of lines (or region-months) flagged per repair rule, estimated part
     highlighted; from ``history.RepairResult.rules``. Log scale: rules differ by 1000x."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     data = rules.set_index("rule").iloc[::-1]
     data = data[data["flagged"] > 0]
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(data) + 1.4))
@@ -111,7 +119,7 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
     """Monthly revenue per region: delivered history (grey) vs repaired (blue), estimated months
     as orange points with their interval. Values far above the repaired range (unit slips) are
     drawn at the top edge with an up-arrow marker. From ``history.revenue_before_after``."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     regions = regions or sorted(table["region"].unique())
     ncols = 2
     nrows = -(-len(regions) // ncols)
@@ -151,7 +159,7 @@ def rates_with_intervals(table: pd.DataFrame, label: str, title: str,
     output, indexed by the category or by (category, group)); small groups drawn hollow. With
     more than ``max_groups`` groups only those with the most trials are drawn, and the title
     says how many are left out."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     data = table.reset_index()
     categories = list(dict.fromkeys(data.iloc[:, 0]))
     groups = list(dict.fromkeys(data[group])) if group else [None]
@@ -188,6 +196,7 @@ def cohort_heatmap(rates: pd.DataFrame, flagged: set[str] | None = None) -> plt.
     """Cohort x age retention heatmap; cells not observable yet are left blank (hatched), never
     0%. Cohorts in ``flagged`` (periods resting on estimated history) are marked with '*'."""
     sns.set_theme(style="white")
+    i18n.apply_fonts()
     fig, ax = plt.subplots(figsize=(12, 0.35 * len(rates) + 1.8))
     ax.set_facecolor("#f0f0f0")
     sns.heatmap(rates, ax=ax, cmap="Blues", vmin=0, vmax=max(0.01, float(rates.max().max())),
@@ -206,7 +215,7 @@ def cohort_heatmap(rates: pd.DataFrame, flagged: set[str] | None = None) -> plt.
 
 def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
     """Forest plot of the churn drivers: odds ratio per standard deviation with its interval."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     data = drivers.iloc[::-1]
     colors = data["direction"].map({"raises risk": "#C44E52", "lowers risk": "#4C72B0",
                                     "unclear": "#999999"})
@@ -226,7 +235,7 @@ def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
 
 def calibration(table: pd.DataFrame) -> plt.Figure:
     """Predicted vs observed churn per risk decile, with the observed rate's interval."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     fig, (ax_cal, ax_bar) = plt.subplots(1, 2, figsize=(11, 4))
     top = float(max(table["ci_high"].max(), table["mean_predicted"].max())) * 1.05
     ax_cal.plot([0, top], [0, top], color="#999999", lw=1, label="perfect calibration")
@@ -255,7 +264,7 @@ def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame) -> plt.Figure:
     """Box plots of days between repeat purchases per category, the cycle marked.
 
     ``gaps``: category, gap (days); ``cycles``: ``retention.consumption_cycles`` output."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     order = cycles.sort_values("cycle_days").index.tolist()
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(order) + 1.5))
     sns.boxplot(data=gaps, x="gap", y="category", order=order, ax=ax, color="#A1C9F4",
@@ -281,7 +290,7 @@ def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, hig
                       percent: bool = False) -> plt.Figure:
     """Estimates per row label from several tables side by side (e.g. naive vs adjusted), each
     with its interval: one colour per table, rows shared."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     labels = list(next(iter(tables.values())).index)
     fig, ax = plt.subplots(figsize=(9, (0.45 + 0.15 * len(tables)) * len(labels) + 1.5))
     palette = sns.color_palette("deep", len(tables))
@@ -307,7 +316,7 @@ def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, hig
 def event_profile(profile: pd.DataFrame) -> plt.Figure:
     """Event-study lines: mean log units relative to the month before a price change, treated
     vs control, one panel per direction (from ``price.event_time_profile``)."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     directions = list(profile.index.get_level_values("direction").unique())
     fig, axes = plt.subplots(1, len(directions), figsize=(11, 3.8), sharey=True,
                              squeeze=False)
@@ -329,7 +338,7 @@ def event_profile(profile: pd.DataFrame) -> plt.Figure:
 def residuals(data: pd.DataFrame) -> plt.Figure:
     """Residuals against fitted values (hexbin) and their distribution, for a regression's
     within data with 'fitted' and 'residual' columns."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     fig, (ax_scatter, ax_hist) = plt.subplots(1, 2, figsize=(11, 3.8))
     ax_scatter.hexbin(data["fitted"], data["residual"], gridsize=40, cmap="Blues", mincnt=1)
     ax_scatter.axhline(0, color="#C44E52", lw=1)
@@ -350,7 +359,7 @@ def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str,
     With more regions than ``max_panels``, the total ('all') comes first, then the regions
     with the largest totals and every region with an alert; the title says how many are left
     out."""
-    sns.set_theme(style="whitegrid")
+    _theme()
     data = series[(series["indicator"] == indicator) & (series["region"] != "all")]
     regions = sorted(data["region"].unique())
     left_out = 0
@@ -375,12 +384,14 @@ def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str,
                    edgecolors="#4C72B0", zorder=3, s=18)
         hits = flagged[flagged["region"] == region]
         ax.scatter(hits["month"], hits["value"], color="#C44E52", zorder=4, s=30)
-        ax.set_title("all regions" if region == "all" else region, fontsize=10)
+        ax.set_title(i18n.label("all regions" if region == "all" else region), fontsize=10)
     for ax in list(axes.flat)[len(regions):]:
         ax.set_visible(False)
     axes.flat[0].xaxis.set_major_locator(mdates.YearLocator())
     axes.flat[0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    note = f"; {left_out} smaller regions not shown" if left_out else ""
-    fig.suptitle(f"{indicator} per month (red: alert; hollow: month with estimated history"
-                 f"{note})")
+    note = i18n.text(f"; {left_out} smaller regions not shown",
+                     f"；另有 {left_out} 个较小区域未显示") if left_out else ""
+    fig.suptitle(i18n.text(
+        f"{indicator} per month (red: alert; hollow: month with estimated history{note})",
+        f"每月{i18n.label(indicator)}（红点：预警；空心点：含估算历史的月份{note}）"))
     return _finished(fig)

@@ -1,0 +1,112 @@
+"""Report language: Chinese pages carry their own CJK font, charts draw Chinese text, the runner
+keeps only the run's language, and the Chinese executive summary states the run's numbers."""
+
+import base64
+import io as bytes_io
+import re
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from helpers import i18n
+from tests.conftest import run_cli
+from tests.test_browser import chromium  # noqa: F401 (the fixture)
+
+
+@pytest.fixture
+def chinese():
+    i18n.use("zh")
+    yield
+    i18n.use("en")
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(i18n.LanguageError, match="must be one of"):
+        i18n.use("fr")
+
+
+def test_charts_draw_chinese_text_with_the_cjk_font(chinese):
+    from helpers import plots
+
+    plots._theme()  # seaborn resets the fonts; the theme puts the CJK font back first
+    fig, ax = plt.subplots()
+    ax.set_title("每月订单数（红点：预警）")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would raise
+        fig.canvas.draw()
+    plt.close(fig)
+    assert plt.rcParams["font.sans-serif"][0] == i18n.CJK_FONT_NAME
+
+
+def test_labels_and_tables_follow_the_language(chinese):
+    assert i18n.label("Northeast") == "东北" and i18n.label("Atlantis") == "Atlantis"
+    frame = pd.DataFrame({"customers": [3], "region": ["Metro"]})
+    assert i18n.values(frame, ["region"])["region"].tolist() == ["都会"]
+    html = i18n.relabel(frame.style).to_html()
+    assert "客户数" in html and "区域" in html
+    i18n.use("en")
+    assert i18n.relabel(frame.style).to_html().count("customers") >= 1
+
+
+def _embedded_font_covers(page: str) -> set[str]:
+    """The characters of ``page`` that its embedded font has no glyph for."""
+    from fontTools.ttLib import TTFont
+
+    data = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", page).group(1)
+    font = TTFont(bytes_io.BytesIO(base64.b64decode(data)))
+    mapped = set(font.getBestCmap())
+    text = re.sub(r"<style>.*?</style>|<script.*?</script>|data:[^\"')]+", "", page, flags=re.S)
+    return {c for c in text if ord(c) > 0x2E7F and ord(c) not in mapped}
+
+
+def test_embedded_font_is_small_and_covers_the_page():
+    page = "<html><head></head><body>客户忠诚度分析报告：净推荐值 +21。</body></html>"
+    styled = i18n.with_embedded_font(page)
+    assert len(styled) < 200_000
+    assert _embedded_font_covers(styled) == set()
+
+
+@pytest.fixture(scope="module")
+def chinese_run(report_run):
+    """The scorecard of the session's report run again, in Chinese."""
+    done = run_cli(["-p", "report_language=zh", "--only", "08_scorecard", "--run-id", "zh"],
+                   report_run["project"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    return report_run["project"] / "reports" / "zh"
+
+
+@pytest.mark.slow
+def test_chinese_pages_keep_only_chinese_markdown_and_carry_their_font(chinese_run):
+    for name in ["index.html", "08_scorecard.html"]:
+        page = (chinese_run / name).read_text(encoding="utf-8")
+        assert 'lang="zh-Hans"' in page
+        assert _embedded_font_covers(page) == set(), name
+    scorecard = (chinese_run / "08_scorecard.html").read_text(encoding="utf-8")
+    assert "会员等级" in scorecard and "Membership tiers" not in scorecard
+    assert "Can the index be trusted" not in scorecard
+
+
+@pytest.mark.slow
+def test_english_pages_keep_only_english_markdown(report_run):
+    scorecard = (report_run["run_dir"] / "08_scorecard.html").read_text(encoding="utf-8")
+    assert "Membership tiers" in scorecard and "会员等级" not in scorecard
+    assert "@font-face" not in scorecard
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chinese_index_states_the_runs_numbers(chromium, chinese_run, report_run,  # noqa: F811
+                                               tmp_path):
+    from tests.test_browser import _rendered_dom
+
+    dom = _rendered_dom(chromium, chinese_run / "index.html", tmp_path)
+    text = dom.get_text(" ", strip=True)
+    assert "管理摘要" in text and "忠诚度计分卡" in text
+    clean = report_run["project"] / "data" / "clean"
+    card = pd.read_parquet(clean / "scorecard.parquet")
+    risk = pd.read_parquet(clean / "churn_risk.parquet")
+    assert (f"{len(card):,} 位客户的中位数为 {card['loyalty_index'].median():.0f}"
+            in text)
+    assert f"{len(risk):,} 位活跃客户中预计约 {risk['risk'].sum():,.0f} 位" in text
