@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import retention
+from helpers import i18n, retention
 from helpers.stats import mean_table, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
@@ -322,14 +322,20 @@ def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.Data
     answered = int(frame["responded"].sum())
     primary = estimates.loc["respondents, reversed answers corrected"]
     weighted = estimates.loc["weighted to all invitees"]
-    return (f"{answered:,} of {len(frame):,} invited customers answered the survey "
-            f"({answered / len(frame):.0%}); their net recommendation score is "
-            f"{primary['score']:+.0f} (95% interval {primary['ci_low']:+.0f} to "
-            f"{primary['ci_high']:+.0f}), but loyal customers answer more often: weighted to "
-            f"all invited customers it is {weighted['score']:+.0f} ({weighted['ci_low']:+.0f} "
-            f"to {weighted['ci_high']:+.0f}), and probably lower still. "
-            f"{int(flagged.sum()):,} answers looked like a reversed scale and were read "
-            "reversed.")
+    return i18n.text(
+        f"{answered:,} of {len(frame):,} invited customers answered the survey "
+        f"({answered / len(frame):.0%}); their net recommendation score is "
+        f"{primary['score']:+.0f} (95% interval {primary['ci_low']:+.0f} to "
+        f"{primary['ci_high']:+.0f}), but loyal customers answer more often: weighted to "
+        f"all invited customers it is {weighted['score']:+.0f} ({weighted['ci_low']:+.0f} "
+        f"to {weighted['ci_high']:+.0f}), and probably lower still. "
+        f"{int(flagged.sum()):,} answers looked like a reversed scale and were read "
+        "reversed.",
+        f"受邀的 {len(frame):,} 位客户中有 {answered:,} 位答了问卷（{answered / len(frame):.0%}）；"
+        f"他们的净推荐值为 {primary['score']:+.0f}（95% 区间 {primary['ci_low']:+.0f} 至 "
+        f"{primary['ci_high']:+.0f}），但忠诚的客户更愿意作答：加权到全部受邀客户后为 "
+        f"{weighted['score']:+.0f}（{weighted['ci_low']:+.0f} 至 {weighted['ci_high']:+.0f}），"
+        f"实际可能更低。{int(flagged.sum()):,} 份答卷疑似把量表方向弄反，已按反向读取。")
 
 
 def connection_rates(connected: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from helpers import i18n
 from helpers.stats import mean_table, rate_table
 
 
@@ -387,6 +388,13 @@ def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> st
              "the two methods largely agree" if agreement >= 0.5 else
              "the two methods split customers differently, so read the segments as a "
              "convenient summary of a continuum, not as natural groups")
+    if i18n.language() == "zh":
+        strength_zh = {"clear": "结构清晰", "moderate": "结构中等", "weak": "结构较弱"}[strength]
+        trust_zh = ("两种方法得到相同的分群" if agreement >= 0.8 else
+                    "两种方法大体一致" if agreement >= 0.5 else
+                    "两种方法对客户的划分不同，因此应把分群看作对连续差异的简便概括，而非天然的群体")
+        return (f"{k} 个分群时轮廓系数最高（{best:.2f}：{strength_zh}）；Ward 层次聚类与 k-means "
+                f"的调整兰德指数为 {agreement:.2f}（1 = 完全相同）：{trust_zh}。")
     return (f"The silhouette is highest for {k} segments ({best:.2f}: {strength} structure); "
             f"Ward hierarchical clustering agrees with k-means at an adjusted Rand index of "
             f"{agreement:.2f} (1 = identical): {trust}.")
@@ -398,6 +406,16 @@ def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.
     top = tiers.iloc[0]
     repeat = by_category["repeat_rate"].sort_values()
     low, high = by_category["repeat_rate_low"].iloc[0], by_category["repeat_rate_high"].iloc[0]
+    if i18n.language() == "zh":
+        repeat_text = (f"复购率从{i18n.label(repeat.index[0])}的 {repeat.iloc[0]:.0%} 到"
+                       f"{i18n.label(repeat.index[-1])}的 {repeat.iloc[-1]:.0%} 不等。"
+                       if len(repeat) > 1 else
+                       f"{repeat.iloc[0]:.0%} 的客户购买了不止一次"
+                       f"（95% 区间 {low:.0%}-{high:.0%}）。")
+        return (f"{len(values):,} 位客户中最有价值的 {top['share_of_customers']:.0%} 预计贡献未来 "
+                f"{horizon_weeks * 12 / 52:.0f} 个月销售额的 {top['share_of_revenue']:.0%}"
+                f"（合计 {values['expected_value'].sum():,.0f}，BG/NBD 与 Gamma-Gamma 模型）。"
+                + repeat_text)
     return (f"The most valuable {top['share_of_customers']:.0%} of {len(values):,} customers are "
             f"expected to bring {top['share_of_revenue']:.0%} of the revenue of the next "
             f"{horizon_weeks * 12 / 52:.0f} months "

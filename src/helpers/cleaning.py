@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers import contract
+from helpers import contract, i18n
 
 # Default spellings of the reference company's regions and legacy labels. Keys are compared after
 # ``_key`` (lower case, letters and CJK characters only), so "North-East " matches "northeast".
@@ -703,12 +703,33 @@ def summary_sentence(result: CleaningResult) -> str:
                f"{len(lines):,} order lines remain")
     set_aside = (f"{quar:,} rows were set aside for review ({quar / read:.2%}; main reasons: "
                  f"{top})" if quar else "no row had to be set aside for review")
+    if i18n.language() == "zh":
+        top = "，".join(f"{i18n.label(reason)} {n:,} 行" for reason, n in
+                       reasons.head(3).items()) or "无"
+        out_of_scope = (f"，{excluded:,} 行按数据映射规则排除（{excluded / read:.1%}；最多的是"
+                        f"“{left_out.index[0]}”，{left_out.iloc[0]:,} 行）" if excluded else "")
+        set_aside = (f"{quar:,} 行留待复核（{quar / read:.2%}；主要原因：{top}）" if quar
+                     else "没有需要留待复核的行")
+        systems = (f"{len(lines):,} 条订单明细合并了新旧两个系统，其中 {legacy_share:.0%} "
+                   "来自旧系统导出（其数值在历史数据修复中更正）" if legacy_share > 0 else
+                   f"保留 {len(lines):,} 条订单明细")
+        return (f"{files} 个来源共 {read:,} 行原始数据，删除完全重复的 {dup:,} 行"
+                f"（{dup / read:.1%}）{out_of_scope}，{set_aside}；{systems}。")
     return (f"Of {read:,} raw rows in {files} source(s), {dup:,} exact duplicates were removed "
             f"({dup / read:.1%}){out_of_scope} and {set_aside}; {systems}.")
 
 
 def order_history_text(order_lines: pd.DataFrame) -> str:
     """Markdown for the report: where the order history comes from (one or two systems)."""
+    if i18n.language() == "zh":
+        if (order_lines["source"] == "legacy").any():
+            return ("## 合并两个系统的订单历史\n\n系统切换之前的订单来自旧系统导出（GBK 编码、"
+                    "金额以分计、日期日在前、退货为负数量）；它们被转换为现行系统的口径后与其订单"
+                    "合并。`source` 列保留来源。\n\n数值仍是交付原样：录错的金额、不可能的日期、"
+                    "重复导出的月份和旧系统导出中缺失的月份，会在下一份报告（历史数据修复）中"
+                    "修复并逐值记录。")
+        return ("## 订单历史\n\n全部订单明细来自同一个系统，没有需要统一的旧系统口径；"
+                "历史数据修复步骤会原样传递这些明细。")
     if (order_lines["source"] == "legacy").any():
         return ("## One order history from two systems\n\n"
                 "Orders before the system change come from the legacy export (GBK-encoded, "

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers import contract
+from helpers import contract, i18n
 
 LINE_KEY = ["order_id", "line_no"]
 _TOLERANCE = 0.005  # currency units: amounts are rounded to the fen
@@ -617,6 +617,12 @@ def estimated_share_sentences(table: pd.DataFrame, by: list[str], *, what: str =
     for keys, row in shares.iterrows():
         keys = keys if isinstance(keys, tuple) else (keys,)
         labels = dict(zip(by, keys, strict=True))
+        if i18n.language() == "zh":
+            year = f"{labels.pop('year')} 年" if "year" in labels else ""
+            where = "、".join(i18n.label(str(v)) for v in labels.values())
+            sentences.append(f"{where}{year}{i18n.label(what)}的 {row['share_estimated']:.0%} "
+                             "为估算值")
+            continue
         year = f"{labels.pop('year')} " if "year" in labels else ""
         where = " in " + ", ".join(str(v) for v in labels.values()) if labels else ""
         sentences.append(f"{row['share_estimated']:.0%} of {year}{what}{where} is estimated")
@@ -759,6 +765,10 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
     log = result.repair_log
     rules = result.rules.set_index("rule")
     if not (result.order_lines["source"] == "legacy").any():
+        if i18n.language() == "zh":
+            return (f"全部 {len(result.order_lines):,} 条订单明细来自同一个现行系统：没有需要统一的"
+                    f"旧系统口径，也没有需要修复的旧导出，明细按原样传递（修改 {len(log):,} 个值，"
+                    "无估算）。")
         return (f"All {len(result.order_lines):,} order lines come from one current system: "
                 "there are no legacy definitions to unify and no old export to repair, so the "
                 f"lines are passed on as delivered ({len(log):,} values changed, nothing "
@@ -783,6 +793,16 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
             gap = part["before"].sum() / part["after"].sum() - 1
             delivered = (f" The legacy-period revenue as delivered was {abs(gap):.0%} "
                          f"{'above' if gap > 0 else 'below'} the repaired figure.")
+    if i18n.language() == "zh":
+        if delivered:
+            delivered = (f"按原样交付的旧系统时期销售额比修复后的数字"
+                         f"{'高' if gap > 0 else '低'} {abs(gap):.0%}。")
+        return (f"历史数据修复更正了 {int(corrected.sum()):,} 个录入错误的值，删除了 "
+                f"{int(rules.loc['duplicated legacy month', 'repaired']):,} 条重复导出的明细，把 "
+                f"{int(rules.loc['customer identity', 'repaired']):,} 条旧系统明细对应到客户的现行"
+                f"编号，估算了 {int(estimated_values):,} 个缺失值和 {gaps} 个丢失的区域-月份；"
+                f"{'旧系统时期' if has_legacy else ''}销售额中有 {share:.1%} 基于估算，"
+                f"凡用到之处均有标注。{delivered}")
     return (f"The history repair corrected {int(corrected.sum()):,} wrongly keyed values, removed "
             f"{int(rules.loc['duplicated legacy month', 'repaired']):,} lines exported twice, "
             f"mapped {int(rules.loc['customer identity', 'repaired']):,} legacy lines to their "
@@ -794,10 +814,21 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
 def model_sentence(model: dict) -> str:
     """How the lost region-months were estimated, in one sentence (from ``RepairResult.model``)."""
     if not model.get("gap_cells"):
-        return "No region-month was missing: nothing had to be estimated by the seasonal model."
+        return i18n.text(
+            "No region-month was missing: nothing had to be estimated by the seasonal model.",
+            "没有缺失的区域-月份：季节模型无需估算。")
     if model.get("model", "").startswith("none"):
-        return (f"{model['gap_cells']} region x category months are missing, but the complete "
-                "history is too short to estimate them: they are left out and flagged.")
+        return i18n.text(
+            f"{model['gap_cells']} region x category months are missing, but the complete "
+            "history is too short to estimate them: they are left out and flagged.",
+            f"缺失 {model['gap_cells']} 个区域 × 品类的月份，但完整历史太短，无法估算：它们被"
+            "排除并标注。")
+    if i18n.language() == "zh":
+        seasonal = "含" if "_moy" in model["model"] else "不含（历史太短）"
+        return (f"在 {model['cells_fitted']:,} 个完整的区域 × 品类月份上拟合，"
+                f"{seasonal}日历月效应：R² = {model['r_squared']:.2f}，单月典型误差 "
+                f"±{np.expm1(model['residual_sd']):.0%}；估算了 {model['gap_cells']} 个单元，"
+                f"附 {model['interval_level']:.0%} 区间。")
     seasonal = "with" if "_moy" in model["model"] else "without (too little history for)"
     return (f"Fitted on {model['cells_fitted']:,} complete region x category months, "
             f"{seasonal} a calendar-month effect: R² = {model['r_squared']:.2f}, typical error "

@@ -97,6 +97,81 @@ LABELS_ZH: dict[str, str] = {
     "month": "月份", "value": "数值", "expected": "预期值", "change": "变化", "z": "z 值",
     "p_value": "p 值", "since": "起始月份", "kind": "类型", "denominator": "分母",
     "tier": "等级", "tier before": "一年前等级", "tier after": "当前等级",
+    # the reference company's product categories (the legacy system's Chinese names)
+    "Furniture": "家具", "Ceramics": "陶瓷", "Jewellery": "珠宝", "Paintings": "字画",
+    "Coins & Stamps": "钱币邮票", "Clocks": "钟表", "All products": "全部商品",
+    # loyalty measures
+    "expected_value": "预期价值", "purchases_per_year": "年购买次数", "categories": "品类数",
+    "recommend": "推荐意愿", "churn_risk": "流失风险",
+    # reasons rows are set aside in the cleaning
+    "missing customer_id": "缺少客户编号", "zero or missing quantity": "数量为零或缺失",
+    "invalid order_date": "订单日期无效", "invalid price": "价格无效",
+    "unknown line_type": "明细类型未知", "unknown category or region": "品类或区域未知",
+    "unknown region": "区域未知", "conflicting duplicate id": "编号重复但内容不同",
+    "conflicting duplicate line": "明细重复但内容不同", "unknown customer_id": "客户编号不存在",
+    "invalid join_date": "注册日期无效", "invalid event": "事件无效",
+    "invalid complaint": "投诉记录无效", "invalid referral": "推荐记录无效",
+    "invalid invitation": "问卷邀请无效", "unknown invitation": "问卷邀请不存在",
+    "second answer": "重复作答", "invalid price change": "调价记录无效",
+    "invalid index row": "价格指数记录无效", "incomplete mapping": "编号对照不完整",
+    "ambiguous legacy number": "旧会员号对应多个客户",
+    # statistics and table columns of the notebooks
+    "successes": "次数", "trials": "样本数", "rate": "比率", "ci_low": "区间下限",
+    "ci_high": "区间上限", "n": "人数", "n_effective": "有效样本量", "score": "得分",
+    "promoters": "推荐者", "passives": "中立者", "detractors": "贬损者",
+    "promoter": "推荐者", "passive": "中立者", "detractor": "贬损者",
+    "respondents": "作答者", "non_respondents": "未作答者", "difference": "差异",
+    "mean": "均值", "share": "占比", "rows": "行数", "rows_read": "读取行数",
+    "duplicates_removed": "删除的重复行", "excluded": "排除", "quarantined": "留待复核",
+    "rows_clean": "清洗后行数", "share_kept": "保留比例", "source": "来源", "rule": "规则",
+    "action": "操作", "rows_in": "输入行数", "rows_affected": "影响行数", "rows_out": "输出行数",
+    "detail": "说明", "reason": "原因", "table": "表", "origin": "来源",
+    "columns": "列数", "first_date": "最早日期", "last_date": "最晚日期",
+    "topic": "主题", "legacy system": "旧系统", "current system": "现行系统",
+    "unified definition": "统一口径", "applied in": "执行步骤", "lines changed": "修改的明细数",
+    "flagged": "发现", "repaired": "修复", "estimated": "估算", "what happens": "处理方式",
+    "category": "品类", "revenue_lower": "销售额下限", "revenue_upper": "销售额上限",
+    "row_key": "行键", "column": "列", "original_value": "原值", "new_value": "新值",
+    "method": "方法", "confidence": "置信度", "lower": "下限", "upper": "上限",
+    "repeat_rate": "复购率", "purchases_per_customer": "人均购买次数",
+    "spend_per_customer": "人均消费额", "order_value": "客单价", "return_rate": "退货率",
+    "return_share": "退货占比",
+    "estimated_share": "估算占比", "cross_purchase_rate": "跨品类购买率",
+    "months_in_data": "数据月数", "recency_days": "距最近购买天数", "frequency": "频率",
+    "monetary": "金额", "silhouette": "轮廓系数", "years_buying": "购买年数",
+    "expected_purchases": "预期购买次数", "expected_revenue": "预期销售额",
+    "share_of_revenue": "销售额占比", "mean_p_alive": "平均存活概率", "value_tier": "价值等级",
+    "top 5%": "前 5%", "next 15%": "其后 15%", "next 30%": "其后 30%", "other 50%": "其余 50%",
+    "champions": "冠军客户", "loyal": "忠诚客户", "needs attention": "需要关注",
+    "at risk": "流失风险客户", "hibernating": "休眠客户", "new or occasional": "新客户或偶尔购买",
+    "repeat_gaps": "回购间隔数", "median_days": "中位天数", "p75_days": "第 75 百分位天数",
+    "p90_days": "第 90 百分位天数", "cycle_days": "周期天数", "satisfaction": "满意度",
+    "follow us": "关注我们", "came to an event": "参加过活动", "follows": "关注",
+    "does not follow": "未关注", "never came to an event": "未参加活动", "events": "活动",
+    "group": "大类", "group definition": "大类定义", "definition": "定义",
+    "odds_ratio_per_sd": "每个标准差的优势比", "meaning": "含义", "mean_risk": "平均风险",
+    "expected_churners": "预计流失人数", "high_risk_customers": "高风险客户数",
+    "elasticity": "弹性", "std_error": "标准误", "cells": "单元数", "units": "销量",
+    "products": "商品数", "adjusted": "调整后", "adjusted_low": "调整后下限",
+    "adjusted_high": "调整后上限", "naive_low": "朴素下限", "naive_high": "朴素上限",
+    "direction": "方向", "increase": "涨价", "decrease": "降价", "price_change": "价格变化",
+    "relative_price_change": "相对价格变化", "units_change_naive": "销量变化（朴素）",
+    "units_change_did": "销量变化（双重差分）", "did_low": "双重差分下限",
+    "did_high": "双重差分上限", "buyers_change": "购买客户数变化",
+    "line_value_change": "明细金额变化", "series": "序列数",
+    "series_with_price_changes": "有调价的序列数", "share_with_changes": "有调价的比例",
+    "cells_in_changing_series": "调价序列中的单元数", "product_id": "商品", "period": "时期",
+    "cooks_distance": "Cook 距离",
+    "respondents, reversed answers corrected": "作答者（反向答卷已更正）",
+    "respondents, reversed-looking answers left out": "作答者（剔除疑似反向答卷）",
+    "weighted to all invitees": "加权到全部受邀者",
+    "refund": "退款", "damaged": "损坏", "not_as_described": "与描述不符",
+    "delivery": "配送", "service": "服务", "other": "其他",
+    "orders_current": "现行订单", "orders_legacy": "旧系统订单",
+    "price_changes": "调价", "market_index": "市场价格指数", "survey_invitations": "问卷邀请",
+    "survey_responses": "问卷答复", "referrals": "推荐", "engagement": "互动",
+    "complaints": "投诉", "customer_id_map": "客户编号对照", "order_lines": "订单明细",
+    "order_lines_unrepaired": "订单明细（未修复）",
     # alert kinds
     "abnormal": "异常波动", "threshold (max)": "超出上限", "threshold (min)": "低于下限",
 }
@@ -164,3 +239,90 @@ def embedded_font_css(page: str) -> str:
 def with_embedded_font(page: str) -> str:
     """``page`` (an HTML document) with ``embedded_font_css`` inserted before ``</head>``."""
     return page.replace("</head>", embedded_font_css(page) + "\n</head>", 1)
+
+
+# Fixed chart text (English -> Chinese); ``phrase`` falls back to ``LABELS_ZH``.
+PHRASES_ZH: dict[str, str] = {
+    # 01 cleaning
+    "rows in the raw file": "原始文件行数",
+    "What happened to every raw row": "每一行原始数据的去向",
+    "rows not kept (zoomed)": "未保留的行（放大）",
+    "Removed, excluded or set aside": "删除、排除或留待复核",
+    "Removed or set aside": "删除或留待复核", "kept": "保留", "duplicates removed": "删除的重复行",
+    "excluded": "排除", "quarantined": "留待复核", "current system": "现行系统",
+    "legacy system": "旧系统", "sale lines per month": "每月销售明细数",
+    "One order history from two systems": "合并两个系统的订单历史",
+    # 02 history repair
+    "corrected or removed": "更正或删除", "estimated": "估算",
+    "lines affected (log scale; region-months for the last rule)":
+        "受影响的明细数（对数刻度；最后一条规则为区域-月份数）",
+    "What the history repair did, by rule": "历史数据修复的各项规则及影响",
+    "as delivered": "原始交付", "as delivered, off scale": "原始交付（超出刻度）",
+    "repaired": "修复后", "estimated month (interval)": "估算月份（区间）",
+    "revenue (thousands)": "销售额（千）",
+    "Monthly revenue per region, before and after the repair": "各区域月销售额：修复前后",
+    # 03 behaviour
+    "Repeat-purchase rate by category": "各品类复购率",
+    "buyers with two or more purchases in the category": "在该品类购买两次及以上的客户比例",
+    "Order value by category": "各品类客单价", "mean order value (sale lines in the category)":
+        "平均客单价（该品类的销售明细）",
+    # 04 attitude
+    "Net recommendation score, three ways": "净推荐值：三种估计",
+    "net recommendation score (points)": "净推荐值（分）",
+    "Actual referrals by recommendation group": "各推荐组的实际推荐",
+    "referred someone within a year of the survey": "调查后一年内推荐过他人",
+    "Repeat purchase by satisfaction (1-5)": "按满意度（1-5）的复购",
+    "How often connected customers buy": "有情感联系的客户购买频率",
+    "purchases per year": "年购买次数", "Response rate by region": "各区域作答率",
+    "answered the survey": "答了问卷", "Repurchase after a complaint, by category":
+        "投诉后的回购（按类别）",
+    "respondents": "作答者", "respondents, reversed answers corrected": "作答者（反向答卷已更正）",
+    "weighted to all invitees": "加权到全部受邀者",
+    # 05 retention
+    "Retention by category": "各品类留存", "Retention by category and region": "各品类和区域的留存",
+    "retained within one cycle": "一个周期内留存",
+    "How long customers take to buy again, by category": "客户多久再次购买（按品类）",
+    "days between a customer's consecutive purchases in the category":
+        "客户在该品类中相邻两次购买的间隔天数",
+    "consumption cycle (75th percentile)": "消费周期（第 75 百分位）",
+    "cohort (quarter of first purchase)": "群组（首次购买季度）",
+    "periods since first purchase": "首次购买后的期数",
+    "quarters since first purchase": "首次购买后的季度数",
+    "Cohort retention (hatched: not observable yet; * lost months in that quarter)":
+        "群组留存（阴影：尚无法观察；*：该季度有丢失的月份）",
+    "odds ratio of churning per standard deviation (log scale; 1 = no effect)":
+        "每个标准差的流失优势比（对数刻度；1 = 无影响）",
+    "What drives churn risk (red raises, blue lowers, grey unclear)":
+        "流失风险的驱动因素（红：提高；蓝：降低；灰：不明确）",
+    "perfect calibration": "完美校准", "risk decile": "风险十分位",
+    "predicted churn (mean of the decile)": "预测流失率（十分位均值）",
+    "observed churn": "实际流失率", "Calibration on the test snapshot": "检验快照上的校准",
+    "all customers": "全部客户", "risk decile (10 = riskiest)": "风险十分位（10 = 风险最高）",
+    "Churn by risk decile": "各风险十分位的流失率",
+    # 06 price sensitivity
+    "product in the region of the change": "调价区域的该商品",
+    "same product, other regions": "其他区域的同一商品", "price increases": "涨价",
+    "price decreases": "降价", "months from the change": "距调价的月数",
+    "log units, relative to the month before": "对数销量（相对调价前一个月）",
+    "Price response by region: naive vs market-adjusted": "各区域的价格反应：朴素估计与市场调整",
+    "price elasticity around price changes (log units per log price)":
+        "调价前后的价格弹性（对数销量 / 对数价格）",
+    "naive": "朴素估计", "market-adjusted": "市场调整",
+    "Is the more loyal customer less price-sensitive?": "越忠诚的客户越不在乎价格吗？",
+    "Spearman correlation with the price-sensitivity score": "与价格敏感度得分的 Spearman 相关",
+    # 07 regression
+    "Price elasticity by region": "各区域的价格弹性",
+    "price elasticity of units sold": "销量的价格弹性",
+    "market-adjusted, period effects": "市场调整，含时期效应", "period effects": "含时期效应",
+    "naive: raw price, seasons only": "朴素估计：原始价格，仅季节效应",
+    "fitted (after the fixed effects)": "拟合值（剔除固定效应后）", "residual": "残差",
+    "Residuals against fitted values": "残差与拟合值", "residual (log units)": "残差（对数单位）",
+    "Distribution of residuals": "残差分布",
+}
+
+
+def phrase(english: str) -> str:
+    """Chart text in the current language: ``PHRASES_ZH``, else ``LABELS_ZH``, else as given."""
+    if _state["language"] != "zh":
+        return english
+    return PHRASES_ZH.get(english, LABELS_ZH.get(english, english))

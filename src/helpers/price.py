@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import i18n
 from helpers.stats import mean_table
 
 
@@ -252,6 +253,16 @@ def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame,
             if strongest < 0.1 else f"the strongest link to a loyalty measure is rho = "
             f"{relation.loc[relation['spearman'].abs().idxmax(), 'spearman']:.2f} with "
             f"{relation['spearman'].abs().idxmax()}")
+    if i18n.language() == "zh":
+        net = ("扣除市场价格变动和同一商品在其他区域的变化后" if market_adjusted
+               else "扣除同一商品在其他区域的变化后（未提供市场价格指数）")
+        link = ("价格敏感度与各忠诚度指标无关（所有 |rho| < 0.1）" if strongest < 0.1 else
+                f"与忠诚度指标的最强关联为 rho = "
+                f"{relation.loc[relation['spearman'].abs().idxmax(), 'spearman']:.2f}"
+                f"（{i18n.label(relation['spearman'].abs().idxmax())}）")
+        return (f"在约 {int(event_table['events'].sum()):,} 次调价中，{net}，销量反应最强的是"
+                f"{i18n.label(adjusted.index[0])}（弹性 {adjusted.iloc[0]:.1f}），最弱的是"
+                f"{i18n.label(adjusted.index[-1])}（{adjusted.iloc[-1]:.1f}）；在客户层面，{link}。")
     net = ("net of the market and of the same product in other regions" if market_adjusted
            else "net of the same product in other regions (no market index delivered)")
     return (f"Around {int(event_table['events'].sum()):,} price changes, {net}, "

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import i18n
+
 
 def price_panel(order_lines: pd.DataFrame, market_index: pd.DataFrame, grain: str = "Q",
                 categories: list[str] | None = None, regions: list[str] | None = None,
@@ -206,6 +208,17 @@ def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True) -> s
         return float(round(100 * (1 - 1.1 ** elasticity)))  # whole percent, never "-0"
 
     relative = "relative to the market " if market_adjusted else ""
+    if i18n.language() == "zh":
+        differ = ("各区域对价格的反应明显不同" if test["p_value"] < 0.01 else
+                  "各区域对价格的反应可能不同" if test["p_value"] < 0.05 else
+                  "数据无法区分各区域对价格的反应")
+        relative = "相对市场" if market_adjusted else ""
+        return (f"{differ}（弹性相等检验 p = {test['p_value']:.2g}）。价格最敏感的是"
+                f"{i18n.label(most)}：{relative}涨价 10% 会使销量减少约 "
+                f"{drop(m['elasticity']):.0f}%（95% 区间 {drop(m['ci_high']):.0f}% 至 "
+                f"{drop(m['ci_low']):.0f}%）。最不敏感的是{i18n.label(least)}：约 "
+                f"{drop(lo['elasticity']):.0f}%（{drop(lo['ci_high']):.0f}% 至 "
+                f"{drop(lo['ci_low']):.0f}%）。")
     return (f"{differ} in how they react to price (equal-sensitivity test p = "
             f"{test['p_value']:.2g}). Most price-sensitive: {most}, where a 10% price rise "
             f"{relative}cuts units sold by about {drop(m['elasticity']):.0f}% "
@@ -221,6 +234,14 @@ def diagnostics_sentence(checks: dict) -> str:
               "no sign that the residual spread varies with price")
     influence = ("no single cell drives the estimates" if checks["max_cooks_distance"] < 0.5
                  else "some cells pull the estimates strongly: check them (table below)")
+    if i18n.language() == "zh":
+        spread = ("残差离散程度随价格变化，因此区间使用允许这一点的聚类稳健标准误"
+                  if checks["breusch_pagan_p"] < 0.05 else "没有迹象表明残差离散程度随价格变化")
+        influence = ("没有单个观测主导估计结果" if checks["max_cooks_distance"] < 0.5
+                     else "部分观测对估计影响很大：请检查（见下表）")
+        return (f"Breusch-Pagan 检验：LM = {checks['breusch_pagan_lm']:.0f}，p = "
+                f"{checks['breusch_pagan_p']:.2g}：{spread}。最大 Cook 距离 "
+                f"{checks['max_cooks_distance']:.4f}：{influence}。")
     return (f"Breusch-Pagan: LM = {checks['breusch_pagan_lm']:.0f}, p = "
             f"{checks['breusch_pagan_p']:.2g}: {spread}. Largest Cook's distance "
             f"{checks['max_cooks_distance']:.4f}: {influence}.")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import i18n
 from helpers.stats import rate_table
 
 ACTIVE_MONTHS = 12
@@ -379,6 +380,25 @@ def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6
                         current, today)
 
 
+def evaluation_sentence(warning: ChurnWarning) -> str:
+    """How the churn model was trained and how it did out of time, in the report language."""
+    m, snapshots = warning.metrics, warning.train_snapshots
+    scores = (f"AUC {m['auc']:.2f}", f"Brier {m['brier']:.3f}", f"{m['lift_top_decile']:.1f}")
+    if i18n.language() == "zh":
+        months = "、".join(f"{s.year}年{s.month}月" for s in snapshots)
+        test = warning.test_snapshot
+        return (f"在 {len(snapshots)} 个快照上训练（{months}；{m['train_customers']:,} 个"
+                f"客户-快照，{m['train_base_rate']:.0%} 流失）；在 {test.year}年{test.month}月检验"
+                f"（{m['customers']:,} 位活跃客户，{m['base_rate']:.0%} 流失）。{scores[0]}"
+                f"（0.5 = 随机猜测），{scores[1]}，前 10% 提升 {scores[2]} 倍。")
+    return (f"Trained on {len(snapshots)} snapshots "
+            f"({', '.join(f'{s:%b %Y}' for s in snapshots)}; {m['train_customers']:,} "
+            f"customer-snapshots, {m['train_base_rate']:.0%} churned); tested on "
+            f"{warning.test_snapshot:%B %Y} ({m['customers']:,} active customers, "
+            f"{m['base_rate']:.0%} churned). {scores[0]} (0.5 = guessing), Brier score "
+            f"{m['brier']:.3f}, top-decile lift {scores[2]}x.")
+
+
 def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
     """The retention headline without a churn model: purchases followed by another within one
     cycle, over all categories (Wilson interval), and why the churn model is missing."""
@@ -389,6 +409,12 @@ def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
     cycles = by_category["cycle_days"]
     span = (f"{cycles.min():.0f} days" if cycles.nunique() == 1 else
             f"{cycles.min():.0f}-{cycles.max():.0f} days by category")
+    if i18n.language() == "zh":
+        span = (f"{cycles.min():.0f} 天" if cycles.nunique() == 1 else
+                f"各品类 {cycles.min():.0f}-{cycles.max():.0f} 天")
+        missing = f"流失预警模型未评估：{churn_problem}。" if churn_problem else ""
+        return (f"{judged:,.0f} 次购买中有 {kept / judged:.1%} 在一个消费周期内（{span}；95% 区间 "
+                f"{float(low):.1%}-{float(high):.1%}）再次购买同一品类。{missing}")
     missing = f" The churn early-warning model was not evaluated: {churn_problem}." \
         if churn_problem else ""
     return (f"{kept / judged:.1%} of {judged:,.0f} purchases were followed by another purchase "
@@ -401,14 +427,25 @@ def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
     m = warning.metrics
     top, bottom = by_region.index[0], by_region.index[-1]
     high, low = by_region.loc[top, "mean_risk"], by_region.loc[bottom, "mean_risk"]
+    horizon, snapshot = warning.horizon_months, warning.test_snapshot
+    active, expected = len(warning.current_risk), warning.current_risk["risk"].sum()
+    if i18n.language() == "zh":
+        top, bottom = i18n.label(top), i18n.label(bottom)
+        regions = (f"各区域风险相近（{low:.0%}-{high:.0%}）" if high - low < 0.03 else
+                   f"{top}的平均风险最高（{high:.0%}；{bottom}最低，{low:.0%}）")
+        return (f"流失预警（{horizon} 个月窗口）：在 {snapshot.year}年{snapshot.month}月做样本外"
+                f"检验，风险最高的 10% 客户流失率为 {m['top_decile_rate']:.0%}，整体为 "
+                f"{m['base_rate']:.0%}（提升 {m['lift_top_decile']:.1f} 倍，AUC {m['auc']:.2f}）。"
+                f"当前 {active:,} 位活跃客户中，预计约 {expected:,.0f} 位在未来 {horizon} 个月内"
+                f"不会购买；{regions}。")
     if high - low < 0.03:
         regions = f"the risk is similar in every region ({low:.0%}-{high:.0%})"
     else:
         regions = f"{top} has the highest mean risk ({high:.0%}; {bottom} the lowest, {low:.0%})"
-    return (f"Churn early warning ({warning.horizon_months}-month horizon): tested out of time on "
-            f"{warning.test_snapshot:%B %Y}, the riskiest 10% of customers churned at "
+    return (f"Churn early warning ({horizon}-month horizon): tested out of time on "
+            f"{snapshot:%B %Y}, the riskiest 10% of customers churned at "
             f"{m['top_decile_rate']:.0%} against {m['base_rate']:.0%} overall "
             f"({m['lift_top_decile']:.1f}x lift, AUC {m['auc']:.2f}). Of "
-            f"{len(warning.current_risk):,} customers active now, about "
-            f"{warning.current_risk['risk'].sum():,.0f} are expected to buy nothing in the next "
-            f"{warning.horizon_months} months; {regions}.")
+            f"{active:,} customers active now, about "
+            f"{expected:,.0f} are expected to buy nothing in the next "
+            f"{horizon} months; {regions}.")
