@@ -68,24 +68,56 @@ def test_embedded_font_is_small_and_covers_the_page():
     assert _embedded_font_covers(styled) == set()
 
 
+NOTEBOOKS = ["01_cleaning", "02_history_repair", "03_behaviour", "04_attitude", "05_retention",
+             "06_price_sensitivity", "07_regional_regression", "08_scorecard"]
+
+
 @pytest.fixture(scope="module")
-def chinese_run(report_run):
-    """The scorecard of the session's report run again, in Chinese."""
-    done = run_cli(["-p", "report_language=zh", "--only", "08_scorecard", "--run-id", "zh"],
-                   report_run["project"])
+def chinese_run(raw_dir, tmp_path_factory):
+    """The whole chain on a copy of the small sample, in Chinese: (run folder, project)."""
+    from tests.conftest import make_project
+
+    project = make_project(raw_dir, tmp_path_factory.mktemp("chinese-project"))
+    done = run_cli(["-p", "report_language=zh", "--run-id", "zh"], project)
     assert done.returncode == 0, done.stdout + done.stderr
-    return report_run["project"] / "reports" / "zh"
+    return project / "reports" / "zh", project
+
+
+def _english_headings(notebook: str) -> list[str]:
+    """The headings of the notebook's English markdown cells."""
+    import nbformat
+
+    from helpers import io
+
+    cells = nbformat.read(io.PACKAGE_ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4).cells
+    return [line.lstrip("# ").strip() for cell in cells
+            if "lang:en" in cell.metadata.get("tags", [])
+            for line in cell.source.splitlines() if line.startswith("#")]
 
 
 @pytest.mark.slow
-def test_chinese_pages_keep_only_chinese_markdown_and_carry_their_font(chinese_run):
-    for name in ["index.html", "08_scorecard.html"]:
-        page = (chinese_run / name).read_text(encoding="utf-8")
-        assert 'lang="zh-Hans"' in page
-        assert _embedded_font_covers(page) == set(), name
-    scorecard = (chinese_run / "08_scorecard.html").read_text(encoding="utf-8")
-    assert "会员等级" in scorecard and "Membership tiers" not in scorecard
-    assert "Can the index be trusted" not in scorecard
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_chinese_pages_keep_only_chinese_markdown_and_carry_their_font(chinese_run, name):
+    page = (chinese_run[0] / f"{name}.html").read_text(encoding="utf-8")
+    assert 'lang="zh-Hans"' in page
+    assert _embedded_font_covers(page) == set(), name
+    headings = _english_headings(name)
+    assert headings, f"{name} has no English markdown tagged lang:en"
+    for heading in headings:
+        assert heading not in page, f"{name}: English heading {heading!r} on the Chinese page"
+
+
+def test_every_english_markdown_cell_has_a_chinese_twin():
+    import nbformat
+
+    from helpers import io
+
+    for name in NOTEBOOKS:
+        cells = nbformat.read(io.PACKAGE_ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells
+        markdown = [c for c in cells if c.cell_type == "markdown"]
+        english = [c for c in markdown if "lang:en" in c.metadata.get("tags", [])]
+        chinese = [c for c in markdown if "lang:zh" in c.metadata.get("tags", [])]
+        assert len(english) == len(chinese) == len(markdown) / 2, name
 
 
 @pytest.mark.slow
@@ -97,14 +129,26 @@ def test_english_pages_keep_only_english_markdown(report_run):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_chinese_index_states_the_runs_numbers(chromium, chinese_run, report_run,  # noqa: F811
-                                               tmp_path):
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_chinese_pages_render(chromium, chinese_run, tmp_path, name):  # noqa: F811
+    from tests.test_browser import _images_decode, _rendered_dom
+
+    dom = _rendered_dom(chromium, chinese_run[0] / f"{name}.html", tmp_path)
+    text = dom.get_text(" ", strip=True)
+    assert "Traceback" not in text and "import " not in text
+    _images_decode(dom)
+    assert len(re.findall(r"[\u4e00-\u9fff]", text)) > 100  # the page is in Chinese
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chinese_index_states_the_runs_numbers(chromium, chinese_run, tmp_path):  # noqa: F811
     from tests.test_browser import _rendered_dom
 
-    dom = _rendered_dom(chromium, chinese_run / "index.html", tmp_path)
+    dom = _rendered_dom(chromium, chinese_run[0] / "index.html", tmp_path)
     text = dom.get_text(" ", strip=True)
     assert "管理摘要" in text and "忠诚度计分卡" in text
-    clean = report_run["project"] / "data" / "clean"
+    clean = chinese_run[1] / "data" / "clean"
     card = pd.read_parquet(clean / "scorecard.parquet")
     risk = pd.read_parquet(clean / "churn_risk.parquet")
     assert (f"{len(card):,} 位客户的中位数为 {card['loyalty_index'].median():.0f}"

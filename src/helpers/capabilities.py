@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from helpers import io
+from helpers import i18n, io
 
 OPTIONAL_TABLES = ("price_changes", "market_index", "survey_responses", "referrals",
                    "engagement", "complaints")
@@ -89,67 +89,89 @@ def check(notebook: str, clean_dir: str | Path) -> Check:
     """
     rows = table_rows(clean_dir)
     result = Check(notebook)
+    tr = i18n.text
     stem = notebook.split("_", 1)[-1]
     missing = [t for t in OPTIONAL_TABLES if not has(rows, t)]
     if stem == "attitude":
         others = [t for t in ATTITUDE_TABLES[1:] if has(rows, t)]
         if not any(has(rows, t) for t in ATTITUDE_TABLES):
             result.runnable = False
-            result.reason = ("no survey, referral, engagement or complaint data was delivered: "
-                             "the attitude dimension is not evaluated")
+            result.reason = tr("no survey, referral, engagement or complaint data was delivered: "
+                               "the attitude dimension is not evaluated",
+                               "没有提供问卷、推荐、互动或投诉数据：态度维度未评估")
         elif not has(rows, "survey_responses"):
             result.runnable = False
-            result.reason = ("no survey data was delivered: the likelihood to recommend, the "
-                             "attitude dimension's primary measure, cannot be measured (this "
-                             f"page reads {', '.join(others)} only beside the survey; the "
-                             "scorecard still uses follows and events)")
+            result.reason = tr(
+                "no survey data was delivered: the likelihood to recommend, the attitude "
+                f"dimension's primary measure, cannot be measured (this page reads "
+                f"{', '.join(others)} only beside the survey; the scorecard still uses follows "
+                "and events)",
+                "没有提供问卷数据：态度维度的主要指标推荐意愿无法衡量（本页只在有问卷时才分析"
+                f"{'、'.join(i18n.label(o) for o in others)}；计分卡仍使用关注和活动参与）")
         else:
-            names = {"survey_responses": "recommendation, satisfaction and survey quality "
-                                         "(no survey data)",
-                     "referrals": "actual referrals (no referral data)",
-                     "engagement": "emotional connection (no engagement data)",
-                     "complaints": "complaint taxonomy and rates (no complaint data)"}
+            names = {"survey_responses": tr("recommendation, satisfaction and survey quality "
+                                            "(no survey data)",
+                                            "推荐、满意度和问卷质量（无问卷数据）"),
+                     "referrals": tr("actual referrals (no referral data)",
+                                     "实际推荐（无推荐数据）"),
+                     "engagement": tr("emotional connection (no engagement data)",
+                                      "情感联系（无互动数据）"),
+                     "complaints": tr("complaint taxonomy and rates (no complaint data)",
+                                      "投诉分类和投诉率（无投诉数据）")}
             result.not_evaluated = [names[t] for t in ATTITUDE_TABLES if t in missing]
             result.hidden_sections = [t for t in ATTITUDE_TABLES[1:] if t in missing]
     elif stem == "price_sensitivity":
         if not has(rows, "price_changes"):
             result.runnable = False
-            result.reason = ("no price changes were delivered: behaviour around price "
-                             "adjustments cannot be measured, so price sensitivity is not "
-                             "evaluated")
+            result.reason = tr("no price changes were delivered: behaviour around price "
+                               "adjustments cannot be measured, so price sensitivity is not "
+                               "evaluated",
+                               "没有提供调价数据：无法衡量调价前后的行为，价格敏感度未评估")
         elif not has(rows, "market_index"):
-            result.not_evaluated = ["the market adjustment (no market price index): changes "
-                                    "are compared with other regions only"]
+            result.not_evaluated = [tr("the market adjustment (no market price index): changes "
+                                       "are compared with other regions only",
+                                       "市场调整（无市场价格指数）：只与其他区域比较")]
     elif stem == "regional_regression":
         if not has(rows, "price_changes"):
             result.runnable = False
-            result.reason = ("no price changes were delivered: without the company's own "
-                             "price decisions, price differences within a product come from "
-                             "quantity discounts and customer mix, so the regional price "
-                             "regression is not estimable")
+            result.reason = tr("no price changes were delivered: without the company's own "
+                               "price decisions, price differences within a product come from "
+                               "quantity discounts and customer mix, so the regional price "
+                               "regression is not estimable",
+                               "没有提供调价数据：没有公司自己的定价决策，同一商品的价格差异来自"
+                               "数量折扣和客户构成，因此无法估计区域价格回归")
         elif _regions(clean_dir) < 2:
             result.runnable = False
-            result.reason = "a single region: the regional regression is not estimable"
+            result.reason = tr("a single region: the regional regression is not estimable",
+                               "只有一个区域：无法估计区域回归")
         elif not has(rows, "market_index"):
-            result.not_evaluated = ["the market adjustment (no market price index): prices "
-                                    "are used as charged"]
+            result.not_evaluated = [tr("the market adjustment (no market price index): prices "
+                                       "are used as charged",
+                                       "市场调整（无市场价格指数）：使用实际收取的价格")]
     elif stem == "retention":
         if not has(rows, "complaints"):
-            result.not_evaluated.append("complaints as a churn warning sign (no complaint data)")
+            result.not_evaluated.append(tr(
+                "complaints as a churn warning sign (no complaint data)",
+                "投诉作为流失预警信号（无投诉数据）"))
         if not has(rows, "survey_responses"):
-            result.not_evaluated.append("survey answers as churn warning signs (no survey data)")
+            result.not_evaluated.append(tr(
+                "survey answers as churn warning signs (no survey data)",
+                "问卷答复作为流失预警信号（无问卷数据）"))
     elif stem == "history_repair" and has(rows, "order_lines_unrepaired"):
         path = io.resolve(clean_dir) / "order_lines_unrepaired.parquet"
         source = pd.read_parquet(path, columns=["source"])["source"]
         if not (source == "legacy").any():
-            result.not_evaluated = ["legacy-system repairs (all order lines come from one "
-                                    "current system: nothing to unify or repair)"]
+            result.not_evaluated = [tr("legacy-system repairs (all order lines come from one "
+                                       "current system: nothing to unify or repair)",
+                                       "旧系统修复（全部订单明细来自一个现行系统：无需统一或修复）")]
             result.hidden_sections = ["legacy"]
     elif stem == "scorecard":
         dims = {"attitude": not any(has(rows, t) for t in ATTITUDE_TABLES),
                 "price sensitivity": not has(rows, "price_changes")}
-        result.not_evaluated = [f"the {dim} dimension (no data for it): the index uses the "
-                                "other dimensions" for dim, absent in dims.items() if absent]
+        result.not_evaluated = [tr(f"the {dim} dimension (no data for it): the index uses the "
+                                   "other dimensions",
+                                   f"{i18n.label(dim)}维度（无数据）：指数使用其他维度")
+                                for dim, absent in dims.items() if absent]
     return result
 
 

@@ -252,7 +252,11 @@ def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train:
         snapshot_dates(order_lines, horizon_months, n_train, spacing_months)
     except ValueError as error:
         months = ACTIVE_MONTHS + 3 + 2 * horizon_months
-        return f"{error}; it needs about {months} months of orders"
+        dates = order_lines["order_date"]
+        return i18n.text(
+            f"{error}; it needs about {months} months of orders",
+            f"{dates.min():%Y-%m} 至 {dates.max():%Y-%m} 的历史太短，不足以在 {horizon_months} "
+            f"个月窗口下留出训练快照；大约需要 {months} 个月的订单")
     return ""
 
 

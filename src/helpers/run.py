@@ -470,7 +470,8 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
             result.html = _write_not_evaluated(
                 run_dir / f"{path.stem}.html", path.stem, reason,
                 result.parameters.get("report_language", "en"))
-            result.headlines = [f"Not evaluated: {reason}."]
+            zh = result.parameters.get("report_language", "en") == "zh"
+            result.headlines = [f"未评估：{reason}。" if zh else f"Not evaluated: {reason}."]
             log(f"not evaluated: {reason}")
             continue
         try:
@@ -529,6 +530,9 @@ def _not_evaluated_reason(notebook: str, parameters: dict[str, Any]) -> str:
     clean_dir = parameters.get("clean_dir")
     if notebook.startswith("01_") or not clean_dir or not io.resolve(clean_dir).is_dir():
         return ""
+    from helpers import i18n
+
+    i18n.use(parameters.get("report_language", "en"))  # the reason in the page's language
     check = capabilities.check(notebook, clean_dir)
     return "" if check.runnable else check.reason
 
