@@ -172,6 +172,93 @@ LABELS_ZH: dict[str, str] = {
     "survey_responses": "问卷答复", "referrals": "推荐", "engagement": "互动",
     "complaints": "投诉", "customer_id_map": "客户编号对照", "order_lines": "订单明细",
     "order_lines_unrepaired": "订单明细（未修复）",
+    "year": "年份", "rfm_segment": "RFM 分群", "behaviour_segment": "行为分群",
+    "segments": "分群数", "feature": "特征", "wave": "调查期次",
+    # history repair: the unified definitions
+    "order": "订单", "a bill (BILL_NO) with item lines": "一张单据（BILL_NO）及其明细",
+    "an order (order_id) with lines": "一个订单（order_id）及其明细",
+    "one order = one order_id; legacy bills become order ids 'L<BILL_NO>'":
+        "一个订单 = 一个 order_id；旧系统单据成为订单编号 'L<BILL_NO>'",
+    "01 cleaning": "01 数据清洗", "02 repair": "02 历史修复", "return": "退货",
+    "a line with negative QTY on the original bill": "原单据上数量为负的明细",
+    "a line with line_type='return'": "line_type='return' 的明细",
+    "a return is a line with negative quantity and amount, is_return=True":
+        "退货是数量和金额为负的明细，is_return=True",
+    "currency unit": "金额单位", "fen (1/100), integers": "分（1/100），整数",
+    "currency units with decimals": "元，带小数", "currency units": "元",
+    "region naming": "区域名称", "Chinese area names (GBK)": "中文区域名（GBK）",
+    "English names, free spelling": "英文名，拼写不统一",
+    "six canonical English region names": "六个统一的英文区域名",
+    "customer identity": "客户身份",
+    "member number; some customers kept an old one": "会员号；部分客户仍用旧会员号",
+    "CRM customer_id": "CRM 客户编号",
+    "CRM customer_id; old member numbers mapped via customer_id_map":
+        "CRM 客户编号；旧会员号经 customer_id_map 对应",
+    "order date": "下单日期", "invoice date (the day after the order)": "开票日期（下单次日）",
+    "an order counts on the day it was placed": "订单计入下单当天",
+    # complaint taxonomy
+    "product": "商品", "the item itself fell short": "商品本身有问题",
+    "arrived broken, chipped or scratched": "到货时破损、缺口或划伤",
+    "differs from its description or photos, or is not authentic": "与描述或照片不符，或非真品",
+    "fulfilment": "履约",
+    "getting the item or the money to the customer": "把商品或钱款交到客户手中",
+    "late or missing delivery": "配送延迟或未送达", "refund or return not processed, or slow":
+        "退款或退货未处理或处理缓慢",
+    "commercial": "商务", "what the customer was charged": "向客户收取的费用",
+    "price too high, wrong price charged, hidden fees": "价格过高、收错价格、隐性收费",
+    "how staff dealt with the customer": "员工如何对待客户",
+    "rude, unhelpful or unresponsive staff": "员工态度粗鲁、不帮忙或不回应",
+    "unmapped": "未归类", "no keyword rule matched the label": "没有关键词规则匹配该标签",
+    "left for review; extend the rules in cleaning.COMPLAINT_RULES":
+        "留待复核；可扩充 cleaning.COMPLAINT_RULES 中的规则",
+    # churn model features
+    "days since the last purchase": "距最近一次购买的天数",
+    "orders_3m": "近 3 个月购买次数", "purchases in the last 3 months": "近 3 个月的购买次数",
+    "orders_12m": "近 12 个月购买次数", "purchases in the last 12 months": "近 12 个月的购买次数",
+    "lifetime_pace": "长期购买节奏",
+    "purchases per year since the first purchase in the data": "自数据中首次购买以来的年均购买次数",
+    "frequency_change": "购买频率变化",
+    "purchases in the last 3 months minus the customer's own 3-month average over the 12 months "
+    "before": "近 3 个月购买次数减去该客户此前 12 个月的 3 个月平均",
+    "spend_change": "消费变化",
+    "log ratio of spend in the last 3 months to the own 3-month average before":
+        "近 3 个月消费与自身此前 3 个月平均之比的对数",
+    "tenure_years": "注册年数", "years since joining": "注册以来的年数",
+    "categories bought in the last 12 months": "近 12 个月购买的品类数",
+    "complaints_3m": "近 3 个月投诉数", "complaints in the last 3 months": "近 3 个月的投诉数",
+    "complaints_before": "此前投诉数",
+    "complaints in the 12 months before that": "此前 12 个月的投诉数",
+    "engagement_6m": "近 6 个月互动", "follows and event visits in the last 6 months":
+        "近 6 个月的关注和活动参与",
+    "latest satisfaction answer (1-5), centred; 0 when never answered":
+        "最近一次满意度答复（1-5），已中心化；从未作答为 0",
+    "latest likelihood to recommend (0-10), centred; 0 when never answered":
+        "最近一次推荐意愿（0-10），已中心化；从未作答为 0",
+    "customers referred so far": "迄今推荐的客户数", "answered_survey": "答过问卷",
+    "has ever answered a survey": "曾经答过问卷", "raises risk": "提高风险",
+    "lowers risk": "降低风险", "unclear": "不明确",
+    # history repair rules
+    "duplicated legacy month": "旧系统月份重复导出",
+    "invoice date -> order date": "开票日期 → 下单日期",
+    "impossible date": "不可能的日期", "unit slip x100": "单位录错（x100）",
+    "quantity contradicts amount": "数量与金额矛盾",
+    "amount outside price history": "金额超出历史价格",
+    "small amount mismatch": "金额小幅不符", "missing price or amount": "缺少价格或金额",
+    "missing region-month": "缺失的区域-月份",
+    "lines repeating earlier lines under new bill numbers, month-wise: removed":
+        "以新单号重复先前明细的整月数据：删除",
+    "old member numbers mapped to CRM ids": "旧会员号对应到 CRM 编号",
+    "legacy dates moved to the order day": "旧系统日期移到下单日",
+    "outside the period the system was in use": "超出系统使用期间",
+    "money keyed in fen instead of currency units": "金额按分而非按元录入",
+    "quantity re-derived from amount and price": "由金额和价格重新推算数量",
+    "amount re-derived from quantity and price": "由数量和价格重新推算金额",
+    "flagged only: within the price history": "仅标注：在历史价格范围内",
+    "completed exactly, or estimated from the list price": "精确补全，或按标价估算",
+    "whole region-months estimated per category by the seasonal model":
+        "整月缺失的区域按品类由季节模型估算",
+    "Share of revenue resting on estimates, by region and year":
+        "基于估算的销售额占比（按区域和年份）",
     # alert kinds
     "abnormal": "异常波动", "threshold (max)": "超出上限", "threshold (min)": "低于下限",
 }
@@ -191,12 +278,19 @@ def label(name: str) -> str:
 
 
 def relabel(styler):
-    """A pandas Styler with its column and row labels in the report language (formatting keyed
-    on the original names keeps working; the index name is left as it is: rename the axis
-    before styling). Returns the Styler."""
+    """A pandas Styler with its column and row labels, index names and yes/no flags in the
+    report language (formatting keyed on the original names keeps working; the caller's frame
+    is not changed). Returns the Styler."""
     frame = styler.data
     if _state["language"] != "zh":
         return styler
+    names = [label(str(n)) if n is not None else None for n in frame.index.names]
+    if any(n is not None for n in names):  # a renamed copy: the caller's frame keeps its names
+        renamed = frame.rename_axis(index=names if len(names) > 1 else names[0])
+        styler.data, styler.index = renamed, renamed.index
+    flags = [c for c in frame.columns if frame[c].dtype == bool]
+    if flags:
+        styler = styler.format({c: lambda v: "是" if v else "否" for c in flags})
     if not isinstance(frame.columns, pd.MultiIndex):
         styler = styler.relabel_index([label(str(c)) for c in frame.columns], axis="columns")
     if not isinstance(frame.index, pd.MultiIndex):

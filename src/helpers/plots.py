@@ -102,7 +102,7 @@ def repairs_by_rule(rules: pd.DataFrame) -> plt.Figure:
     highlighted; from ``history.RepairResult.rules``. Log scale: rules differ by 1000x."""
     _theme()
     data = rules.set_index("rule").iloc[::-1]
-    data = data[data["flagged"] > 0]
+    data = data[data["flagged"] > 0].rename(index=i18n.label)
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(data) + 1.4))
     ax.barh(data.index, data["flagged"] - data["estimated"], color="#4C72B0",
             label=_t("corrected or removed"))
@@ -143,7 +143,7 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
                                      gaps["after_upper"] / 1000),
                     fmt="o", color="#DD8452", capsize=3, label=_t("estimated month (interval)"))
         ax.set_ylim(0, top * 1.05)
-        ax.set_title(region, fontsize=11)
+        ax.set_title(i18n.label(region), fontsize=11)
         ax.set_ylabel(_t("revenue (thousands)"))
     for ax in list(axes.flat)[len(regions):]:
         ax.set_visible(False)
@@ -233,7 +233,7 @@ def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
     ax.scatter(data["odds_ratio_per_sd"], y, c=colors.tolist(), zorder=3)
     ax.axvline(1, color="#333333", lw=1)
     ax.set_xscale("log")
-    ax.set_yticks(list(y), data.index)
+    ax.set_yticks(list(y), [i18n.label(str(name)) for name in data.index])
     ax.set_xlabel(_t("odds ratio of churning per standard deviation (log scale; 1 = no effect)"))
     ax.set_title(_t("What drives churn risk (red raises, blue lowers, grey unclear)"))
     return _finished(fig)
