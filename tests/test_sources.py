@@ -2,6 +2,7 @@
 its binaries are installed), and the public Online Retail data checked against plain pandas."""
 
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -448,6 +449,7 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     lines = pd.read_parquet(clean_dir / "order_lines.parquet")
     assert f"median {card['loyalty_index'].median():.0f} over {len(card):,} customers" in index
     assert "no comparison: the data do not cover the 12 months before" in index
+    assert re.search(r"last 12 months: [\d,]+ GBP", index)  # the mapping's currency
     cleaning_page = (run_dir / "01_cleaning.html").read_text()
     assert f"{len(lines):,} order lines remain" in cleaning_page
 

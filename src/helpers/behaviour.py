@@ -380,6 +380,27 @@ def value_tiers(values: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order]
 
 
+def value_model_sentence(value_models: dict) -> str:
+    """The fitted purchase and spend models in one sentence (report language), with a warning
+    when the purchase model sees almost no drop-out (mean drop-out chance after a purchase,
+    a / (a + b), under 1%): then every customer is expected to keep buying, and the values are
+    upper bounds (typical of short histories)."""
+    p, s = value_models["purchases"], value_models["spend"]
+    parameters = f"r = {p['r']:.2f}, alpha = {p['alpha']:.1f}, a = {p['a']:.2f}, b = {p['b']:.2f}"
+    spend = f"p = {s['p']:.2f}, q = {s['q']:.1f}, gamma = {s['gamma']:,.0f}"
+    dropout = p["a"] / (p["a"] + p["b"])
+    warning = i18n.text(
+        f" The model sees almost no drop-out (a / (a + b) = {dropout:.2%} per purchase): it "
+        "expects every customer to keep buying, so read the values as upper bounds.",
+        f"模型几乎看不到客户流失（每次购买后的流失概率 a / (a + b) = {dropout:.2%}）：它假定每位"
+        "客户都会继续购买，因此应把这些价值视为上限。") if dropout < 0.01 else ""
+    return i18n.text(
+        f"Purchase model: {parameters} (weeks). Spend model: {spend}. The customer list with "
+        f"values is in `customer_value.parquet`.{warning}",
+        f"购买模型：{parameters}（以周计）。消费模型：{spend}。含价值的客户名单见 "
+        f"`customer_value.parquet`。{warning}")
+
+
 def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> str:
     """How the number of segments was chosen and how far to trust the split."""
     best = silhouettes.loc[k, "silhouette"]

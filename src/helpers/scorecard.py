@@ -410,6 +410,17 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
     return pd.DataFrame(rows).T
 
 
+def currency(clean_dir: str) -> str:
+    """The currency label of the run's data (a source mapping's ``currency``; '' when the data
+    did not name one)."""
+    from helpers import io
+
+    sources = io.read_clean("data_sources", clean_dir, optional=True)
+    if sources is None or "currency" not in sources or sources.empty:
+        return ""
+    return str(sources["currency"].iloc[0] or "")
+
+
 def _month(day: pd.Timestamp) -> str:
     return i18n.text(f"{day:%B %Y}", f"{day.year}年{day.month}月")
 
@@ -417,11 +428,13 @@ def _month(day: pd.Timestamp) -> str:
 def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataFrame,
                       waves: pd.DataFrame | None, churn_risk: pd.DataFrame | None,
                       elasticities: pd.DataFrame | None, alerts: pd.DataFrame,
-                      latest_month: pd.Timestamp, min_group_size: int = 30) -> list[str]:
+                      latest_month: pd.Timestamp, min_group_size: int = 30,
+                      currency: str = "") -> list[str]:
     """Five to eight headline findings in plain language (the report language,
     ``helpers.i18n``), each with its number, the direction since the previous period, an
     interval or a low-n warning, and † where it rests on estimated history. Inputs come from
-    the scorecard notebook (see its load cell)."""
+    the scorecard notebook (see its load cell); ``currency`` labels money (a source mapping's
+    currency, '' for none)."""
     tr, name = i18n.text, i18n.label
     facts = []
     by_region = index.groupby(regions).agg(["median", "size"]).sort_values("median")
@@ -465,8 +478,9 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     versus = (f" {_arrow(change)} " + tr(f"{change:+.1%} against the year before",
                                          f"较上一年 {change:+.1%}") + mark(before)
               if compare else no_comparison)
-    facts.append(tr(f"**Revenue**, last 12 months: {now['revenue']:,.0f}{versus}{mark(now)}.",
-                    f"**销售额**（近 12 个月）：{now['revenue']:,.0f}{versus}{mark(now)}。"))
+    money = f"{now['revenue']:,.0f}" + (f" {currency}" if currency else "")
+    facts.append(tr(f"**Revenue**, last 12 months: {money}{versus}{mark(now)}.",
+                    f"**销售额**（近 12 个月）：{money}{versus}{mark(now)}。"))
     change = now["repeat_rate"] - before["repeat_rate"]
     interval = f"{now['repeat_low']:.1%}-{now['repeat_high']:.1%}"
     versus = (tr(f", {_arrow(change)} {100 * change:+.1f} points",

@@ -589,7 +589,7 @@ def clean_mapped(mapping: SourceMapping, raw_dir: str | Path) -> MappedResult:
         each other mapped table; tables not mapped are absent. ``quality_report`` and
         ``quarantine`` have the built-in cleaning's columns (excluded rows are in the
         quarantine with reason 'excluded: ...'); ``sources`` lists every contract table with
-        its origin and rows.
+        its origin, rows and the mapping's currency label.
     """
     raws = {name: read_source(src, raw_dir) for name, src in mapping.tables.items()
             if "derive" not in src.spec}
@@ -631,6 +631,6 @@ def clean_mapped(mapping: SourceMapping, raw_dir: str | Path) -> MappedResult:
             origin = "not delivered"
         rows.append({"table": name, "origin": origin,
                      "rows": len(present) if present is not None else 0})
-    sources = pd.DataFrame(rows)
+    sources = pd.DataFrame(rows).assign(currency=mapping.currency)
     return MappedResult(tables=tables, quality_report=quality, quarantine=quarantine,
                         sources=sources)
