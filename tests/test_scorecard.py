@@ -139,7 +139,7 @@ def test_an_injected_drop_is_detected_and_the_control_run_stays_quiet(monitored)
     control = scorecard.detect_alerts(monitored["control"])
     months = monitored["control"].groupby(["indicator", "region"]).size().sum()
     print(f"\nfalse alarms in the control run: {len(control)} in {months:,} series-months")
-    assert len(control) <= 2
+    assert len(control) == 0  # at z = 3.5 one month (z = 3.7) was flagged: see the note
     alerts = scorecard.detect_alerts(monitored["drop"])
     hits = alerts[(alerts["region"] == "Southeast") & (alerts["indicator"].isin(
         ["orders", "buyers", "revenue"]))]

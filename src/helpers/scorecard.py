@@ -290,7 +290,7 @@ def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return series
 
 
-def detect_alerts(series: pd.DataFrame, z_threshold: float = 3.5, min_history: int = 12,
+def detect_alerts(series: pd.DataFrame, z_threshold: float = 4.0, min_history: int = 12,
                   thresholds: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
     """Abnormal months against a seasonal baseline, and breaches of fixed thresholds.
 
