@@ -266,3 +266,15 @@ def test_default_sample_cleans_to_its_truth(tmp_path):
         defects["kind"] == "duplicate").sum()
     junk = defects[(defects["source"] == "orders_current") & (defects["kind"] != "duplicate")]
     assert len(result.quarantine) == len(junk)
+
+
+def test_scores_off_their_scale_are_set_missing_and_flagged():
+    recommend = pd.Series([9.0, 11.0, np.nan, 3.4])
+    satisfaction = pd.Series([4.0, 3.0, 2.0, 0.0])
+    rec, sat, off = cleaning.on_scales(recommend, satisfaction, missing_is_out_of_range=False)
+    assert rec.tolist()[:2] == [9, pd.NA] and rec.iloc[3] == 3
+    assert sat.tolist()[:3] == [4, 3, 2] and pd.isna(sat.iloc[3])
+    assert off.tolist() == [False, True, False, True]
+    assert cleaning.on_scales(recommend, satisfaction,
+                              missing_is_out_of_range=True)[2].tolist() == [False, True, True,
+                                                                             True]

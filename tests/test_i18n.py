@@ -154,3 +154,11 @@ def test_chinese_index_states_the_runs_numbers(chromium, chinese_run, tmp_path):
     assert (f"{len(card):,} 位客户的中位数为 {card['loyalty_index'].median():.0f}"
             in text)
     assert f"{len(risk):,} 位活跃客户中预计约 {risk['risk'].sum():,.0f} 位" in text
+
+
+def test_speaking_a_language_ends_with_the_block():
+    with i18n.speaking("zh"):
+        assert i18n.text("yes", "是") == "是"
+    assert i18n.language() == "en"
+    with pytest.raises(i18n.LanguageError), i18n.speaking("xx"):
+        pass

@@ -403,6 +403,29 @@ def clean_market_index(raw: pd.DataFrame) -> Cleaned:
     return track.finish(track.result.table.drop(columns="_row"), "market_index")
 
 
+RECOMMEND_SCALE = (0, 10)
+SATISFACTION_SCALE = (1, 5)
+
+
+def on_scales(recommend: pd.Series, satisfaction: pd.Series, *,
+              missing_is_out_of_range: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Survey scores kept on their scales (recommend 0-10, satisfaction 1-5).
+
+    Returns (recommend, satisfaction) as rounded Int64 with values off their scale set to <NA>,
+    and a mask of the rows with a score off its scale. A missing score counts as off the
+    scale when ``missing_is_out_of_range`` (an answer row must carry both scores), else not
+    (invitations without an answer).
+    """
+    off = {}
+    for name, values, (low, high) in [("recommend", recommend, RECOMMEND_SCALE),
+                                      ("satisfaction", satisfaction, SATISFACTION_SCALE)]:
+        outside = ~values.between(low, high)
+        off[name] = outside if missing_is_out_of_range else outside & values.notna()
+    return (recommend.where(recommend.between(*RECOMMEND_SCALE)).round().astype("Int64"),
+            satisfaction.where(satisfaction.between(*SATISFACTION_SCALE)).round().astype("Int64"),
+            off["recommend"] | off["satisfaction"])
+
+
 def clean_surveys(invitations: pd.DataFrame, responses: pd.DataFrame) -> tuple[Cleaned, Cleaned]:
     """Join survey invitations with answers into ``survey_responses`` (one row per invitation).
 
@@ -432,16 +455,15 @@ def clean_surveys(invitations: pd.DataFrame, responses: pd.DataFrame) -> tuple[C
     resp_track.quarantine(resp["invitation_id"].duplicated(keep="first"),
                           "second answer", "invitation answered twice; first answer kept")
     resp = resp_track.result.table
-    recommend = parse_numbers(resp["q_recommend"])
-    satisfaction = parse_numbers(resp["q_satisfaction"])
-    out_of_range = ~recommend.between(0, 10) | ~satisfaction.between(1, 5)
+    recommend, satisfaction, out_of_range = on_scales(
+        parse_numbers(resp["q_recommend"]), parse_numbers(resp["q_satisfaction"]),
+        missing_is_out_of_range=True)
     resp_track.changed("score out of range", int(out_of_range.sum()),
                        "score outside its scale set to missing, flagged out_of_range")
     answers = pd.DataFrame({
         "invitation_id": resp["invitation_id"],
         "response_date": parse_dates(resp["response_date"], [ISO_DATE]),
-        "recommend_score": recommend.where(recommend.between(0, 10)).round().astype("Int64"),
-        "satisfaction": satisfaction.where(satisfaction.between(1, 5)).round().astype("Int64"),
+        "recommend_score": recommend, "satisfaction": satisfaction,
         "quality_flag": np.where(out_of_range, "out_of_range", "ok"),
     })
     table = inv.assign(customer_id=inv["customer_id"].str.strip(), sent_date=inv["_sent"],

@@ -13,6 +13,8 @@ pages keep English sentences and charts (see the issue notes).
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +39,21 @@ def cjk_font_path() -> Path:
     if not path.exists():
         raise LanguageError(f"{path} missing: reinstall mplfonts")
     return path
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Within the block, sentences (``text``, ``label``) are in ``language``; the previous
+    language comes back after it. No fonts are touched: for code that writes text only (the
+    report runner), not charts."""
+    if language not in LANGUAGES:
+        raise LanguageError(f"report_language must be one of {LANGUAGES}, got {language!r}")
+    previous = _state["language"]
+    _state["language"] = language
+    try:
+        yield
+    finally:
+        _state["language"] = previous
 
 
 def use(language: str) -> str:

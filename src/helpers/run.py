@@ -532,8 +532,8 @@ def _not_evaluated_reason(notebook: str, parameters: dict[str, Any]) -> str:
         return ""
     from helpers import i18n
 
-    i18n.use(parameters.get("report_language", "en"))  # the reason in the page's language
-    check = capabilities.check(notebook, clean_dir)
+    with i18n.speaking(parameters.get("report_language", "en")):  # the page's language
+        check = capabilities.check(notebook, clean_dir)
     return "" if check.runnable else check.reason
 
 

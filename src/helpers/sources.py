@@ -539,22 +539,17 @@ def _clean_generic(source: TableSource, raw: pd.DataFrame) -> cleaning.Cleaned:
             table["response_date"].notna()
         if "responded" not in table:
             table["responded"] = answered
-        out_of_range = ~table["recommend_score"].between(0, 10) & \
-            table["recommend_score"].notna() | ~table["satisfaction"].between(1, 5) & \
-            table["satisfaction"].notna()
+        table["recommend_score"], table["satisfaction"], out_of_range = cleaning.on_scales(
+            table["recommend_score"], table["satisfaction"], missing_is_out_of_range=False)
         track.changed("score out of range", int(out_of_range.sum()),
                       "score outside its scale set to missing, flagged out_of_range")
-        table["recommend_score"] = table["recommend_score"].where(
-            table["recommend_score"].between(0, 10)).round().astype("Int64")
-        table["satisfaction"] = table["satisfaction"].where(
-            table["satisfaction"].between(1, 5)).round().astype("Int64")
         if "quality_flag" not in source.columns:
             table["quality_flag"] = np.where(out_of_range, "out_of_range", np.where(
                 table["responded"].fillna(False), "ok", "no_response"))
     track.result.table = table
     _required_present(track, source, optional=set())
     frame = track.result.table
-    if name in ("price_changes",):
+    if name == "price_changes":
         track.quarantine((frame["old_price"] <= 0) | (frame["new_price"] <= 0),
                          "non-positive price", "a price change needs positive prices")
     if name == "market_index":
