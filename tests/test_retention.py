@@ -146,18 +146,27 @@ def test_churn_model_ranks_the_truly_churning_customers_out_of_time(default_run,
     true = _true_churn(default_run["truth"], test.index, warning.test_snapshot,
                        warning.horizon_months)
     auc_truth = roc_auc_score(true, risk)
-    print(f"\nout-of-time AUC: {warning.metrics['auc']:.3f} against the observed label, "
-          f"{auc_truth:.3f} against the true churners; top-decile lift "
-          f"{warning.metrics['lift_top_decile']:.2f}")
-    # measured 0.749 on the default sample: the issue asks for 0.75 (see the issue note)
-    assert auc_truth >= 0.72
+    low, high = retention.auc_interval(auc_truth, int(true.sum()), int((1 - true).sum()))
+    print(f"\nscoring model: {warning.model.name}; out-of-time AUC "
+          f"{warning.metrics['auc']:.4f} against the observed label, {auc_truth:.4f} "
+          f"({low:.3f}-{high:.3f}) against the true churners; top-decile lift "
+          f"{warning.metrics['lift_top_decile']:.2f}\n{warning.selection}")
+    assert auc_truth >= 0.75  # the issue's target
     assert warning.metrics["auc"] >= 0.70 and warning.metrics["lift_top_decile"] >= 2.0
     assert max(warning.train_snapshots) + pd.DateOffset(months=6) <= warning.test_snapshot
+    # the chosen model is the one that validated better, and it also ranks the true churners
+    # at least as well as the logistic regression refitted on the same snapshots
+    selection = warning.selection
+    assert selection["chosen"].sum() == 1
+    assert selection["validation_auc"].idxmax() == warning.model.name \
+        or selection.loc[warning.model.name, "validation_auc"] >= \
+        selection["validation_auc"].max() - 0.001
+    assert auc_truth >= roc_auc_score(true, warning.drivers_model.predict(test)) - 0.002
 
 
 @pytest.mark.slow
 def test_recovered_drivers_have_the_true_signs(warning):
-    direction = warning.model.drivers()["direction"]
+    direction = warning.drivers_model.drivers()["direction"]
     # the generator: complaints raise the churn hazard; loyalty (buying pace, engagement,
     # referrals, recommendation) lowers it; churners buy less for three months before they
     # stop, so the time since the last purchase raises it (given the customer's usual pace,
@@ -194,9 +203,84 @@ def test_churn_model_leaves_out_features_without_variation():
     assert model.result.params["orders_12m"] < 0  # more orders, less churn
 
 
+def _labelled_snapshots(rule, n_per_snapshot: int = 3000, snapshots: int = 3,
+                        seed: int = 5) -> pd.DataFrame:
+    """Customer-snapshots where only recency_days varies and churn follows ``rule``."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(snapshots):
+        recency = rng.uniform(0, 360, n_per_snapshot)
+        frame = pd.DataFrame({f: 0.0 for f in retention.FEATURES}, index=range(n_per_snapshot))
+        frame["recency_days"] = recency
+        frame["churned"] = (rng.random(n_per_snapshot) < rule(recency)).astype(int)
+        frames.append(frame.assign(snapshot=pd.Timestamp("2024-01-01") + pd.DateOffset(
+            months=3 * k)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_model_selection_prefers_trees_when_risk_is_not_monotone():
+    from sklearn.metrics import roc_auc_score
+
+    # risk high only in a middle band of recency: a logistic regression cannot rank it
+    band = _labelled_snapshots(lambda r: np.where((r > 120) & (r < 240), 0.6, 0.1))
+    chosen, table = retention.select_churn_model(band)
+    assert chosen == "gradient boosting" and table.loc[chosen, "chosen"]
+    assert table.loc["gradient boosting", "validation_auc"] > 0.70
+    assert table.loc["logistic regression", "validation_auc"] < 0.60
+    # the validation snapshot is the latest; the models in the table never saw it
+    latest = band[band["snapshot"] == band["snapshot"].max()]
+    earlier = retention.fit_boosted_churn_model(band[band["snapshot"] < latest["snapshot"].max()])
+    assert table.loc["gradient boosting", "validation_auc"] == pytest.approx(
+        roc_auc_score(latest["churned"], earlier.predict(latest)))
+
+
+def test_model_selection_keeps_the_logistic_model_without_a_validation_snapshot():
+    single = _labelled_snapshots(lambda r: r / 400, snapshots=1)
+    chosen, table = retention.select_churn_model(single)
+    assert chosen == "logistic regression" and table["validation_auc"].isna().all()
+
+
+def test_auc_interval_matches_hanley_mcneil():
+    # Hanley & McNeil (1982), Radiology 143:29-36, their CT example: area 0.893 from 51
+    # abnormal and 58 normal cases has a standard error of 0.032
+    low, high = retention.auc_interval(0.893, 51, 58)
+    assert (high - low) / 2 / 1.95996 == pytest.approx(0.032, abs=0.0006)
+    # the formula is exact for exponential scores: the interval covers the true area about
+    # 95% of the time (negatives ~ Exp(1), positives ~ Exp(1/4): true area 1 / (1 + 1/4))
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    covered = 0
+    for _ in range(400):
+        scores = np.concatenate([rng.exponential(1.0, 60), rng.exponential(4.0, 40)])
+        labels = np.r_[np.zeros(60), np.ones(40)]
+        low, high = retention.auc_interval(roc_auc_score(labels, scores), 40, 60)
+        covered += low <= 0.8 <= high
+    assert 0.92 <= covered / 400 <= 0.98
+    assert retention.auc_interval(1.0, 5, 5) == (1.0, 1.0)
+
+
 def test_churn_model_problem_says_how_much_history_is_needed():
     lines = pd.DataFrame({"order_date": pd.to_datetime(["2024-01-05", "2024-12-20"])})
     problem = retention.churn_model_problem(lines, 6, 2, 3)
     assert "too short" in problem and "about 27 months" in problem
     longer = pd.DataFrame({"order_date": pd.to_datetime(["2021-01-05", "2024-12-20"])})
     assert retention.churn_model_problem(longer, 6, 2, 3) == ""
+
+
+def test_risk_by_value_tier_orders_tiers_by_value_and_keeps_unvalued_customers():
+    risk = pd.DataFrame({"risk": [0.1, 0.3, 0.6, 0.9, 0.5]},
+                        index=pd.Index(["A", "B", "C", "D", "E"], name="customer_id"))
+    values = pd.DataFrame({"customer_id": ["A", "B", "C", "D", "F"],
+                           "value_rank": [1, 2, 3, 4, 5],
+                           "value_tier": ["top", "top", "rest", "rest", "rest"]})
+    table = retention.risk_by_value_tier(risk, values, min_size=2)
+    assert table.index.tolist() == ["top", "rest", "no value estimate"]
+    assert table.loc["top", "customers"] == 2 and table.loc["top", "mean_risk"] == 0.2
+    assert table.loc["rest", "expected_churners"] == pytest.approx(1.5)
+    assert table.loc["rest", "high_risk_customers"] == 2  # risk >= 0.5
+    assert table.loc["no value estimate", "small_group"]  # E alone: below min_size
+    sentence = retention.tier_risk_sentence(table, 6)
+    assert sentence.startswith("Of the 2 active customers in the top by expected value, "
+                               "about 0 are expected")
+    assert "highest mean risk is in the rest tier (75%)" in sentence

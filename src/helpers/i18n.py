@@ -159,6 +159,7 @@ LABELS_ZH: dict[str, str] = {
     "expected_purchases": "预期购买次数", "expected_revenue": "预期销售额",
     "share_of_revenue": "销售额占比", "mean_p_alive": "平均存活概率", "value_tier": "价值等级",
     "top 5%": "前 5%", "next 15%": "其后 15%", "next 30%": "其后 30%", "other 50%": "其余 50%",
+    "no value estimate": "无价值估计",
     "champions": "冠军客户", "loyal": "忠诚客户", "needs attention": "需要关注",
     "at risk": "流失风险客户", "hibernating": "休眠客户", "new or occasional": "新客户或偶尔购买",
     "repeat_gaps": "回购间隔数", "median_days": "中位天数", "p75_days": "第 75 百分位天数",

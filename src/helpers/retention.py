@@ -262,12 +262,14 @@ def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train:
 
 @dataclass
 class ChurnModel:
-    """A fitted churn early-warning model: the statsmodels fit and its feature scaling."""
+    """A fitted logistic churn model: the statsmodels fit and its feature scaling. Its odds
+    ratios are the drivers table (direction and size of each feature's link with churn)."""
 
     result: object
     means: pd.Series
     scales: pd.Series
     features: list[str]
+    name: str = "logistic regression"
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         """Churn probability for each row of a ``snapshot_features`` frame."""
@@ -288,17 +290,100 @@ class ChurnModel:
         return table.sort_values("odds_ratio_per_sd", ascending=False)
 
 
+def _varying(train: pd.DataFrame, features: list[str] | None) -> list[str]:
+    """The features that vary in the training data (complaints do not when none were
+    delivered): a constant column carries no information and makes the logit singular."""
+    return [f for f in features or list(FEATURES) if train[f].nunique(dropna=True) > 1]
+
+
 def fit_churn_model(train: pd.DataFrame, features: list[str] | None = None) -> ChurnModel:
     """Logistic regression (statsmodels) of ``churned`` on standardised features; a feature
-    that does not vary in the training data (complaints when none were delivered) is left out."""
+    that does not vary in the training data is left out."""
     import statsmodels.api as sm
 
-    features = [f for f in features or list(FEATURES) if train[f].nunique(dropna=True) > 1]
+    features = _varying(train, features)
     means, scales = train[features].mean(), train[features].std().replace(0, 1.0)
     x = (train[features] - means) / scales
     x.insert(0, "const", 1.0)
     result = sm.Logit(train["churned"].astype(float), x).fit(disp=False, maxiter=200)
     return ChurnModel(result=result, means=means, scales=scales, features=features)
+
+
+# Shallow trees, many customers per leaf, a fixed number of rounds (no random early-stopping
+# split): conservative settings that add interactions and thresholds to the logistic model
+# (a long silence means more for a customer who usually buys every month) without chasing noise.
+BOOSTING_SETTINGS = {"max_iter": 150, "learning_rate": 0.05, "max_depth": 3,
+                     "min_samples_leaf": 200, "l2_regularization": 1.0,
+                     "early_stopping": False, "random_state": 0}
+
+
+@dataclass
+class BoostedChurnModel:
+    """Gradient-boosted trees (scikit-learn ``HistGradientBoostingClassifier``) on the same
+    features as the logistic model; probabilities from the log-loss fit."""
+
+    estimator: object
+    features: list[str]
+    name: str = "gradient boosting"
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        """Churn probability for each row of a ``snapshot_features`` frame."""
+        risk = self.estimator.predict_proba(frame[self.features].astype("float64"))[:, 1]
+        return pd.Series(risk, index=frame.index, name="risk")
+
+
+def fit_boosted_churn_model(train: pd.DataFrame,
+                            features: list[str] | None = None) -> BoostedChurnModel:
+    """Gradient-boosted trees of ``churned`` on the features (``BOOSTING_SETTINGS``)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    features = _varying(train, features)
+    estimator = HistGradientBoostingClassifier(**BOOSTING_SETTINGS)
+    estimator.fit(train[features].astype("float64"), train["churned"].astype(int))
+    return BoostedChurnModel(estimator=estimator, features=features)
+
+
+CANDIDATES = {"logistic regression": fit_churn_model,
+              "gradient boosting": fit_boosted_churn_model}
+
+
+def select_churn_model(train: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """Choose the scoring model without looking at the test snapshot.
+
+    ``train`` holds labelled customer-snapshots with a ``snapshot`` column. Each candidate is
+    fitted on all but the latest training snapshot and ranks the latest one (validation); the
+    higher validation AUC wins, the logistic regression on a tie (within 0.001) or when there
+    is no validation snapshot (one training snapshot, or one outcome only). Returns the chosen
+    name and a table indexed by model: validation_auc, chosen.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    latest = train["snapshot"].max()
+    fit_part, validation = train[train["snapshot"] < latest], train[train["snapshot"] == latest]
+    scores = pd.Series(np.nan, index=pd.Index(list(CANDIDATES), name="model"))
+    usable = (fit_part["churned"].nunique() == 2) and (validation["churned"].nunique() == 2)
+    if usable:
+        for name, fit in CANDIDATES.items():
+            scores[name] = roc_auc_score(validation["churned"],
+                                         fit(fit_part).predict(validation))
+    chosen = "logistic regression"
+    if usable and scores["gradient boosting"] > scores["logistic regression"] + 0.001:
+        chosen = "gradient boosting"
+    table = pd.DataFrame({"validation_auc": scores, "chosen": scores.index == chosen})
+    return chosen, table
+
+
+def auc_interval(auc: float, positives: int, negatives: int,
+                 confidence: float = 0.95) -> tuple[float, float]:
+    """Confidence interval of a ROC AUC from its Hanley-McNeil (1982) standard error, clipped
+    to [0, 1]."""
+    from scipy.stats import norm
+
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc ** 2)
+                + (negatives - 1) * (q2 - auc ** 2)) / (positives * negatives)
+    half = norm.ppf(0.5 + confidence / 2) * np.sqrt(variance)
+    return max(0.0, auc - half), min(1.0, auc + half)
 
 
 def evaluate(risk: pd.Series, churned: pd.Series, bins: int = 10,
@@ -315,7 +400,10 @@ def evaluate(risk: pd.Series, churned: pd.Series, bins: int = 10,
     calibration["mean_predicted"] = grouped["risk"].mean()
     base = frame["churned"].mean()
     top = calibration.loc[bins, "rate"]
-    metrics = {"auc": float(roc_auc_score(frame["churned"], frame["risk"])),
+    auc = float(roc_auc_score(frame["churned"], frame["risk"]))
+    churners = int(frame["churned"].sum())
+    low, high = auc_interval(auc, churners, len(frame) - churners, confidence)
+    metrics = {"auc": auc, "auc_low": low, "auc_high": high,
                "brier": float(brier_score_loss(frame["churned"], frame["risk"])),
                "base_rate": float(base), "top_decile_rate": float(top),
                "lift_top_decile": float(top / base) if base else float("nan"),
@@ -333,6 +421,41 @@ def risk_by_group(risk: pd.DataFrame, by: list[str], min_size: int = 30) -> pd.D
     return table.sort_values("mean_risk", ascending=False)
 
 
+def risk_by_value_tier(risk: pd.DataFrame, customer_value: pd.DataFrame,
+                       min_size: int = 30) -> pd.DataFrame:
+    """``risk_by_group`` by value tier (03's ``customer_value``), most valuable tier first.
+
+    ``risk`` is indexed by customer_id with a risk column; customers without a value estimate
+    form their own group ('no value estimate') rather than being dropped.
+    """
+    tiers = customer_value.set_index("customer_id")
+    frame = risk[["risk"]].assign(value_tier=tiers["value_tier"].reindex(risk.index)
+                                  .fillna("no value estimate"))
+    table = risk_by_group(frame, ["value_tier"], min_size)
+    order = tiers.groupby("value_tier")["value_rank"].min().sort_values().index.tolist()
+    return table.loc[[t for t in [*order, "no value estimate"] if t in table.index]]
+
+
+def tier_risk_sentence(by_tier: pd.DataFrame, horizon_months: int) -> str:
+    """Churn risk among the most valuable customers, for managers (report language)."""
+    top = by_tier.index[0]
+    row = by_tier.iloc[0]
+    riskiest = by_tier["mean_risk"].idxmax()
+    if i18n.language() == "zh":
+        highest = by_tier.loc[riskiest, "mean_risk"]
+        worst = ("" if riskiest == top else
+                 f"平均风险最高的是{i18n.label(riskiest)}（{highest:.0%}）。")
+        return (f"按预期价值排在{i18n.label(top)}的 {row['customers']:,} 位活跃客户中，预计约 "
+                f"{row['expected_churners']:,.0f} 位在未来 {horizon_months} 个月内不会购买"
+                f"（平均风险 {row['mean_risk']:.0%}）。{worst}")
+    worst = ("" if riskiest == top else
+             f" The highest mean risk is in the {riskiest} tier "
+             f"({by_tier.loc[riskiest, 'mean_risk']:.0%}).")
+    return (f"Of the {row['customers']:,} active customers in the {top} by expected value, "
+            f"about {row['expected_churners']:,.0f} are expected to buy nothing in the next "
+            f"{horizon_months} months (mean risk {row['mean_risk']:.0%}).{worst}")
+
+
 def periods_with_estimates(monthly_sales: pd.DataFrame, period: str = "Q") -> set[str]:
     """Periods (as strings like '2022Q4') holding a region-month estimated by the history repair:
     cohort figures there rest partly on lost records."""
@@ -347,7 +470,9 @@ class ChurnWarning:
     horizon_months: int
     train_snapshots: list[pd.Timestamp]
     test_snapshot: pd.Timestamp
-    model: ChurnModel
+    model: ChurnModel | BoostedChurnModel  # scores the customers (chosen on validation)
+    drivers_model: ChurnModel  # the logistic regression: direction and size of each driver
+    selection: pd.DataFrame  # validation AUC per candidate model, and which was chosen
     metrics: dict
     calibration: pd.DataFrame
     current_snapshot: pd.Timestamp
@@ -360,8 +485,11 @@ def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6
     """Fit the churn model on earlier snapshots, test it out of time, score today's customers.
 
     ``tables`` holds order_lines, customers, complaints, survey_responses, engagement,
-    referrals. The current snapshot is the day after the last order: the risk that an active
-    customer makes no purchase in the next ``horizon_months``.
+    referrals. The scoring model is the better of a logistic regression and gradient-boosted
+    trees on the latest training snapshot (``select_churn_model``), refitted on all training
+    snapshots; the test snapshot is used only to evaluate it. The current snapshot is the day
+    after the last order: the risk that an active customer makes no purchase in the next
+    ``horizon_months``.
     """
     lines = tables["order_lines"]
     train_dates, test_date = snapshot_dates(lines, horizon_months, n_train, spacing_months)
@@ -373,34 +501,54 @@ def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6
 
     train = pd.concat([labelled(s) for s in train_dates])
     test = labelled(test_date)
-    model = fit_churn_model(train)
+    chosen, selection = select_churn_model(train)
+    drivers_model = fit_churn_model(train)
+    model = drivers_model if chosen == drivers_model.name else CANDIDATES[chosen](train)
     metrics, calibration = evaluate(model.predict(test), test["churned"],
                                     confidence=confidence)
     metrics.update(train_customers=len(train), train_base_rate=float(train["churned"].mean()))
     current = lines["order_date"].max() + pd.Timedelta(days=1)
     today = snapshot_features(tables, current)
     today.insert(0, "risk", model.predict(today))
-    return ChurnWarning(horizon_months, train_dates, test_date, model, metrics, calibration,
-                        current, today)
+    return ChurnWarning(horizon_months, train_dates, test_date, model, drivers_model, selection,
+                        metrics, calibration, current, today)
 
 
 def evaluation_sentence(warning: ChurnWarning) -> str:
-    """How the churn model was trained and how it did out of time, in the report language."""
+    """How the churn model was chosen and trained, and how it did out of time, in the report
+    language."""
     m, snapshots = warning.metrics, warning.train_snapshots
-    scores = (f"AUC {m['auc']:.2f}", f"Brier {m['brier']:.3f}", f"{m['lift_top_decile']:.1f}")
+    auc = f"AUC {m['auc']:.2f}"
+    interval = f"{m['auc_low']:.2f}-{m['auc_high']:.2f}"
+    scores = (f"Brier {m['brier']:.3f}", f"{m['lift_top_decile']:.1f}")
+    validation = warning.selection["validation_auc"]
+    validated = validation.notna().all()
     if i18n.language() == "zh":
         months = "、".join(f"{s.year}年{s.month}月" for s in snapshots)
         test = warning.test_snapshot
-        return (f"在 {len(snapshots)} 个快照上训练（{months}；{m['train_customers']:,} 个"
-                f"客户-快照，{m['train_base_rate']:.0%} 流失）；在 {test.year}年{test.month}月检验"
-                f"（{m['customers']:,} 位活跃客户，{m['base_rate']:.0%} 流失）。{scores[0]}"
-                f"（0.5 = 随机猜测），{scores[1]}，前 10% 提升 {scores[2]} 倍。")
-    return (f"Trained on {len(snapshots)} snapshots "
-            f"({', '.join(f'{s:%b %Y}' for s in snapshots)}; {m['train_customers']:,} "
-            f"customer-snapshots, {m['train_base_rate']:.0%} churned); tested on "
-            f"{warning.test_snapshot:%B %Y} ({m['customers']:,} active customers, "
-            f"{m['base_rate']:.0%} churned). {scores[0]} (0.5 = guessing), Brier score "
-            f"{m['brier']:.3f}, top-decile lift {scores[2]}x.")
+        names = {"logistic regression": "逻辑回归", "gradient boosting": "梯度提升树"}
+        chosen = names[warning.model.name]
+        why = (f"在最后一个训练快照上验证时排序更好（AUC：逻辑回归 "
+               f"{validation['logistic regression']:.3f}，梯度提升树 "
+               f"{validation['gradient boosting']:.3f}）" if validated else
+               "没有可用于验证的快照，采用较简单的模型")
+        return (f"评分模型为{chosen}：{why}。在 {len(snapshots)} 个快照上训练（{months}；"
+                f"{m['train_customers']:,} 个客户-快照，{m['train_base_rate']:.0%} 流失）；在 "
+                f"{test.year}年{test.month}月检验（{m['customers']:,} 位活跃客户，"
+                f"{m['base_rate']:.0%} 流失）。{auc}（95% 区间 {interval}；0.5 = 随机猜测），"
+                f"{scores[0]}，前 10% 提升 {scores[1]} 倍。")
+    why = (f"it ranked the latest training snapshot better when fitted on the earlier ones "
+           f"(AUC {validation['logistic regression']:.3f} for the logistic regression, "
+           f"{validation['gradient boosting']:.3f} for gradient boosting)" if validated else
+           "there is no snapshot to validate on, so the simpler model is used")
+    chosen = {"logistic regression": "the logistic regression",
+              "gradient boosting": "gradient-boosted trees"}[warning.model.name]
+    return (f"Risk scores come from {chosen}: {why}. Trained on "
+            f"{len(snapshots)} snapshots ({', '.join(f'{s:%b %Y}' for s in snapshots)}; "
+            f"{m['train_customers']:,} customer-snapshots, {m['train_base_rate']:.0%} churned); "
+            f"tested on {warning.test_snapshot:%B %Y} ({m['customers']:,} active customers, "
+            f"{m['base_rate']:.0%} churned). {auc} (95% interval {interval}; 0.5 = guessing), "
+            f"Brier score {scores[0].split()[1]}, top-decile lift {scores[1]}x.")
 
 
 def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
