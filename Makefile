@@ -30,7 +30,8 @@ sample: setup
 	@$(PY) -m helpers.sample --if-empty --size $(SIZE)
 
 ## Run the whole notebook chain: reports/<run_id>/index.html (ARGS="-p key=value ..." overrides)
-report: sample
+report: setup
+	@$(PY) -m helpers.sample --if-empty --size $(SIZE) --config $(CONFIG)
 	@$(PY) -m helpers.run --config $(CONFIG) $(ARGS)
 
 ## Run the whole test suite (PYTEST_ARGS="-k cleaning" to narrow it)

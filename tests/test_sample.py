@@ -43,6 +43,25 @@ def test_cli_if_empty_leaves_existing_data_alone(tmp_path, capsys):
     assert "never overwritten" in capsys.readouterr().err
 
 
+def test_cli_skips_the_sample_for_a_configuration_with_its_own_data(tmp_path, capsys):
+    from helpers import io
+
+    raw, truth = tmp_path / "raw", tmp_path / "truth"
+    own = io.PACKAGE_ROOT / "configs" / "online_retail.yaml"
+    assert sample.main(["--if-empty", "--raw-dir", str(raw), "--truth-dir", str(truth),
+                        "--config", str(own)]) == 0
+    assert not raw.exists() and not truth.exists()
+    assert "does not use it (it maps its own sources" in capsys.readouterr().out
+    other = tmp_path / "other.yaml"
+    other.write_text("01_cleaning:\n  raw_dir: /somewhere/else\n")
+    assert sample.reads_own_data(other) == "it reads /somewhere/else"
+    default = io.PACKAGE_ROOT / "configs" / "default.yaml"
+    assert sample.reads_own_data(default) == ""
+    assert sample.main(["--if-empty", "--size", "tiny", "--raw-dir", str(raw), "--truth-dir",
+                        str(truth), "--config", str(default)]) == 0
+    assert any(raw.iterdir())  # the default configuration reads the sample: it is written
+
+
 def test_legacy_export_is_gbk_with_semicolons_and_fen(raw_dir):
     data = (raw_dir / "orders_legacy.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):

@@ -749,6 +749,21 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
     return written
 
 
+def reads_own_data(config_path: str | Path) -> str:
+    """Why a run configuration does not need the built-in sample ('' when it does): its
+    cleaning step reads another raw folder or goes through a source mapping."""
+    import yaml
+
+    config = yaml.safe_load(io.resolve(config_path).read_text()) or {}
+    cleaning = config.get("01_cleaning") or {}
+    raw_dir = cleaning.get("raw_dir", "data/raw")
+    if cleaning.get("source_mapping"):
+        return f"it maps its own sources ({cleaning['source_mapping']})"
+    if io.resolve(raw_dir).resolve() != io.resolve("data/raw").resolve():
+        return f"it reads {raw_dir}"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: write the built-in sample into an empty raw folder."""
     parser = argparse.ArgumentParser(prog="python -m helpers.sample", description=__doc__.split(
@@ -759,6 +774,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth-dir", default=str(io.resolve("data/truth")))
     parser.add_argument("--if-empty", action="store_true",
                         help="do nothing (exit 0) when the raw folder already holds files")
+    parser.add_argument("--config", help="a run configuration: do nothing (exit 0) when its "
+                        "cleaning step reads other data than data/raw")
     parser.add_argument("--inject-drop", metavar="REGION:YYYY-MM:FACTOR",
                         help="a demand drop to test the monitoring, e.g. Southeast:2025-02:0.6")
     args = parser.parse_args(argv)
@@ -772,6 +789,9 @@ def main(argv: list[str] | None = None) -> int:
         if region not in REGIONS:
             parser.error(f"--inject-drop: unknown region {region!r}; choose one of {REGIONS}")
     raw_dir = Path(args.raw_dir)
+    if args.config and (reason := reads_own_data(args.config)):
+        print(f"sample not generated: {args.config} does not use it ({reason})")
+        return 0
     if args.if_empty and raw_dir.exists() and any(not p.name.startswith(".")
                                                   for p in raw_dir.iterdir()):
         print(f"{raw_dir} already holds data; sample not generated")
