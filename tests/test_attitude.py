@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import attitude, cleaning
+from helpers import attitude, cleaning, i18n
 
 
 def test_net_score_and_its_interval_by_hand():
@@ -63,6 +63,40 @@ def test_complaint_rates_use_exact_poisson_intervals():
     # Garwood exact 95% interval for 2 events: 0.2422 to 7.2247
     assert (east["ci_low"], east["ci_high"]) == pytest.approx((0.2422, 7.2247), abs=1e-4)
     assert ("price", "West") not in rates.index  # no complaints: no row, not a zero rate
+
+
+def test_headline_without_survey_data_by_hand():
+    from helpers import contract
+
+    dates = pd.to_datetime(["2024-01-05", "2024-02-05", "2024-03-05", "2024-12-20"])
+    lines = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"], "customer_id": ["A", "A", "B", "B"],
+                          "order_date": dates, "is_return": False})
+    complaints = pd.DataFrame({"customer_id": ["A", "B"], "category": ["price", "delivery"],
+                               "complaint_date": pd.to_datetime(["2024-01-10", "2024-03-10"])})
+    engagement = pd.DataFrame({"customer_id": ["A"], "event_date": pd.to_datetime(["2024-01-01"]),
+                               "kind": ["follow"]})
+    customers = pd.DataFrame({"customer_id": ["A", "B"], "region": ["East", "West"]})
+    tables = {"order_lines": lines, "customers": customers, "complaints": complaints,
+              "engagement": engagement, "survey_responses": contract.empty("survey_responses")}
+    sentence = attitude.no_survey_sentence(tables, followup_months=6)
+    assert sentence.startswith("No survey data was delivered")
+    # 2 complaints in 4 orders: 50 per 100 orders, Garwood limits 0.2422 and 7.2247 per 4 orders
+    assert "complained 50.00 times per 100 orders (95% interval 6.06-180.62; 2 complaints)" \
+        in sentence
+    # A's complaint (10 Jan) is followed by A's order of 5 Feb; B's (10 Mar) is not (B buys
+    # again in December). Baseline, the same customers' orders followed by another within 6
+    # months: A's O1 yes, A's O2 no, B's O3 no; O4's window runs past the data (not judged)
+    assert "50% (" in sentence and "of the 2 complaints that can be judged" in sentence
+    assert "against 33% after any order of the same customers" in sentence
+    assert "50% of buyers follow the brand" in sentence
+    with i18n.speaking("zh"):
+        chinese = attitude.no_survey_sentence(tables, followup_months=6)
+    assert chinese.startswith("没有提供问卷数据") and "每 100 单有 50.00 条投诉" in chinese
+    assert "50% 的购买客户关注了品牌" in chinese
+    without = attitude.no_survey_sentence({**tables, "engagement": None,
+                                           "complaints": complaints.iloc[:0]})
+    assert without == ("No survey data was delivered, so the likelihood to recommend, the "
+                       "primary measure of attitude, is not measured.")
 
 
 def test_the_taxonomy_covers_every_category_the_cleaning_assigns():

@@ -306,6 +306,40 @@ def test_partial_data_runs_with_the_missing_analyses_marked(cleaned, tmp_path):
     assert len(survey) == len(cleaned.tables["survey_responses"])
 
 
+@pytest.mark.slow
+def test_attitude_without_surveys_reports_complaints_and_engagement(report_run, tmp_path):
+    """Complaints and engagement but no survey: the attitude page runs on what there is, says
+    what it cannot measure, and shows no empty survey section; the scorecard still runs."""
+    import shutil
+
+    from helpers import run
+
+    clean = tmp_path / "clean"
+    shutil.copytree(report_run["project"] / "data" / "clean", clean)
+    (clean / "survey_scored.parquet").unlink()
+    io.write_clean({"survey_responses": contract.empty("survey_responses"),
+                    "referrals": contract.empty("referrals")}, clean)
+    code, run_dir = run.run_chain(
+        config_path=io.PACKAGE_ROOT / "configs" / "default.yaml",
+        overrides=[f"clean_dir={clean}"], notebooks_dir=io.PACKAGE_ROOT / "notebooks",
+        reports_dir=tmp_path / "reports", only=["04_attitude", "08_scorecard"],
+        log=lambda *a, **k: None)
+    manifest = pd.read_json(run_dir / "manifest.json", typ="series")
+    status = {nb["name"]: (nb["status"], nb["error"]) for nb in manifest["notebooks"]}
+    assert code == 0 and {n: s for n, (s, _) in status.items()} == dict.fromkeys(status, "ok")
+    page = (run_dir / "04_attitude.html").read_text()
+    assert "No survey data was delivered" in page and "times per 100 orders" in page
+    assert "the likelihood to recommend, satisfaction, survey quality" in page  # not evaluated
+    for shown in ["A small taxonomy", "Emotional connection", "could not be mapped to the"]:
+        assert shown in page
+    for hidden in ["Would customers recommend us?", "Satisfaction and repeat purchase",
+                   "Survey quality", "Do scores and actual referrals agree?"]:
+        assert hidden not in page
+    assert not (clean / "survey_scored.parquet").exists()
+    card = pd.read_parquet(clean / "scorecard.parquet")
+    assert len(card) and card["loyalty_index"].notna().all()
+
+
 # --- capabilities ----------------------------------------------------------------------------
 def test_capabilities_follow_the_delivered_tables(tmp_path):
     io.write_clean({"customers": contract.empty("customers"),
@@ -325,7 +359,18 @@ def test_capabilities_follow_the_delivered_tables(tmp_path):
                                "severity": pd.array([1], dtype="Int64")})
     io.write_clean({"complaints": complaints}, tmp_path)
     attitude = capabilities.check("04_attitude", tmp_path)
-    assert attitude.runnable is False  # complaints alone: no recommendation to measure
+    # complaints without a survey: the page runs, says what it cannot measure, hides the rest
+    assert attitude.runnable
+    assert attitude.not_evaluated[0].startswith("the likelihood to recommend, satisfaction")
+    assert attitude.hidden_sections == ["survey_responses", "referrals", "engagement"]
+    io.remove_clean(tmp_path)
+    referrals = pd.DataFrame({"referrer_id": ["C1"], "referred_customer_id": ["C2"],
+                              "referral_date": pd.to_datetime(["2024-01-01"])})
+    io.write_clean({"customers": contract.empty("customers"), "referrals": referrals,
+                    "order_lines_unrepaired": contract.empty("order_lines_unrepaired")},
+                   tmp_path)
+    attitude = capabilities.check("04_attitude", tmp_path)
+    assert not attitude.runnable and "only referrals" in attitude.reason
     changes = pd.DataFrame({"product_id": ["P1"], "region": ["North"],
                             "effective_date": pd.to_datetime(["2024-01-01"]),
                             "old_price": [10.0], "new_price": [11.0]})
@@ -336,6 +381,7 @@ def test_capabilities_follow_the_delivered_tables(tmp_path):
     regression = capabilities.check("07_regional_regression", tmp_path)
     assert not regression.runnable and "a single region" in regression.reason
     assert capabilities.check("05_retention", tmp_path).not_evaluated == [
+        "complaints as a churn warning sign (no complaint data)",
         "survey answers as churn warning signs (no survey data)"]
 
 

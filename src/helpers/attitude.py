@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import i18n, retention
-from helpers.stats import mean_table, rate_table
+from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
 
@@ -253,8 +253,6 @@ def complaint_rates(tables: dict[str, pd.DataFrame], by: str = "region",
     the complaining customer's region. Returns complaints, orders, per_100_orders, ci_low,
     ci_high, indexed by (category, ``by``).
     """
-    from scipy.stats import chi2
-
     lines = tables["order_lines"]
     sales = lines.loc[~lines["is_return"]]
     orders = sales.groupby(by)["order_id"].nunique()
@@ -263,11 +261,9 @@ def complaint_rates(tables: dict[str, pd.DataFrame], by: str = "region",
     counts = complaints.groupby(["category", by]).size().rename("complaints")
     table = counts.reset_index().merge(orders.rename("orders").reset_index(), on=by)
     k, n = table["complaints"].to_numpy(float), table["orders"].to_numpy(float)
-    alpha = 1 - confidence
-    low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
-    high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    low, high = poisson_rate_interval(k, n, confidence)
     table["per_100_orders"] = 100 * k / n
-    table["ci_low"], table["ci_high"] = 100 * low / n, 100 * high / n
+    table["ci_low"], table["ci_high"] = 100 * low, 100 * high
     return table.set_index(["category", by])
 
 
@@ -336,6 +332,52 @@ def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.Data
         f"{primary['ci_high']:+.0f}），但忠诚的客户更愿意作答：加权到全部受邀客户后为 "
         f"{weighted['score']:+.0f}（{weighted['ci_low']:+.0f} 至 {weighted['ci_high']:+.0f}），"
         f"实际可能更低。{int(flagged.sum()):,} 份答卷疑似把量表方向弄反，已按反向读取。")
+
+
+def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: int = 6,
+                       confidence: float = 0.95) -> str:
+    """The attitude headline when no survey data was delivered: that the likelihood to
+    recommend is not measured, then what the delivered data show: complaints per 100 orders
+    (exact interval), purchases again within ``followup_months`` after a complaint against
+    the same customers after any order, and the share of buyers who follow the brand."""
+    def given(name: str) -> bool:
+        return tables.get(name) is not None and len(tables[name]) > 0
+
+    zh = i18n.language() == "zh"
+    parts = [i18n.text("No survey data was delivered, so the likelihood to recommend, the "
+                       "primary measure of attitude, is not measured.",
+                       "没有提供问卷数据，因此态度的主要指标推荐意愿无法衡量。")]
+    if given("complaints"):
+        lines = tables["order_lines"]
+        orders = lines.loc[~lines["is_return"], "order_id"].nunique()
+        count = len(tables["complaints"])
+        low, high = poisson_rate_interval(count, orders, confidence)
+        rate, level = 100 * count / orders, f"{confidence:.0%}"
+        after = repurchase_after_complaint(tables, followup_months, confidence)
+        baseline = after.loc["baseline: any order of these customers"]
+        complaints = tables["complaints"].assign(repurchased=repeat_after(
+            tables["complaints"], lines, followup_months, "complaint_date"), all="all")
+        overall = rate_by(complaints, "repurchased", "all", confidence=confidence).iloc[0]
+        judged, again = overall["trials"], overall["rate"]
+        again_ci = f"{overall['ci_low']:.0%}-{overall['ci_high']:.0%}"
+        parts.append(
+            f"每 100 单有 {rate:.2f} 条投诉（{level} 区间 {100 * float(low):.2f}-"
+            f"{100 * float(high):.2f}；共 {count:,} 条）；在可判断的 {judged:,.0f} 条投诉中，"
+            f"{again:.0%}（{again_ci}）之后 {followup_months} 个月内再次购买，同一批客户任意一单"
+            f"之后为 {baseline['rate']:.0%}。" if zh else
+            f"Customers complained {rate:.2f} times per 100 orders ({level} interval "
+            f"{100 * float(low):.2f}-{100 * float(high):.2f}; {count:,} complaints); "
+            f"{again:.0%} ({again_ci}) of the {judged:,.0f} complaints that can be judged were "
+            f"followed by another purchase within {followup_months} months, against "
+            f"{baseline['rate']:.0%} after any order of the same customers.")
+    if given("engagement"):
+        follow = connection_rates(engagement_by_customer(tables), confidence).loc["follow us"]
+        parts.append(
+            f"{follow['rate']:.0%} 的购买客户关注了品牌（{follow['ci_low']:.0%}-"
+            f"{follow['ci_high']:.0%}）。" if zh else
+            f"{follow['rate']:.0%} of buyers follow the brand ({follow['ci_low']:.0%}-"
+            f"{follow['ci_high']:.0%}).")
+    return ("" if zh else " ").join(parts)
 
 
 def connection_rates(connected: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -93,25 +93,25 @@ def check(notebook: str, clean_dir: str | Path) -> Check:
     stem = notebook.split("_", 1)[-1]
     missing = [t for t in OPTIONAL_TABLES if not has(rows, t)]
     if stem == "attitude":
-        others = [t for t in ATTITUDE_TABLES[1:] if has(rows, t)]
         if not any(has(rows, t) for t in ATTITUDE_TABLES):
             result.runnable = False
             result.reason = tr("no survey, referral, engagement or complaint data was delivered: "
                                "the attitude dimension is not evaluated",
                                "没有提供问卷、推荐、互动或投诉数据：态度维度未评估")
-        elif not has(rows, "survey_responses"):
+        elif not any(has(rows, t) for t in ("survey_responses", "engagement", "complaints")):
             result.runnable = False
             result.reason = tr(
-                "no survey data was delivered: the likelihood to recommend, the attitude "
-                f"dimension's primary measure, cannot be measured (this page reads "
-                f"{', '.join(others)} only beside the survey; the scorecard still uses follows "
-                "and events)",
-                "没有提供问卷数据：态度维度的主要指标推荐意愿无法衡量（本页只在有问卷时才分析"
-                f"{'、'.join(i18n.label(o) for o in others)}；计分卡仍使用关注和活动参与）")
+                "only referrals were delivered: without survey answers to compare them with, "
+                "complaints or engagement, the attitude dimension is not evaluated (the "
+                "scorecard does not use referrals)",
+                "只提供了推荐数据：没有可与之对照的问卷答复、投诉或互动数据，态度维度未评估"
+                "（计分卡不使用推荐数据）")
         else:
-            names = {"survey_responses": tr("recommendation, satisfaction and survey quality "
+            names = {"survey_responses": tr("the likelihood to recommend, satisfaction, survey "
+                                            "quality and how scores match actual referrals "
                                             "(no survey data)",
-                                            "推荐、满意度和问卷质量（无问卷数据）"),
+                                            "推荐意愿、满意度、问卷质量以及评分与实际推荐的"
+                                            "对照（无问卷数据）"),
                      "referrals": tr("actual referrals (no referral data)",
                                      "实际推荐（无推荐数据）"),
                      "engagement": tr("emotional connection (no engagement data)",
@@ -119,7 +119,7 @@ def check(notebook: str, clean_dir: str | Path) -> Check:
                      "complaints": tr("complaint taxonomy and rates (no complaint data)",
                                       "投诉分类和投诉率（无投诉数据）")}
             result.not_evaluated = [names[t] for t in ATTITUDE_TABLES if t in missing]
-            result.hidden_sections = [t for t in ATTITUDE_TABLES[1:] if t in missing]
+            result.hidden_sections = [t for t in ATTITUDE_TABLES if t in missing]
     elif stem == "price_sensitivity":
         if not has(rows, "price_changes"):
             result.runnable = False

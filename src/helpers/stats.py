@@ -23,6 +23,21 @@ def wilson_interval(successes: pd.Series | np.ndarray | int, trials: pd.Series |
     return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
 
 
+def poisson_rate_interval(events: pd.Series | np.ndarray | int,
+                          exposure: pd.Series | np.ndarray | int,
+                          confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood) interval of a Poisson rate ``events / exposure``; the lower bound is 0
+    when no event was seen."""
+    from scipy.stats import chi2
+
+    k = np.asarray(events, dtype=float)
+    n = np.asarray(exposure, dtype=float)
+    alpha = 1 - confidence
+    low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
+    high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    return low / n, high / n
+
+
 def rate_table(successes: pd.Series, trials: pd.Series, *, confidence: float = 0.95,
                min_size: int = 30) -> pd.DataFrame:
     """successes, trials, rate, ci_low, ci_high and small_group (trials < min_size)."""
