@@ -46,6 +46,10 @@ def test_labels_and_tables_follow_the_language(chinese):
     assert i18n.values(frame, ["region"])["region"].tolist() == ["都会"]
     html = i18n.relabel(frame.style).to_html()
     assert "客户数" in html and "区域" in html
+    # yes/no flags in Chinese, and the caller's number formats kept on the other columns
+    flagged = pd.DataFrame({"mean_risk": [0.29531], "small_group": [False]})
+    html = i18n.relabel(flagged.style.format({"mean_risk": "{:.1%}"})).to_html()
+    assert "29.5%" in html and "0.29531" not in html and ">否<" in html
     i18n.use("en")
     assert i18n.relabel(frame.style).to_html().count("customers") >= 1
 

@@ -51,10 +51,10 @@ def test_cli_skips_the_sample_for_a_configuration_with_its_own_data(tmp_path, ca
     assert sample.main(["--if-empty", "--raw-dir", str(raw), "--truth-dir", str(truth),
                         "--config", str(own)]) == 0
     assert not raw.exists() and not truth.exists()
-    assert "does not use it (it maps its own sources" in capsys.readouterr().out
+    assert "online_retail.yaml maps its own sources (" in capsys.readouterr().out
     other = tmp_path / "other.yaml"
     other.write_text("01_cleaning:\n  raw_dir: /somewhere/else\n")
-    assert sample.reads_own_data(other) == "it reads /somewhere/else"
+    assert sample.reads_own_data(other) == "reads /somewhere/else, not data/raw"
     default = io.PACKAGE_ROOT / "configs" / "default.yaml"
     assert sample.reads_own_data(default) == ""
     assert sample.main(["--if-empty", "--size", "tiny", "--raw-dir", str(raw), "--truth-dir",

@@ -308,7 +308,8 @@ def relabel(styler):
         styler.data, styler.index = renamed, renamed.index
     flags = [c for c in frame.columns if frame[c].dtype == bool]
     if flags:
-        styler = styler.format({c: lambda v: "是" if v else "否" for c in flags})
+        # subset: a formatter dict without it resets every other column to the default format
+        styler = styler.format({c: lambda v: "是" if v else "否" for c in flags}, subset=flags)
     if not isinstance(frame.columns, pd.MultiIndex):
         styler = styler.relabel_index([label(str(c)) for c in frame.columns], axis="columns")
     if not isinstance(frame.index, pd.MultiIndex):

@@ -233,6 +233,15 @@ def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
     ax.scatter(data["odds_ratio_per_sd"], y, c=colors.tolist(), zorder=3)
     ax.axvline(1, color="#333333", lw=1)
     ax.set_xscale("log")
+    # plain ratios as ticks: a narrow log axis otherwise shows a lone "10^0"
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    low, high = float(data["ci_low"].min()), float(data["ci_high"].max())
+    ticks = [t for t in (0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 4)
+             if low * 0.9 <= t <= high * 1.1] or [1]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_yticks(list(y), [i18n.label(str(name)) for name in data.index])
     ax.set_xlabel(_t("odds ratio of churning per standard deviation (log scale; 1 = no effect)"))
     ax.set_title(_t("What drives churn risk (red raises, blue lowers, grey unclear)"))

@@ -758,9 +758,9 @@ def reads_own_data(config_path: str | Path) -> str:
     cleaning = config.get("01_cleaning") or {}
     raw_dir = cleaning.get("raw_dir", "data/raw")
     if cleaning.get("source_mapping"):
-        return f"it maps its own sources ({cleaning['source_mapping']})"
+        return f"maps its own sources ({cleaning['source_mapping']})"
     if io.resolve(raw_dir).resolve() != io.resolve("data/raw").resolve():
-        return f"it reads {raw_dir}"
+        return f"reads {raw_dir}, not data/raw"
     return ""
 
 
@@ -790,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--inject-drop: unknown region {region!r}; choose one of {REGIONS}")
     raw_dir = Path(args.raw_dir)
     if args.config and (reason := reads_own_data(args.config)):
-        print(f"sample not generated: {args.config} does not use it ({reason})")
+        print(f"sample not generated: {args.config} {reason}")
         return 0
     if args.if_empty and raw_dir.exists() and any(not p.name.startswith(".")
                                                   for p in raw_dir.iterdir()):
