@@ -109,6 +109,14 @@ def test_chinese_pages_keep_only_chinese_markdown_and_carry_their_font(chinese_r
     assert headings, f"{name} has no English markdown tagged lang:en"
     for heading in headings:
         assert heading not in page, f"{name}: English heading {heading!r} on the Chinese page"
+    # table cells: the sample's regions in Chinese, numbers formatted (no raw 6-decimal floats)
+    from helpers.sample import REGIONS
+
+    cells = [c.strip() for c in re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", page)]
+    assert not set(cells) & set(REGIONS), f"{name}: English region names in a table"
+    raw = [c for c in cells if re.fullmatch(r"-?\d+\.\d{6,}", c)  # pandas' default display
+           and len(c.lstrip("-").replace(".", "").lstrip("0")) >= 4]  # not a 3-digit "{:.3g}"
+    assert not raw, f"{name}: unformatted numbers {raw[:3]}"
 
 
 def test_every_english_markdown_cell_has_a_chinese_twin():
