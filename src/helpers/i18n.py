@@ -100,6 +100,7 @@ def text(en: str, zh: str) -> str:
 LABELS_ZH: dict[str, str] = {
     "behaviour": "购买行为", "attitude": "态度", "retention": "留存", "price": "价格敏感度",
     "price sensitivity": "价格敏感度",
+    "active": "活跃（近 12 个月有购买）", "orders_per_year": "每年购买次数", "naive": "朴素估计",
     "orders": "订单数", "buyers": "购买客户数", "revenue": "销售额", "repeat rate": "复购率",
     "complaints per order": "每单投诉数", "all regions": "全部区域",
     "regular": "普通", "silver": "白银", "gold": "黄金", "diamond": "钻石", "inactive": "不活跃",
@@ -306,7 +307,7 @@ def relabel(styler):
     if any(n is not None for n in names):  # a renamed copy: the caller's frame keeps its names
         renamed = frame.rename_axis(index=names if len(names) > 1 else names[0])
         styler.data, styler.index = renamed, renamed.index
-    flags = [c for c in frame.columns if frame[c].dtype == bool]
+    flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
     if flags:
         # subset: a formatter dict without it resets every other column to the default format
         styler = styler.format({c: lambda v: "是" if v else "否" for c in flags}, subset=flags)
