@@ -50,6 +50,12 @@ def test_labels_and_tables_follow_the_language(chinese):
     flagged = pd.DataFrame({"mean_risk": [0.29531], "small_group": [False]})
     html = i18n.relabel(flagged.style.format({"mean_risk": "{:.1%}"})).to_html()
     assert "29.5%" in html and "0.29531" not in html and ">否<" in html
+    nullable = pd.DataFrame({"small_group": pd.array([True], dtype="boolean")})
+    assert ">是<" in i18n.relabel(nullable.style).to_html()
+    wide = pd.DataFrame([[1.234]], index=pd.Index(["price"], name="category"),
+                        columns=pd.Index(["Metro"], name="region"))
+    html = i18n.relabel(wide.style.format("{:.2f}")).to_html()
+    assert "区域" in html and "region" not in html and "1.23" in html and "都会" in html
     i18n.use("en")
     assert i18n.relabel(frame.style).to_html().count("customers") >= 1
 

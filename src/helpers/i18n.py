@@ -304,9 +304,13 @@ def relabel(styler):
     if _state["language"] != "zh":
         return styler
     names = [label(str(n)) if n is not None else None for n in frame.index.names]
-    if any(n is not None for n in names):  # a renamed copy: the caller's frame keeps its names
-        renamed = frame.rename_axis(index=names if len(names) > 1 else names[0])
-        styler.data, styler.index = renamed, renamed.index
+    renamed = frame  # a renamed copy: the caller's frame keeps its names
+    if any(n is not None for n in names):
+        renamed = renamed.rename_axis(index=names if len(names) > 1 else names[0])
+    if frame.columns.name is not None and not isinstance(frame.columns, pd.MultiIndex):
+        renamed = renamed.rename_axis(columns=label(str(frame.columns.name)))
+    if renamed is not frame:
+        styler.data, styler.index, styler.columns = renamed, renamed.index, renamed.columns
     flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
     if flags:
         # subset: a formatter dict without it resets every other column to the default format
