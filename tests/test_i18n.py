@@ -60,6 +60,27 @@ def test_labels_and_tables_follow_the_language(chinese):
     assert i18n.relabel(frame.style).to_html().count("customers") >= 1
 
 
+def test_every_rule_text_of_cleaning_and_repair_has_chinese(chinese, cleaned):
+    """The quality report, the data sources and the repair log are shown on the Chinese pages
+    through ``i18n.values``: each of their texts needs a translation (a new rule without one
+    fails here)."""
+    from helpers import cleaning, history
+
+    repair = history.repair_history(cleaned.tables["order_lines_unrepaired"],
+                                    cleaned.tables["customer_id_map"])
+    texts = {*cleaned.quality_report["rule"], *cleaned.quality_report["detail"],
+             *cleaned.quality_report["action"], *cleaned.quarantine["reason"],
+             *cleaning.builtin_sources(cleaned)["origin"],
+             *repair.repair_log["method"], *repair.repair_log["reason"],
+             *repair.repair_log["column"]}
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    assert sorted(t for t in texts if not cjk.search(i18n.data_text(t))) == []
+    assert i18n.data_text("corrected: divided by 100; excluded: my own rule") == \
+        "已更正：除以 100；excluded: my own rule"  # a mapping's own words stay as written
+    i18n.use("en")
+    assert i18n.values(cleaned.quality_report, ["rule"]) is cleaned.quality_report
+
+
 def _embedded_font_covers(page: str) -> set[str]:
     """The characters of ``page`` that its embedded font has no glyph for."""
     from fontTools.ttLib import TTFont

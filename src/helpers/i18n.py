@@ -284,11 +284,138 @@ LABELS_ZH: dict[str, str] = {
 
 
 def values(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``frame`` with the values of ``columns`` (names such as indicators, regions, tiers)
-    in the report language."""
+    """``frame`` with the values of ``columns`` (names such as indicators, regions, tiers, and
+    the cleaning and repair steps' rule texts) in the report language."""
     if _state["language"] != "zh":
         return frame
-    return frame.assign(**{c: frame[c].astype("str").map(label) for c in columns})
+    return frame.assign(**{c: frame[c].astype("str").map(data_text) for c in columns})
+
+
+# What the cleaning (quality report, data sources) and the history repair (repair log) write
+# in their tables, in Chinese: the tables keep English (data), the Chinese pages show this.
+DATA_ZH: dict[str, str] = {
+    # actions
+    "changed": "已修改", "checked": "已检查", "removed": "已删除", "rows": "行数",
+    # rules
+    "ambiguous legacy number": "旧会员号有歧义", "channel case": "渠道大小写",
+    "city spelling": "城市拼写", "conflicting duplicate id": "重复编号且内容冲突",
+    "conflicting duplicate line": "重复明细且内容冲突", "contract check": "数据约定校验",
+    "customer exists": "客户存在性", "exact duplicate rows": "完全重复的行",
+    "fen to currency units": "分转换为元", "incomplete mapping": "映射不完整",
+    "invalid complaint": "无效投诉", "invalid event": "无效互动记录",
+    "invalid index row": "无效指数行", "invalid invitation": "无效问卷邀请",
+    "invalid join_date": "无效注册日期", "invalid order_date": "无效下单日期",
+    "invalid price": "无效价格", "invalid price change": "无效调价记录",
+    "invalid referral": "无效推荐记录", "join_date format": "注册日期格式",
+    "joined to invitations": "与邀请合并", "kind labels": "互动类型标签",
+    "label to taxonomy": "标签归入分类体系", "legacy labels translated": "旧系统标签转换",
+    "missing customer_id": "缺少客户编号", "read": "读取", "region spelling": "区域拼写",
+    "returns signed": "退货取负", "score out of range": "分数超出量表",
+    "second answer": "重复作答", "severity unknown": "严重程度未知",
+    "unknown category or region": "未知品类或区域", "unknown invitation": "未知邀请",
+    "unknown line_type": "未知明细类型", "unknown region": "未知区域",
+    "zero or missing quantity": "数量为零或缺失",
+    # details
+    "BILL_NO + ITEM_SEQ seen before with other data": "BILL_NO + ITEM_SEQ 已出现过但内容不同",
+    "Chinese category/region names mapped": "中文品类/区域名称已映射",
+    "PRICE/LIST/AMOUNT_FEN divided by 100": "PRICE/LIST/AMOUNT_FEN 除以 100",
+    "a line with no quantity is not a sale or a return": "没有数量的明细既不是销售也不是退货",
+    "answer to an invitation that was never sent": "答复对应的邀请从未发出",
+    "bad date or complaint_id repeated with other content": "日期错误，或投诉编号重复且内容不同",
+    "bad date or customer referring themselves": "日期错误，或客户推荐了自己",
+    "bad date or missing customer": "日期错误或缺少客户",
+    "case, spaces and punctuation variants unified": "统一大小写、空格和标点的写法",
+    "category or region spelling not in the alias tables": "品类或区域写法不在别名表中",
+    "customer_id seen before with different details; first one kept":
+        "客户编号已出现过但信息不同；保留第一条",
+    "free-form labels mapped to categories by keyword rules": "自由填写的标签按关键词规则归类",
+    "identical to an earlier row in every column; the first copy is kept":
+        "每一列都与前面某行相同；保留第一条",
+    "invitation answered twice; first answer kept": "同一邀请作答两次；保留第一次",
+    "join_date not a valid date": "注册日期不是有效日期",
+    "legacy label not in the alias tables": "旧系统标签不在别名表中",
+    "legacy number or customer_id missing or malformed": "旧会员号或客户编号缺失或格式错误",
+    "line_type is neither 'sale' nor 'return'": "明细类型既不是 'sale' 也不是 'return'",
+    "lower-cased": "转为小写", "missing customer or bad sent_date": "缺少客户或发送日期错误",
+    "no customer id: the row cannot be linked to anything": "没有客户编号：无法关联到任何记录",
+    "not a valid calendar date": "不是有效的日历日期",
+    "order line without customer: cannot be attributed (e.g. staff test order)":
+        "没有客户的订单明细：无法归属（例如员工测试订单）",
+    "order_id + line_no seen before with other data": "order_id + line_no 已出现过但内容不同",
+    "price missing, non-numeric or negative": "价格缺失、非数字或为负",
+    "region spelling not in the alias table": "区域写法不在别名表中",
+    "return lines get negative quantity and amount (contract convention)":
+        "退货明细的数量和金额取负（数据约定）",
+    "rows read from the raw file": "从原始文件读取的行",
+    "rows whose customer is not in the customer table": "客户不在客户表中的行",
+    "score outside its scale set to missing, flagged out_of_range":
+        "超出量表的分数设为缺失，并标记为 out_of_range",
+    "severity left missing": "严重程度留空",
+    "spelling variants mapped to canonical region names": "不同写法映射到标准区域名称",
+    "the same legacy number is mapped to more than one customer": "同一旧会员号对应多个客户",
+    "unknown category/region, bad month or non-positive index": "未知品类/区域、月份错误或指数非正",
+    "unknown region, bad date or non-positive price": "未知区域、日期错误或价格非正",
+    "yyyy/mm/dd dates converted": "yyyy/mm/dd 格式的日期已转换",
+    # repair methods and reasons (parts of "; " and " + " joined texts)
+    "corrected: amount = quantity x unit price": "已更正：金额 = 数量 × 单价",
+    "corrected: divided by 100": "已更正：除以 100",
+    "corrected: quantity = amount / unit price": "已更正：数量 = 金额 / 单价",
+    "definition: id crosswalk": "口径统一：编号对照",
+    "removed: duplicated export": "已删除：重复导出",
+    "definition: invoice date -> order date": "口径统一：开票日期 → 下单日期",
+    "date of the bill's other lines": "同一账单其他明细的日期",
+    "date of the neighbouring bills": "相邻账单的日期",
+    "estimated: earlier of the neighbouring bills' dates": "估算：相邻账单日期中较早者",
+    "amount is not quantity x unit price, but is a whole number of units at the unit price: "
+    "the quantity was keyed wrong": "金额不等于数量 × 单价，但恰为单价的整数倍：数量录入有误",
+    "an order counts on the day it was placed": "订单按下单当天计",
+    "impossible date: outside the period the system was in use": "不可能的日期：超出该系统的使用期",
+    "the legacy system knew this customer under an old member number; the CRM migration table "
+    "maps it to the customer's id": "旧系统以旧会员号记录该客户；CRM 迁移表将其对应到客户编号",
+    "(line)": "（整行）", "amount": "金额", "customer_id": "客户编号", "order_date": "下单日期",
+    "quantity": "数量", "unit_price": "单价", "list_price": "标价",
+}
+
+DATA_PATTERNS_ZH: list[tuple[str, str]] = [
+    (r"([\d,]+) answers matched to invitations", "{0} 份答复与邀请匹配"),
+    (r"validated against the '(.+)' contract schema", "按数据约定中 '{0}' 的结构校验"),
+    (r"files? (.+)", "文件 {0}"),
+    (r"estimated: list price x \(1 - mean discount ([\d.]+%)\)",
+     "估算：标价 ×（1 - 平均折扣 {0}）"),
+    (r"the legacy system dated a bill when it was invoiced, (\d+) day\(s\) after the order",
+     "旧系统按开票日期记账，比下单晚 {0} 天"),
+    (r"amount per unit is more than ([\d.]+) times away from the product's usual price and "
+     r"contradicts quantity x unit price",
+     "单位金额与该商品的常规价格相差 {0} 倍以上，且与数量 × 单价矛盾"),
+    (r"the line repeats an earlier line under a new bill number, and at least ([\d.]+%) of its "
+     r"region-month does: the month was exported twice",
+     "该明细以新账单号重复了先前的明细，且其区域-月份中至少 {0} 的明细如此：该月被导出了两次"),
+    (r"unit price and amount missing; the list price and the discounts of legacy-system lines "
+     r"give the estimate and its ([\d.]+%) range",
+     "单价和金额缺失；由标价和旧系统明细的折扣给出估算值及其 {0} 区间"),
+    (r"value is ([\d.]+)-([\d.]+) times the product's usual price in the region: keyed in fen "
+     r"instead of currency units", "数值是该商品在该区域常规价格的 {0}-{1} 倍：按分而非元录入"),
+]
+
+
+def data_text(value: str) -> str:
+    """A label, rule, detail, method or reason text of the workbook's tables in Chinese
+    (``LABELS_ZH``, ``DATA_ZH``, ``DATA_PATTERNS_ZH``; texts joined with "; " or " + " part by
+    part); unchanged when unknown (e.g. the words of a company's own source mapping)."""
+    import re
+
+    if value in LABELS_ZH:
+        return LABELS_ZH[value]
+    if value in DATA_ZH:
+        return DATA_ZH[value]
+    for pattern, template in DATA_PATTERNS_ZH:
+        found = re.fullmatch(pattern, value)
+        if found:
+            return template.format(*found.groups())
+    for separator, joined in (("; ", "；"), (" + ", " + ")):
+        if separator in value:
+            return joined.join(data_text(part) for part in value.split(separator))
+    return value
 
 
 def label(name: str) -> str:
