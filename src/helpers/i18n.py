@@ -101,6 +101,7 @@ LABELS_ZH: dict[str, str] = {
     "behaviour": "购买行为", "attitude": "态度", "retention": "留存", "price": "价格敏感度",
     "price sensitivity": "价格敏感度",
     "active": "活跃（近 12 个月有购买）", "orders_per_year": "每年购买次数", "naive": "朴素估计",
+    "row": "行号", "record": "原始记录",
     "orders": "订单数", "buyers": "购买客户数", "revenue": "销售额", "repeat rate": "复购率",
     "complaints per order": "每单投诉数", "all regions": "全部区域",
     "regular": "普通", "silver": "白银", "gold": "黄金", "diamond": "钻石", "inactive": "不活跃",
