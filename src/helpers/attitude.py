@@ -16,6 +16,8 @@ from helpers import i18n, retention
 from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
+# the row of ``repurchase_after_complaint`` that compares with the complainers' usual repurchase
+COMPLAINT_BASELINE = "baseline: any order of these customers"
 
 # A small complaint hierarchy: group -> (definition, categories of cleaning.COMPLAINT_RULES)
 COMPLAINT_TAXONOMY: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -283,7 +285,7 @@ def repurchase_after_complaint(tables: dict[str, pd.DataFrame], months: int = 6,
     orders = (lines.loc[~lines["is_return"]].groupby(["customer_id", "order_id"],
                                                      as_index=False)["order_date"].min())
     orders = orders[orders["customer_id"].isin(set(complaints["customer_id"]))].copy()
-    orders["category"] = "baseline: any order of these customers"
+    orders["category"] = COMPLAINT_BASELINE
     orders["repurchased"] = repeat_after(orders, lines, months, "order_date")
     baseline = rate_by(orders, "repurchased", "category", confidence=confidence,
                        min_size=min_size)
@@ -354,10 +356,11 @@ def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: 
         low, high = poisson_rate_interval(count, orders, confidence)
         rate, level = 100 * count / orders, f"{confidence:.0%}"
         after = repurchase_after_complaint(tables, followup_months, confidence)
-        baseline = after.loc["baseline: any order of these customers"]
-        complaints = tables["complaints"].assign(repurchased=repeat_after(
-            tables["complaints"], lines, followup_months, "complaint_date"), all="all")
-        overall = rate_by(complaints, "repurchased", "all", confidence=confidence).iloc[0]
+        baseline = after.loc[COMPLAINT_BASELINE]
+        by_category = after.drop(index=COMPLAINT_BASELINE)
+        overall = rate_table(pd.Series({"all": by_category["successes"].sum()}),
+                             pd.Series({"all": by_category["trials"].sum()}),
+                             confidence=confidence).iloc[0]
         judged, again = overall["trials"], overall["rate"]
         again_ci = f"{overall['ci_low']:.0%}-{overall['ci_high']:.0%}"
         parts.append(

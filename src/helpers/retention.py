@@ -517,38 +517,36 @@ def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6
 def evaluation_sentence(warning: ChurnWarning) -> str:
     """How the churn model was chosen and trained, and how it did out of time, in the report
     language."""
-    m, snapshots = warning.metrics, warning.train_snapshots
+    m, snapshots, test = warning.metrics, warning.train_snapshots, warning.test_snapshot
     auc = f"AUC {m['auc']:.2f}"
     interval = f"{m['auc_low']:.2f}-{m['auc_high']:.2f}"
-    scores = (f"Brier {m['brier']:.3f}", f"{m['lift_top_decile']:.1f}")
+    brier, lift = f"{m['brier']:.3f}", f"{m['lift_top_decile']:.1f}"
     validation = warning.selection["validation_auc"]
+    logistic, boosting = validation["logistic regression"], validation["gradient boosting"]
     validated = validation.notna().all()
     if i18n.language() == "zh":
         months = "、".join(f"{s.year}年{s.month}月" for s in snapshots)
-        test = warning.test_snapshot
-        names = {"logistic regression": "逻辑回归", "gradient boosting": "梯度提升树"}
-        chosen = names[warning.model.name]
-        why = (f"在最后一个训练快照上验证时排序更好（AUC：逻辑回归 "
-               f"{validation['logistic regression']:.3f}，梯度提升树 "
-               f"{validation['gradient boosting']:.3f}）" if validated else
-               "没有可用于验证的快照，采用较简单的模型")
+        chosen = {"logistic regression": "逻辑回归",
+                  "gradient boosting": "梯度提升树"}[warning.model.name]
+        why = (f"在最后一个训练快照上验证时排序更好（AUC：逻辑回归 {logistic:.3f}，梯度提升树 "
+               f"{boosting:.3f}）" if validated else "没有可用于验证的快照，采用较简单的模型")
         return (f"评分模型为{chosen}：{why}。在 {len(snapshots)} 个快照上训练（{months}；"
                 f"{m['train_customers']:,} 个客户-快照，{m['train_base_rate']:.0%} 流失）；在 "
                 f"{test.year}年{test.month}月检验（{m['customers']:,} 位活跃客户，"
                 f"{m['base_rate']:.0%} 流失）。{auc}（95% 区间 {interval}；0.5 = 随机猜测），"
-                f"{scores[0]}，前 10% 提升 {scores[1]} 倍。")
-    why = (f"it ranked the latest training snapshot better when fitted on the earlier ones "
-           f"(AUC {validation['logistic regression']:.3f} for the logistic regression, "
-           f"{validation['gradient boosting']:.3f} for gradient boosting)" if validated else
-           "there is no snapshot to validate on, so the simpler model is used")
+                f"Brier {brier}，前 10% 提升 {lift} 倍。")
     chosen = {"logistic regression": "the logistic regression",
               "gradient boosting": "gradient-boosted trees"}[warning.model.name]
+    why = (f"it ranked the latest training snapshot better when fitted on the earlier ones "
+           f"(AUC {logistic:.3f} for the logistic regression, {boosting:.3f} for gradient "
+           "boosting)" if validated else
+           "there is no snapshot to validate on, so the simpler model is used")
     return (f"Risk scores come from {chosen}: {why}. Trained on "
             f"{len(snapshots)} snapshots ({', '.join(f'{s:%b %Y}' for s in snapshots)}; "
             f"{m['train_customers']:,} customer-snapshots, {m['train_base_rate']:.0%} churned); "
-            f"tested on {warning.test_snapshot:%B %Y} ({m['customers']:,} active customers, "
+            f"tested on {test:%B %Y} ({m['customers']:,} active customers, "
             f"{m['base_rate']:.0%} churned). {auc} (95% interval {interval}; 0.5 = guessing), "
-            f"Brier score {scores[0].split()[1]}, top-decile lift {scores[1]}x.")
+            f"Brier score {brier}, top-decile lift {lift}x.")
 
 
 def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
