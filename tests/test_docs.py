@@ -1,0 +1,28 @@
+"""docs/tables.md describes every table a run writes, with exactly its columns."""
+
+import re
+
+import pandas as pd
+
+from helpers import io
+
+
+def _documented() -> dict[str, set[str]]:
+    """Table name -> the columns named in its section of docs/tables.md."""
+    text = (io.PACKAGE_ROOT / "docs" / "tables.md").read_text(encoding="utf-8")
+    tables: dict[str, set[str]] = {}
+    for section in re.split(r"^### ", text, flags=re.M)[1:]:
+        name, body = section.split("\n", 1)
+        rows = [line.split("|")[1] for line in body.splitlines() if line.startswith("| `")]
+        tables[name.strip()] = {c for row in rows for c in re.findall(r"`([^`]+)`", row)}
+    return tables
+
+
+def test_every_written_table_and_column_is_documented(report_run):
+    clean = report_run["project"] / "data" / "clean"
+    written = {p.stem: set(pd.read_parquet(p).columns) for p in clean.glob("*.parquet")}
+    documented = _documented()
+    assert len(written) >= 20  # the run wrote its tables
+    assert sorted(written) == sorted(documented)
+    for name, columns in written.items():
+        assert columns == documented[name], (name, sorted(columns ^ documented[name]))
