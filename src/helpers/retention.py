@@ -383,7 +383,7 @@ def auc_interval(auc: float, positives: int, negatives: int,
     variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc ** 2)
                 + (negatives - 1) * (q2 - auc ** 2)) / (positives * negatives)
     half = norm.ppf(0.5 + confidence / 2) * np.sqrt(variance)
-    return max(0.0, auc - half), min(1.0, auc + half)
+    return float(max(0.0, auc - half)), float(min(1.0, auc + half))
 
 
 def evaluate(risk: pd.Series, churned: pd.Series, bins: int = 10,
