@@ -46,6 +46,18 @@ lint: setup
 lab: sample
 	@$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
+## Translations: write the template of every text to translate (src/helpers/locale/messages.pot)
+i18n-extract: setup
+	@$(PY) -m helpers.catalog extract
+
+## Translations: add new texts to the Chinese catalog, mark changed ones fuzzy (then translate)
+i18n-update: setup
+	@$(PY) -m helpers.catalog update
+
+## Translations: list missing, fuzzy, unused or mismatched entries (also part of make test)
+i18n-check: setup
+	@$(PY) -m helpers.catalog check
+
 ## Re-pin requirements.txt and environment.yml from what .venv holds now
 lock: setup
 	@$(PY) scripts/lock.py
@@ -59,6 +71,6 @@ clean:
 ## List the targets
 help:
 	@echo "Targets (run 'make report' for the reports, 'make test' for the tests):"
-	@awk '/^## /{desc=substr($$0,4); next} /^[a-z]+:/{if (desc) {split($$1,t,":"); printf "  %-8s %s\n", t[1], desc}; desc=""}' $(MAKEFILE_LIST)
+	@awk '/^## /{desc=substr($$0,4); next} /^[a-z0-9-]+:/{if (desc) {split($$1,t,":"); printf "  %-13s %s\n", t[1], desc}; desc=""}' $(MAKEFILE_LIST)
 
-.PHONY: setup sample report test lint lab lock clean help
+.PHONY: setup sample report test lint lab lock clean help i18n-extract i18n-update i18n-check

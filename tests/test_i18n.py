@@ -121,8 +121,7 @@ def _english_headings(notebook: str) -> list[str]:
     from helpers import io
 
     cells = nbformat.read(io.PACKAGE_ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4).cells
-    return [line.lstrip("# ").strip() for cell in cells
-            if "lang:en" in cell.metadata.get("tags", [])
+    return [line.lstrip("# ").strip() for cell in cells if cell.cell_type == "markdown"
             for line in cell.source.splitlines() if line.startswith("#")]
 
 
@@ -133,7 +132,7 @@ def test_chinese_pages_keep_only_chinese_markdown_and_carry_their_font(chinese_r
     assert 'lang="zh-Hans"' in page
     assert _embedded_font_covers(page) == set(), name
     headings = _english_headings(name)
-    assert headings, f"{name} has no English markdown tagged lang:en"
+    assert headings, f"{name} has no markdown headings"
     for heading in headings:
         assert heading not in page, f"{name}: English heading {heading!r} on the Chinese page"
     # table cells: the sample's regions in Chinese, numbers formatted (no raw 6-decimal floats)
@@ -146,17 +145,97 @@ def test_chinese_pages_keep_only_chinese_markdown_and_carry_their_font(chinese_r
     assert not raw, f"{name}: unformatted numbers {raw[:3]}"
 
 
-def test_every_english_markdown_cell_has_a_chinese_twin():
-    import nbformat
+def test_catalog_translates_every_text_and_holds_no_unused_entry():
+    from helpers import catalog
+
+    assert catalog.check() == []
+
+
+@pytest.fixture(scope="module")
+def sources_copy(tmp_path_factory):
+    """A copy of the package's modules and the notebooks, to edit (the catalog is the real
+    one)."""
+    import shutil
 
     from helpers import io
 
-    for name in NOTEBOOKS:
-        cells = nbformat.read(io.PACKAGE_ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells
-        markdown = [c for c in cells if c.cell_type == "markdown"]
-        english = [c for c in markdown if "lang:en" in c.metadata.get("tags", [])]
-        chinese = [c for c in markdown if "lang:zh" in c.metadata.get("tags", [])]
-        assert len(english) == len(chinese) == len(markdown) / 2, name
+    root = tmp_path_factory.mktemp("sources")
+    shutil.copytree(io.PACKAGE_ROOT / "src" / "helpers", root / "src" / "helpers",
+                    ignore=shutil.ignore_patterns("__pycache__", "locale"))
+    shutil.copytree(io.PACKAGE_ROOT / "notebooks", root / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return root
+
+
+def test_an_english_text_changed_without_its_chinese_fails_the_check(sources_copy):
+    """Edit one sentence of a module and one paragraph of a notebook: the check reports both
+    as missing and their old texts as unused; ``update`` then carries the old translations
+    over as fuzzy, which the check still reports."""
+    from helpers import catalog
+
+    module = sources_copy / "src" / "helpers" / "retention.py"
+    module.write_text(module.read_text().replace(
+        '"there is no snapshot to validate on, so the simpler model is used"',
+        '"there is no snapshot to validate on, so the simplest model is used"'))
+    notebook = sources_copy / "notebooks" / "06_price_sensitivity.ipynb"
+    notebook.write_text(notebook.read_text().replace(
+        "# Price sensitivity: what happens when prices change",
+        "# Price sensitivity: what happens when our prices change"))
+    template = catalog.extract_catalog(sources_copy)
+    translated = catalog.read_catalog("zh")
+    problems = catalog.check_catalog(template, translated, sources_copy)
+    assert sorted(p.split(":")[0] for p in problems) == ["missing"] * 2 + ["unused"] * 2
+    assert any("the simplest model" in p for p in problems)
+    assert any("when our prices change" in p for p in problems)
+    translated.update(template, no_fuzzy_matching=False)  # what `make i18n-update` does
+    problems = catalog.check_catalog(template, translated, sources_copy)
+    assert sorted(p.split(":")[0] for p in problems) == ["fuzzy", "fuzzy"]
+
+
+def test_check_catches_wrong_placeholders_and_marked_f_strings(tmp_path):
+    from babel.messages.catalog import Catalog
+
+    from helpers import catalog
+
+    (tmp_path / "src" / "helpers").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "src" / "helpers" / "m.py").write_text(
+        'a = _("{count:,} rows", count=3)\nb = _(f"{x} rows")\nc = N_("kept")\n')
+    template = catalog.extract_catalog(tmp_path)
+    assert [m.id for m in template if m.id] == ["{count:,} rows", "kept"]
+    translated = Catalog(locale="zh")
+    translated.add("{count:,} rows", "{n:,} 行")
+    translated.add("kept", "保留")
+    problems = catalog.check_catalog(template, translated, tmp_path)
+    assert len(problems) == 2
+    assert problems[0].startswith("placeholders differ: '{count:,} rows'")
+    assert problems[1].startswith("f-string marked for translation in src/helpers/m.py")
+
+
+def test_sentences_plurals_lists_and_months_follow_the_language():
+    from helpers.i18n import _
+
+    assert _("{count:,} order lines remain", count=1234) == "1,234 order lines remain"
+    assert i18n.ngettext("succeeded; {n} report not evaluated for lack of data",
+                         "succeeded; {n} report(s) not evaluated for lack of data", 3) == \
+        "succeeded; 3 report(s) not evaluated for lack of data"
+    assert i18n.join(["Metro", "Central"]) == "Metro, Central"
+    assert i18n.sentences(["One.", "Two."]) == "One. Two."
+    assert i18n.month(pd.Timestamp("2025-01-15")) == "January 2025"
+    with i18n.speaking("zh"):
+        assert _("{count:,} order lines remain", count=1234) == "保留 1,234 条订单明细"
+        assert i18n.ngettext("succeeded; {n} report not evaluated for lack of data",
+                             "succeeded; {n} report(s) not evaluated for lack of data", 3) == \
+            "已完成；3 份报告因缺少数据未评估"
+        assert i18n.join([i18n.label("Metro"), i18n.label("Central")]) == "都会、华中"
+        assert i18n.sentences(["一。", "二。"]) == "一。二。"
+        assert i18n.month(pd.Timestamp("2025-01-15")) == "2025年1月"
+        # a filled-in data text is translated by its template, the values kept
+        assert i18n.data_text("validated against the 'orders' contract schema") == \
+            "按数据约定中 'orders' 的结构校验"
+        # markdown paragraph by paragraph; an unknown paragraph stays as written
+        assert i18n.markdown("## Around each price change\n\nA paragraph of my own.") == \
+            "## 每次调价前后\n\nA paragraph of my own."
 
 
 @pytest.mark.slow
@@ -197,7 +276,7 @@ def test_chinese_index_states_the_runs_numbers(chromium, chinese_run, tmp_path):
 
 def test_speaking_a_language_ends_with_the_block():
     with i18n.speaking("zh"):
-        assert i18n.text("yes", "是") == "是"
+        assert i18n.yes_no(True) == "是"
     assert i18n.language() == "en"
     with pytest.raises(i18n.LanguageError), i18n.speaking("xx"):
         pass

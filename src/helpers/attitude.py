@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import i18n, retention
+from helpers.i18n import _
 from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
@@ -320,20 +321,16 @@ def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.Data
     answered = int(frame["responded"].sum())
     primary = estimates.loc["respondents, reversed answers corrected"]
     weighted = estimates.loc["weighted to all invitees"]
-    return i18n.text(
-        f"{answered:,} of {len(frame):,} invited customers answered the survey "
-        f"({answered / len(frame):.0%}); their net recommendation score is "
-        f"{primary['score']:+.0f} (95% interval {primary['ci_low']:+.0f} to "
-        f"{primary['ci_high']:+.0f}), but loyal customers answer more often: weighted to "
-        f"all invited customers it is {weighted['score']:+.0f} ({weighted['ci_low']:+.0f} "
-        f"to {weighted['ci_high']:+.0f}), and probably lower still. "
-        f"{int(flagged.sum()):,} answers looked like a reversed scale and were read "
-        "reversed.",
-        f"受邀的 {len(frame):,} 位客户中有 {answered:,} 位答了问卷（{answered / len(frame):.0%}）；"
-        f"他们的净推荐值为 {primary['score']:+.0f}（95% 区间 {primary['ci_low']:+.0f} 至 "
-        f"{primary['ci_high']:+.0f}），但忠诚的客户更愿意作答：加权到全部受邀客户后为 "
-        f"{weighted['score']:+.0f}（{weighted['ci_low']:+.0f} 至 {weighted['ci_high']:+.0f}），"
-        f"实际可能更低。{int(flagged.sum()):,} 份答卷疑似把量表方向弄反，已按反向读取。")
+    return _("{answered:,} of {invited:,} invited customers answered the survey ({rate:.0%}); "
+             "their net recommendation score is {score:+.0f} (95% interval {low:+.0f} to "
+             "{high:+.0f}), but loyal customers answer more often: weighted to all invited "
+             "customers it is {weighted:+.0f} ({weighted_low:+.0f} to {weighted_high:+.0f}), and "
+             "probably lower still. {reversed:,} answers looked like a reversed scale and were "
+             "read reversed.", answered=answered, invited=len(frame),
+             rate=answered / len(frame), score=primary["score"], low=primary["ci_low"],
+             high=primary["ci_high"], weighted=weighted["score"],
+             weighted_low=weighted["ci_low"], weighted_high=weighted["ci_high"],
+             reversed=int(flagged.sum()))
 
 
 def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: int = 6,
@@ -345,10 +342,8 @@ def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: 
     def given(name: str) -> bool:
         return tables.get(name) is not None and len(tables[name]) > 0
 
-    zh = i18n.language() == "zh"
-    parts = [i18n.text("No survey data was delivered, so the likelihood to recommend, the "
-                       "primary measure of attitude, is not measured.",
-                       "没有提供问卷数据，因此态度的主要指标推荐意愿无法衡量。")]
+    parts = [_("No survey data was delivered, so the likelihood to recommend, the primary "
+               "measure of attitude, is not measured.")]
     if given("complaints"):
         lines = tables["order_lines"]
         orders = lines.loc[~lines["is_return"], "order_id"].nunique()
@@ -363,24 +358,19 @@ def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: 
                              confidence=confidence).iloc[0]
         judged, again = overall["trials"], overall["rate"]
         again_ci = f"{overall['ci_low']:.0%}-{overall['ci_high']:.0%}"
-        parts.append(
-            f"每 100 单有 {rate:.2f} 条投诉（{level} 区间 {100 * float(low):.2f}-"
-            f"{100 * float(high):.2f}；共 {count:,} 条）；在可判断的 {judged:,.0f} 条投诉中，"
-            f"{again:.0%}（{again_ci}）之后 {followup_months} 个月内再次购买，同一批客户任意一单"
-            f"之后为 {baseline['rate']:.0%}。" if zh else
-            f"Customers complained {rate:.2f} times per 100 orders ({level} interval "
-            f"{100 * float(low):.2f}-{100 * float(high):.2f}; {count:,} complaints); "
-            f"{again:.0%} ({again_ci}) of the {judged:,.0f} complaints that can be judged were "
-            f"followed by another purchase within {followup_months} months, against "
-            f"{baseline['rate']:.0%} after any order of the same customers.")
+        parts.append(_(
+            "Customers complained {rate:.2f} times per 100 orders ({level} interval "
+            "{low:.2f}-{high:.2f}; {count:,} complaints); {again:.0%} ({again_ci}) of the "
+            "{judged:,.0f} complaints that can be judged were followed by another purchase "
+            "within {months} months, against {baseline:.0%} after any order of the same "
+            "customers.", rate=rate, level=level, low=100 * float(low), high=100 * float(high),
+            count=count, again=again, again_ci=again_ci, judged=judged, months=followup_months,
+            baseline=baseline["rate"]))
     if given("engagement"):
         follow = connection_rates(engagement_by_customer(tables), confidence).loc["follow us"]
-        parts.append(
-            f"{follow['rate']:.0%} 的购买客户关注了品牌（{follow['ci_low']:.0%}-"
-            f"{follow['ci_high']:.0%}）。" if zh else
-            f"{follow['rate']:.0%} of buyers follow the brand ({follow['ci_low']:.0%}-"
-            f"{follow['ci_high']:.0%}).")
-    return ("" if zh else " ").join(parts)
+        parts.append(_("{rate:.0%} of buyers follow the brand ({low:.0%}-{high:.0%}).",
+                       rate=follow["rate"], low=follow["ci_low"], high=follow["ci_high"]))
+    return i18n.sentences(parts)
 
 
 def connection_rates(connected: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from helpers import i18n
+from helpers.i18n import _
 from helpers.stats import mean_table, rate_table
 
 
@@ -389,36 +390,34 @@ def value_model_sentence(value_models: dict) -> str:
     parameters = f"r = {p['r']:.2f}, alpha = {p['alpha']:.1f}, a = {p['a']:.2f}, b = {p['b']:.2f}"
     spend = f"p = {s['p']:.2f}, q = {s['q']:.1f}, gamma = {s['gamma']:,.0f}"
     dropout = p["a"] / (p["a"] + p["b"])
-    warning = i18n.text(
-        f" The model sees almost no drop-out (a / (a + b) = {dropout:.2%} per purchase): it "
-        "expects every customer to keep buying, so read the values as upper bounds.",
-        f"模型几乎看不到客户流失（每次购买后的流失概率 a / (a + b) = {dropout:.2%}）：它假定每位"
-        "客户都会继续购买，因此应把这些价值视为上限。") if dropout < 0.01 else ""
-    return i18n.text(
-        f"Purchase model: {parameters} (weeks). Spend model: {spend}. The customer list with "
-        f"values is in `customer_value.parquet`.{warning}",
-        f"购买模型：{parameters}（以周计）。消费模型：{spend}。含价值的客户名单见 "
-        f"`customer_value.parquet`。{warning}")
+    warning = _(" The model sees almost no drop-out (a / (a + b) = {dropout:.2%} per purchase): "
+                "it expects every customer to keep buying, so read the values as upper bounds.",
+                dropout=dropout) if dropout < 0.01 else ""
+    return _("Purchase model: {purchases} (weeks). Spend model: {spend}. The customer list with "
+             "values is in `customer_value.parquet`.{warning}", purchases=parameters,
+             spend=spend, warning=warning)
 
 
 def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> str:
     """How the number of segments was chosen and how far to trust the split."""
     best = silhouettes.loc[k, "silhouette"]
-    strength = ("clear" if best >= 0.5 else "moderate" if best >= 0.3 else "weak")
-    trust = ("the two methods find the same segments" if agreement >= 0.8 else
-             "the two methods largely agree" if agreement >= 0.5 else
-             "the two methods split customers differently, so read the segments as a "
-             "convenient summary of a continuum, not as natural groups")
-    if i18n.language() == "zh":
-        strength_zh = {"clear": "结构清晰", "moderate": "结构中等", "weak": "结构较弱"}[strength]
-        trust_zh = ("两种方法得到相同的分群" if agreement >= 0.8 else
-                    "两种方法大体一致" if agreement >= 0.5 else
-                    "两种方法对客户的划分不同，因此应把分群看作对连续差异的简便概括，而非天然的群体")
-        return (f"{k} 个分群时轮廓系数最高（{best:.2f}：{strength_zh}）；Ward 层次聚类与 k-means "
-                f"的调整兰德指数为 {agreement:.2f}（1 = 完全相同）：{trust_zh}。")
-    return (f"The silhouette is highest for {k} segments ({best:.2f}: {strength} structure); "
-            f"Ward hierarchical clustering agrees with k-means at an adjusted Rand index of "
-            f"{agreement:.2f} (1 = identical): {trust}.")
+    if best >= 0.5:
+        strength = _("clear structure")
+    elif best >= 0.3:
+        strength = _("moderate structure")
+    else:
+        strength = _("weak structure")
+    if agreement >= 0.8:
+        trust = _("the two methods find the same segments")
+    elif agreement >= 0.5:
+        trust = _("the two methods largely agree")
+    else:
+        trust = _("the two methods split customers differently, so read the segments as a "
+                  "convenient summary of a continuum, not as natural groups")
+    return _("The silhouette is highest for {k} segments ({best:.2f}: {strength}); Ward "
+             "hierarchical clustering agrees with k-means at an adjusted Rand index of "
+             "{agreement:.2f} (1 = identical): {trust}.", k=k, best=best, strength=strength,
+             agreement=agreement, trust=trust)
 
 
 def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.DataFrame,
@@ -427,21 +426,17 @@ def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.
     top = tiers.iloc[0]
     repeat = by_category["repeat_rate"].sort_values()
     low, high = by_category["repeat_rate_low"].iloc[0], by_category["repeat_rate_high"].iloc[0]
-    if i18n.language() == "zh":
-        repeat_text = (f"复购率从{i18n.label(repeat.index[0])}的 {repeat.iloc[0]:.0%} 到"
-                       f"{i18n.label(repeat.index[-1])}的 {repeat.iloc[-1]:.0%} 不等。"
-                       if len(repeat) > 1 else
-                       f"{repeat.iloc[0]:.0%} 的客户购买了不止一次"
-                       f"（95% 区间 {low:.0%}-{high:.0%}）。")
-        return (f"{len(values):,} 位客户中最有价值的 {top['share_of_customers']:.0%} 预计贡献未来 "
-                f"{horizon_weeks * 12 / 52:.0f} 个月销售额的 {top['share_of_revenue']:.0%}"
-                f"（合计 {values['expected_value'].sum():,.0f}，BG/NBD 与 Gamma-Gamma 模型）。"
-                + repeat_text)
-    return (f"The most valuable {top['share_of_customers']:.0%} of {len(values):,} customers are "
-            f"expected to bring {top['share_of_revenue']:.0%} of the revenue of the next "
-            f"{horizon_weeks * 12 / 52:.0f} months "
-            f"({values['expected_value'].sum():,.0f} in all, BG/NBD and Gamma-Gamma models). "
-            + (f"Repeat buying ranges from {repeat.iloc[0]:.0%} of buyers in {repeat.index[0]} "
-               f"to {repeat.iloc[-1]:.0%} in {repeat.index[-1]}." if len(repeat) > 1 else
-               f"{repeat.iloc[0]:.0%} of buyers bought more than once (95% interval "
-               f"{low:.0%}-{high:.0%})."))
+    if len(repeat) > 1:
+        repeat_text = _("Repeat buying ranges from {low_rate:.0%} of buyers in {lowest} to "
+                        "{high_rate:.0%} in {highest}.", low_rate=repeat.iloc[0],
+                        lowest=i18n.label(repeat.index[0]), high_rate=repeat.iloc[-1],
+                        highest=i18n.label(repeat.index[-1]))
+    else:
+        repeat_text = _("{rate:.0%} of buyers bought more than once (95% interval "
+                        "{low:.0%}-{high:.0%}).", rate=repeat.iloc[0], low=low, high=high)
+    return _("The most valuable {top_share:.0%} of {customers:,} customers are expected to bring "
+             "{revenue_share:.0%} of the revenue of the next {months:.0f} months ({value:,.0f} "
+             "in all, BG/NBD and Gamma-Gamma models). ", top_share=top["share_of_customers"],
+             customers=len(values), revenue_share=top["share_of_revenue"],
+             months=horizon_weeks * 12 / 52,
+             value=values["expected_value"].sum()) + repeat_text

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from helpers import i18n, io
+from helpers.i18n import _
 
 OPTIONAL_TABLES = ("price_changes", "market_index", "survey_responses", "referrals",
                    "engagement", "complaints")
@@ -64,13 +65,11 @@ class Check:
 
     def sentence(self) -> str:
         """Markdown for the report: the reason, or the list of analyses left out (or '')."""
-        from helpers.i18n import text
-
         if not self.runnable:
-            return text("**Not evaluated:** ", "**未评估：**") + f"{self.reason}."
+            return _("**Not evaluated:** {reason}.", reason=self.reason)
         if not self.not_evaluated:
             return ""
-        return text("**Left out for lack of data:**", "**因缺少数据而未包括：**") + "\n\n" + \
+        return _("**Left out for lack of data:**") + "\n\n" + \
             "\n".join(f"- {item}" for item in self.not_evaluated)
 
 
@@ -89,88 +88,67 @@ def check(notebook: str, clean_dir: str | Path) -> Check:
     """
     rows = table_rows(clean_dir)
     result = Check(notebook)
-    tr = i18n.text
     stem = notebook.split("_", 1)[-1]
     missing = [t for t in OPTIONAL_TABLES if not has(rows, t)]
     if stem == "attitude":
         if not any(has(rows, t) for t in ATTITUDE_TABLES):
             result.runnable = False
-            result.reason = tr("no survey, referral, engagement or complaint data was delivered: "
-                               "the attitude dimension is not evaluated",
-                               "没有提供问卷、推荐、互动或投诉数据：态度维度未评估")
+            result.reason = _("no survey, referral, engagement or complaint data was delivered: "
+                               "the attitude dimension is not evaluated")
         elif not any(has(rows, t) for t in ("survey_responses", "engagement", "complaints")):
             result.runnable = False
-            result.reason = tr(
-                "only referrals were delivered: without survey answers to compare them with, "
+            result.reason = _("only referrals were delivered: without survey answers to compare "
+                              "them with, "
                 "complaints or engagement, the attitude dimension is not evaluated (the "
-                "scorecard does not use referrals)",
-                "只提供了推荐数据：没有可与之对照的问卷答复、投诉或互动数据，态度维度未评估"
-                "（计分卡不使用推荐数据）")
+                "scorecard does not use referrals)")
         else:
-            names = {"survey_responses": tr("the likelihood to recommend, satisfaction, survey "
+            names = {"survey_responses": _("the likelihood to recommend, satisfaction, survey "
                                             "quality and how scores match actual referrals "
-                                            "(no survey data)",
-                                            "推荐意愿、满意度、问卷质量以及评分与实际推荐的"
-                                            "对照（无问卷数据）"),
-                     "referrals": tr("actual referrals (no referral data)",
-                                     "实际推荐（无推荐数据）"),
-                     "engagement": tr("emotional connection (no engagement data)",
-                                      "情感联系（无互动数据）"),
-                     "complaints": tr("complaint taxonomy and rates (no complaint data)",
-                                      "投诉分类和投诉率（无投诉数据）")}
+                                            "(no survey data)"),
+                     "referrals": _("actual referrals (no referral data)"),
+                     "engagement": _("emotional connection (no engagement data)"),
+                     "complaints": _("complaint taxonomy and rates (no complaint data)")}
             result.not_evaluated = [names[t] for t in ATTITUDE_TABLES if t in missing]
             result.hidden_sections = [t for t in ATTITUDE_TABLES if t in missing]
     elif stem == "price_sensitivity":
         if not has(rows, "price_changes"):
             result.runnable = False
-            result.reason = tr("no price changes were delivered: behaviour around price "
+            result.reason = _("no price changes were delivered: behaviour around price "
                                "adjustments cannot be measured, so price sensitivity is not "
-                               "evaluated",
-                               "没有提供调价数据：无法衡量调价前后的行为，价格敏感度未评估")
+                               "evaluated")
         elif not has(rows, "market_index"):
-            result.not_evaluated = [tr("the market adjustment (no market price index): changes "
-                                       "are compared with other regions only",
-                                       "市场调整（无市场价格指数）：只与其他区域比较")]
+            result.not_evaluated = [_("the market adjustment (no market price index): changes "
+                                       "are compared with other regions only")]
     elif stem == "regional_regression":
         if not has(rows, "price_changes"):
             result.runnable = False
-            result.reason = tr("no price changes were delivered: without the company's own "
+            result.reason = _("no price changes were delivered: without the company's own "
                                "price decisions, price differences within a product come from "
                                "quantity discounts and customer mix, so the regional price "
-                               "regression is not estimable",
-                               "没有提供调价数据：没有公司自己的定价决策，同一商品的价格差异来自"
-                               "数量折扣和客户构成，因此无法估计区域价格回归")
+                               "regression is not estimable")
         elif _regions(clean_dir) < 2:
             result.runnable = False
-            result.reason = tr("a single region: the regional regression is not estimable",
-                               "只有一个区域：无法估计区域回归")
+            result.reason = _("a single region: the regional regression is not estimable")
         elif not has(rows, "market_index"):
-            result.not_evaluated = [tr("the market adjustment (no market price index): prices "
-                                       "are used as charged",
-                                       "市场调整（无市场价格指数）：使用实际收取的价格")]
+            result.not_evaluated = [_("the market adjustment (no market price index): prices "
+                                       "are used as charged")]
     elif stem == "retention":
         if not has(rows, "complaints"):
-            result.not_evaluated.append(tr(
-                "complaints as a churn warning sign (no complaint data)",
-                "投诉作为流失预警信号（无投诉数据）"))
+            result.not_evaluated.append(_("complaints as a churn warning sign (no complaint data)"))
         if not has(rows, "survey_responses"):
-            result.not_evaluated.append(tr(
-                "survey answers as churn warning signs (no survey data)",
-                "问卷答复作为流失预警信号（无问卷数据）"))
+            result.not_evaluated.append(_("survey answers as churn warning signs (no survey data)"))
     elif stem == "history_repair" and has(rows, "order_lines_unrepaired"):
         path = io.resolve(clean_dir) / "order_lines_unrepaired.parquet"
         source = pd.read_parquet(path, columns=["source"])["source"]
         if not (source == "legacy").any():
-            result.not_evaluated = [tr("legacy-system repairs (all order lines come from one "
-                                       "current system: nothing to unify or repair)",
-                                       "旧系统修复（全部订单明细来自一个现行系统：无需统一或修复）")]
+            result.not_evaluated = [_("legacy-system repairs (all order lines come from one "
+                                       "current system: nothing to unify or repair)")]
             result.hidden_sections = ["legacy"]
     elif stem == "scorecard":
         dims = {"attitude": not any(has(rows, t) for t in ATTITUDE_TABLES),
                 "price sensitivity": not has(rows, "price_changes")}
-        result.not_evaluated = [tr(f"the {dim} dimension (no data for it): the index uses the "
-                                   "other dimensions",
-                                   f"{i18n.label(dim)}维度（无数据）：指数使用其他维度")
+        result.not_evaluated = [_("the {dimension} dimension (no data for it): the index uses "
+                                  "the other dimensions", dimension=i18n.label(dim))
                                 for dim, absent in dims.items() if absent]
     return result
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import contract, i18n
+from helpers.i18n import N_, _
 
 # Default spellings of the reference company's regions and legacy labels. Keys are compared after
 # ``_key`` (lower case, letters and CJK characters only), so "North-East " matches "northeast".
@@ -187,7 +188,7 @@ class _Tracker:
     def finish(self, table: pd.DataFrame, name: str) -> Cleaned:
         self.result.table = contract.validate(name, table.reset_index(drop=True))
         self.step("contract check", len(table), 0, "checked",
-                  f"validated against the '{name}' contract schema")
+                  N_("validated against the '{table}' contract schema").format(table=name))
         return self.result
 
 
@@ -475,7 +476,8 @@ def clean_surveys(invitations: pd.DataFrame, responses: pd.DataFrame) -> tuple[C
     table = table[["invitation_id", "customer_id", "wave", "sent_date", "responded",
                    "response_date", "recommend_score", "satisfaction", "quality_flag"]]
     resp_track.step("joined to invitations", len(resp), 0, "checked",
-                    f"{len(answers):,} answers matched to invitations")
+                    N_("{count} answers matched to invitations").format(
+                        count=f"{len(answers):,}"))
     return inv_track.finish(table, "survey_responses"), resp_track.result
 
 
@@ -711,70 +713,55 @@ def summary_sentence(result: CleaningResult) -> str:
     excluded = int(s["excluded"].sum())
     reasons = result.quarantine.loc[~result.quarantine["reason"].str.startswith("excluded: "),
                                     "reason"].value_counts()
-    top = ", ".join(f"{n:,} {reason}" for reason, n in reasons.head(3).items()) or "none"
+    top = i18n.join([_("{count:,} {reason}", count=n, reason=i18n.label(reason))
+                     for reason, n in reasons.head(3).items()], "clauses") or _("none")
     lines = result.tables["order_lines_unrepaired"]
     legacy_share = (lines["source"] == "legacy").mean() if len(lines) else float("nan")
     left_out = result.quarantine.loc[result.quarantine["reason"].str.startswith("excluded: "),
                                      "reason"].str.removeprefix("excluded: ").value_counts()
-    out_of_scope = (f", {excluded:,} were left out by the source mapping's rules "
-                    f"({excluded / read:.1%}; most: {left_out.index[0]}, {left_out.iloc[0]:,})"
-                    if excluded else "")
-    systems = (f"the {len(lines):,} order lines combine both order systems, "
-               f"{legacy_share:.0%} of them from the legacy export (their values are repaired in "
-               "the history repair)" if legacy_share > 0 else
-               f"{len(lines):,} order lines remain")
-    set_aside = (f"{quar:,} rows were set aside for review ({quar / read:.2%}; main reasons: "
-                 f"{top})" if quar else "no row had to be set aside for review")
-    if i18n.language() == "zh":
-        top = "，".join(f"{i18n.label(reason)} {n:,} 行" for reason, n in
-                       reasons.head(3).items()) or "无"
-        out_of_scope = (f"，{excluded:,} 行按数据映射规则排除（{excluded / read:.1%}；最多的是"
-                        f"“{left_out.index[0]}”，{left_out.iloc[0]:,} 行）" if excluded else "")
-        set_aside = (f"{quar:,} 行留待复核（{quar / read:.2%}；主要原因：{top}）" if quar
-                     else "没有需要留待复核的行")
-        systems = (f"{len(lines):,} 条订单明细合并了新旧两个系统，其中 {legacy_share:.0%} "
-                   "来自旧系统导出（其数值在历史数据修复中更正）" if legacy_share > 0 else
-                   f"保留 {len(lines):,} 条订单明细")
-        return (f"{files} 个来源共 {read:,} 行原始数据，删除完全重复的 {dup:,} 行"
-                f"（{dup / read:.1%}）{out_of_scope}，{set_aside}；{systems}。")
-    return (f"Of {read:,} raw rows in {files} source(s), {dup:,} exact duplicates were removed "
-            f"({dup / read:.1%}){out_of_scope} and {set_aside}; {systems}.")
+    out_of_scope = _(", {count:,} were left out by the source mapping's rules ({share:.1%}; "
+                     "most: {reason}, {most:,})", count=excluded, share=excluded / read,
+                     reason=left_out.index[0], most=left_out.iloc[0]) if excluded else ""
+    systems = _("the {count:,} order lines combine both order systems, {share:.0%} of them from "
+                "the legacy export (their values are repaired in the history repair)",
+                count=len(lines), share=legacy_share) if legacy_share > 0 else _(
+        "{count:,} order lines remain", count=len(lines))
+    set_aside = _("{count:,} rows were set aside for review ({share:.2%}; main reasons: "
+                  "{reasons})", count=quar, share=quar / read, reasons=top) if quar else _(
+        "no row had to be set aside for review")
+    return _("Of {read:,} raw rows in {files} source(s), {duplicates:,} exact duplicates were "
+             "removed ({share:.1%}){out_of_scope} and {set_aside}; {systems}.", read=read,
+             files=files, duplicates=dup, share=dup / read, out_of_scope=out_of_scope,
+             set_aside=set_aside, systems=systems)
 
 
 def order_history_text(order_lines: pd.DataFrame) -> str:
     """Markdown for the report: where the order history comes from (one or two systems)."""
-    if i18n.language() == "zh":
-        if (order_lines["source"] == "legacy").any():
-            return ("## 合并两个系统的订单历史\n\n系统切换之前的订单来自旧系统导出（GBK 编码、"
-                    "金额以分计、日期日在前、退货为负数量）；它们被转换为现行系统的口径后与其订单"
-                    "合并。`source` 列保留来源。\n\n数值仍是交付原样：录错的金额、不可能的日期、"
-                    "重复导出的月份和旧系统导出中缺失的月份，会在下一份报告（历史数据修复）中"
-                    "修复并逐值记录。")
-        return ("## 订单历史\n\n全部订单明细来自同一个系统，没有需要统一的旧系统口径；"
-                "历史数据修复步骤会原样传递这些明细。")
     if (order_lines["source"] == "legacy").any():
-        return ("## One order history from two systems\n\n"
-                "Orders before the system change come from the legacy export (GBK-encoded, "
-                "amounts in fen, day-first dates, returns as negative quantities); they are "
-                "converted to the current system's definitions and stacked with its orders. The "
-                "`source` column keeps the origin.\n\n"
-                "The values are still as delivered: wrongly keyed amounts, impossible dates, a "
-                "month exported twice and months missing from the legacy export are repaired, "
-                "and logged value by value, in the next report (history repair).")
-    return ("## The order history\n\nAll order lines come from one system, so there are no "
-            "legacy definitions to unify; the history-repair step passes them on unchanged.")
+        return _("## One order history from two systems\n\n"
+                 "Orders before the system change come from the legacy export (GBK-encoded, "
+                 "amounts in fen, day-first dates, returns as negative quantities); they are "
+                 "converted to the current system's definitions and stacked with its orders. "
+                 "The `source` column keeps the origin.\n\n"
+                 "The values are still as delivered: wrongly keyed amounts, impossible dates, a "
+                 "month exported twice and months missing from the legacy export are repaired, "
+                 "and logged value by value, in the next report (history repair).")
+    return _("## The order history\n\nAll order lines come from one system, so there are no "
+             "legacy definitions to unify; the history-repair step passes them on unchanged.")
 
 
 def builtin_sources(result: CleaningResult) -> pd.DataFrame:
     """Where each contract table came from in the built-in (reference company) layout: table,
     origin and rows, like ``sources.clean_mapped`` reports for a mapping."""
-    files = {"order_lines": "files orders_current.csv + orders_legacy.csv",
-             "survey_responses": "files survey_invitations.csv + survey_responses.csv"}
+    files = {"order_lines": N_("files {names}").format(
+        names="orders_current.csv + orders_legacy.csv"), "survey_responses": N_(
+        "files {names}").format(names="survey_invitations.csv + survey_responses.csv")}
     rows = []
     for name in ["order_lines", "customers", "price_changes", "market_index",
                  "survey_responses", "referrals", "engagement", "complaints"]:
         table = result.tables["order_lines_unrepaired" if name == "order_lines" else name]
-        rows.append({"table": name, "origin": files.get(name, f"file {name}.csv"),
+        origin = files.get(name, N_("file {name}").format(name=f"{name}.csv"))
+        rows.append({"table": name, "origin": origin,
                      "rows": len(table)})
     return pd.DataFrame(rows)
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import contract, i18n
+from helpers.i18n import N_, _
 
 LINE_KEY = ["order_id", "line_no"]
 _TOLERANCE = 0.005  # currency units: amounts are rounded to the fen
@@ -176,8 +177,9 @@ def remove_duplicated_months(lines: pd.DataFrame, log: _Log, share: float,
     dropped = lines.loc[drop_index]
     log.record(dropped["order_id"] + "#" + dropped["line_no"].astype(str), "(line)",
                dropped["order_id"], None, "removed: duplicated export",
-               f"the line repeats an earlier line under a new bill number, and at least "
-               f"{share:.0%} of its region-month does: the month was exported twice",
+               N_("the line repeats an earlier line under a new bill number, and at least "
+                  "{share} of its region-month does: the month was exported twice").format(
+                   share=f"{share:.0%}"),
                0.95)
     return lines.drop(index=drop_index), len(drop_index)
 
@@ -206,8 +208,9 @@ def shift_invoice_dates(lines: pd.DataFrame, lag_days: int, log: _Log) -> tuple[
     new = lines.loc[legacy, "order_date"] - pd.Timedelta(days=lag_days)
     log.record(_keys(lines.loc[legacy]), "order_date", lines.loc[legacy, "order_date"], new,
                "definition: invoice date -> order date",
-               f"the legacy system dated a bill when it was invoiced, {lag_days} day(s) after the "
-               "order; an order counts on the day it was placed", 0.95)
+               N_("the legacy system dated a bill when it was invoiced, {days} day(s) after the "
+                  "order").format(days=lag_days) + "; "
+               + N_("an order counts on the day it was placed"), 0.95)
     lines = lines.copy()
     lines.loc[legacy, "order_date"] = new
     return lines, int(legacy.sum())
@@ -338,8 +341,9 @@ def repair_unit_slips(lines: pd.DataFrame, reference: pd.Series, log: _Log,
         new = (lines.loc[slip, column] / 100).round(2)
         log.record(_keys(lines.loc[slip]), column, lines.loc[slip, column], new,
                    "corrected: divided by 100",
-                   f"value is {low:g}-{high:g} times the product's usual price in the region: "
-                   "keyed in fen instead of currency units", 0.99)
+                   N_("value is {low}-{high} times the product's usual price in the region: "
+                      "keyed in fen instead of currency units").format(low=f"{low:g}",
+                                                                      high=f"{high:g}"), 0.99)
         lines.loc[slip, column] = new
         any_slip |= slip
     return lines, any_slip
@@ -380,8 +384,9 @@ def repair_amount_contradictions(lines: pd.DataFrame, reference: pd.Series, log:
     new_amount = (lines.loc[far, "quantity"] * lines.loc[far, "unit_price"]).round(2)
     log.record(_keys(lines.loc[far]), "amount", lines.loc[far, "amount"], new_amount,
                "corrected: amount = quantity x unit price",
-               f"amount per unit is more than {outlier_ratio:g} times away from the product's "
-               "usual price and contradicts quantity x unit price", 0.95)
+               N_("amount per unit is more than {ratio} times away from the product's usual "
+                  "price and contradicts quantity x unit price").format(
+                   ratio=f"{outlier_ratio:g}"), 0.95)
     lines.loc[far, "amount"] = new_amount
     log.record(_keys(lines.loc[small]), "amount", lines.loc[small, "amount"],
                lines.loc[small, "amount"], "flagged, not changed",
@@ -433,9 +438,15 @@ def estimate_missing_amounts(lines: pd.DataFrame, log: _Log, level: float) -> tu
             qty = lines.loc[rows, "quantity"]
             amount = (qty * unit).round(2)
             bounds = np.sort(np.stack([qty * unit_low, qty * unit_high]), axis=0)
-            method = f"estimated: list price x (1 - mean discount {mean:.1%})"
-            reason = "unit price and amount missing; the list price and the discounts of " \
-                     f"{source}-system lines give the estimate and its {level:.0%} range"
+            method = N_("estimated: list price x (1 - mean discount {discount})").format(
+                discount=f"{mean:.1%}")
+            if source == "legacy":
+                reason = N_("unit price and amount missing; the list price and the discounts "
+                            "of legacy-system lines give the estimate and its {level} range")
+            else:
+                reason = N_("unit price and amount missing; the list price and the discounts "
+                            "of current-system lines give the estimate and its {level} range")
+            reason = reason.format(level=f"{level:.0%}")
             log.record(_keys(lines.loc[rows]), "unit_price", lines.loc[rows, "unit_price"], unit,
                        method, reason, level, unit_low.round(2), unit_high.round(2))
             log.record(_keys(lines.loc[rows]), "amount", lines.loc[rows, "amount"], amount,
@@ -617,15 +628,19 @@ def estimated_share_sentences(table: pd.DataFrame, by: list[str], *, what: str =
     for keys, row in shares.iterrows():
         keys = keys if isinstance(keys, tuple) else (keys,)
         labels = dict(zip(by, keys, strict=True))
-        if i18n.language() == "zh":
-            year = f"{labels.pop('year')} 年" if "year" in labels else ""
-            where = "、".join(i18n.label(str(v)) for v in labels.values())
-            sentences.append(f"{where}{year}{i18n.label(what)}的 {row['share_estimated']:.0%} "
-                             "为估算值")
-            continue
-        year = f"{labels.pop('year')} " if "year" in labels else ""
-        where = " in " + ", ".join(str(v) for v in labels.values()) if labels else ""
-        sentences.append(f"{row['share_estimated']:.0%} of {year}{what}{where} is estimated")
+        year = labels.pop("year", None)
+        places = i18n.join([i18n.label(v) for v in labels.values()])
+        fields = {"share": row["share_estimated"], "year": year, "what": i18n.label(what),
+                  "places": places}
+        if year and places:
+            sentence = _("{share:.0%} of {year} {what} in {places} is estimated", **fields)
+        elif year:
+            sentence = _("{share:.0%} of {year} {what} is estimated", **fields)
+        elif places:
+            sentence = _("{share:.0%} of {what} in {places} is estimated", **fields)
+        else:
+            sentence = _("{share:.0%} of {what} is estimated", **fields)
+        sentences.append(sentence)
     return sentences
 
 
@@ -765,14 +780,10 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
     log = result.repair_log
     rules = result.rules.set_index("rule")
     if not (result.order_lines["source"] == "legacy").any():
-        if i18n.language() == "zh":
-            return (f"全部 {len(result.order_lines):,} 条订单明细来自同一个现行系统：没有需要统一的"
-                    f"旧系统口径，也没有需要修复的旧导出，明细按原样传递（修改 {len(log):,} 个值，"
-                    "无估算）。")
-        return (f"All {len(result.order_lines):,} order lines come from one current system: "
-                "there are no legacy definitions to unify and no old export to repair, so the "
-                f"lines are passed on as delivered ({len(log):,} values changed, nothing "
-                "estimated).")
+        return _("All {lines:,} order lines come from one current system: there are no legacy "
+                 "definitions to unify and no old export to repair, so the lines are passed on "
+                 "as delivered ({changed:,} values changed, nothing estimated).",
+                 lines=len(result.order_lines), changed=len(log))
     corrected = log["method"].str.startswith(("corrected", "completed")) | log[
         "method"].str.contains(r"\+ date of", regex=True)
     estimated_values = log["method"].str.contains("estimated").sum()
@@ -783,7 +794,6 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
     has_legacy = (lines["source"] == "legacy").any()
     period = sales["month"] < first_current if has_legacy and pd.notna(first_current) else (
         sales["month"].notna())
-    period_name = "the legacy period's revenue" if has_legacy else "revenue"
     revenue = sales.loc[period, "revenue"].sum()
     share = sales.loc[period, "estimated_revenue"].sum() / revenue if revenue else 0.0
     delivered = ""
@@ -791,49 +801,43 @@ def summary_sentence(result: RepairResult, comparison: pd.DataFrame | None = Non
         part = comparison[comparison["month"].isin(set(sales.loc[period, "month"]))]
         if part["after"].sum():
             gap = part["before"].sum() / part["after"].sum() - 1
-            delivered = (f" The legacy-period revenue as delivered was {abs(gap):.0%} "
-                         f"{'above' if gap > 0 else 'below'} the repaired figure.")
-    if i18n.language() == "zh":
-        if delivered:
-            delivered = (f"按原样交付的旧系统时期销售额比修复后的数字"
-                         f"{'高' if gap > 0 else '低'} {abs(gap):.0%}。")
-        return (f"历史数据修复更正了 {int(corrected.sum()):,} 个录入错误的值，删除了 "
-                f"{int(rules.loc['duplicated legacy month', 'repaired']):,} 条重复导出的明细，把 "
-                f"{int(rules.loc['customer identity', 'repaired']):,} 条旧系统明细对应到客户的现行"
-                f"编号，估算了 {int(estimated_values):,} 个缺失值和 {gaps} 个丢失的区域-月份；"
-                f"{'旧系统时期' if has_legacy else ''}销售额中有 {share:.1%} 基于估算，"
-                f"凡用到之处均有标注。{delivered}")
-    return (f"The history repair corrected {int(corrected.sum()):,} wrongly keyed values, removed "
-            f"{int(rules.loc['duplicated legacy month', 'repaired']):,} lines exported twice, "
-            f"mapped {int(rules.loc['customer identity', 'repaired']):,} legacy lines to their "
-            f"customer's current id and estimated {int(estimated_values):,} missing values and "
-            f"{gaps} lost region-month(s); {share:.1%} of {period_name} rests on "
-            f"estimates, marked wherever it is used.{delivered}")
+            if gap > 0:
+                delivered = _(" The legacy-period revenue as delivered was {gap:.0%} above the "
+                              "repaired figure.", gap=gap)
+            else:
+                delivered = _(" The legacy-period revenue as delivered was {gap:.0%} below the "
+                              "repaired figure.", gap=-gap)
+    period_name = _("the legacy period's revenue") if has_legacy else _("revenue")
+    return _("The history repair corrected {corrected:,} wrongly keyed values, removed "
+             "{duplicated:,} lines exported twice, mapped {mapped:,} legacy lines to their "
+             "customer's current id and estimated {estimated:,} missing values and {gaps} lost "
+             "region-month(s); {share:.1%} of {period} rests on estimates, marked wherever it "
+             "is used.{delivered}", corrected=int(corrected.sum()),
+             duplicated=int(rules.loc["duplicated legacy month", "repaired"]),
+             mapped=int(rules.loc["customer identity", "repaired"]),
+             estimated=int(estimated_values), gaps=gaps, share=share, period=period_name,
+             delivered=delivered)
 
 
 def model_sentence(model: dict) -> str:
     """How the lost region-months were estimated, in one sentence (from ``RepairResult.model``)."""
     if not model.get("gap_cells"):
-        return i18n.text(
-            "No region-month was missing: nothing had to be estimated by the seasonal model.",
-            "没有缺失的区域-月份：季节模型无需估算。")
+        return _("No region-month was missing: nothing had to be estimated by the seasonal "
+                 "model.")
     if model.get("model", "").startswith("none"):
-        return i18n.text(
-            f"{model['gap_cells']} region x category months are missing, but the complete "
-            "history is too short to estimate them: they are left out and flagged.",
-            f"缺失 {model['gap_cells']} 个区域 × 品类的月份，但完整历史太短，无法估算：它们被"
-            "排除并标注。")
-    if i18n.language() == "zh":
-        seasonal = "含" if "_moy" in model["model"] else "不含（历史太短）"
-        return (f"在 {model['cells_fitted']:,} 个完整的区域 × 品类月份上拟合，"
-                f"{seasonal}日历月效应：R² = {model['r_squared']:.2f}，单月典型误差 "
-                f"±{np.expm1(model['residual_sd']):.0%}；估算了 {model['gap_cells']} 个单元，"
-                f"附 {model['interval_level']:.0%} 区间。")
-    seasonal = "with" if "_moy" in model["model"] else "without (too little history for)"
-    return (f"Fitted on {model['cells_fitted']:,} complete region x category months, "
-            f"{seasonal} a calendar-month effect: R² = {model['r_squared']:.2f}, typical error "
-            f"of one month ±{np.expm1(model['residual_sd']):.0%}; {model['gap_cells']} "
-            f"cells estimated with {model['interval_level']:.0%} intervals.")
+        return _("{gaps} region x category months are missing, but the complete history is too "
+                 "short to estimate them: they are left out and flagged.",
+                 gaps=model["gap_cells"])
+    fit = {"cells": model["cells_fitted"], "r_squared": model["r_squared"],
+           "error": np.expm1(model["residual_sd"]), "gaps": model["gap_cells"],
+           "level": model["interval_level"]}
+    if "_moy" in model["model"]:
+        return _("Fitted on {cells:,} complete region x category months, with a calendar-month "
+                 "effect: R² = {r_squared:.2f}, typical error of one month ±{error:.0%}; {gaps} "
+                 "cells estimated with {level:.0%} intervals.", **fit)
+    return _("Fitted on {cells:,} complete region x category months, without (too little "
+             "history for) a calendar-month effect: R² = {r_squared:.2f}, typical error of one "
+             "month ±{error:.0%}; {gaps} cells estimated with {level:.0%} intervals.", **fit)
 
 
 def log_examples(repair_log: pd.DataFrame, per_method: int = 1) -> pd.DataFrame:

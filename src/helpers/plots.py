@@ -14,8 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from helpers import i18n
-
-_t = i18n.phrase  # chart text in the report language
+from helpers.i18n import _
 
 
 def _finished(fig: plt.Figure, **layout) -> plt.Figure:
@@ -63,18 +62,19 @@ def rows_by_source(summary: pd.DataFrame) -> plt.Figure:
                                           sharey=True, gridspec_kw={"width_ratios": [2, 1]})
     left = pd.Series(0.0, index=data.index)
     for column in data.columns:
-        ax_all.barh(data.index, data[column], left=left, color=PALETTE[column], label=_t(column))
+        ax_all.barh(data.index, data[column], left=left, color=PALETTE[column],
+                    label=i18n.label(column))
         left += data[column]
-    ax_all.set_xlabel(_t("rows in the raw file"))
+    ax_all.set_xlabel(_("rows in the raw file"))
     ax_all.legend(loc="lower right", frameon=True)
-    ax_all.set_title(_t("What happened to every raw row"))
+    ax_all.set_title(_("What happened to every raw row"))
     lost = data[parts[1:]]
     left = pd.Series(0.0, index=data.index)
     for column in lost.columns:
         ax_lost.barh(lost.index, lost[column], left=left, color=PALETTE[column])
         left += lost[column]
-    ax_lost.set_xlabel(_t("rows not kept (zoomed)"))
-    ax_lost.set_title(_t("Removed, excluded or set aside") if "excluded" in parts
+    ax_lost.set_xlabel(_("rows not kept (zoomed)"))
+    ax_lost.set_title(_("Removed, excluded or set aside") if "excluded" in parts
                       else "Removed or set aside")
     return _finished(fig)
 
@@ -89,10 +89,10 @@ def monthly_lines_by_source(monthly: pd.DataFrame) -> plt.Figure:
     for source in [c for c in ["legacy", "current"] if c in monthly] + [
             c for c in monthly if c not in ("legacy", "current")]:
         ax.bar(monthly.index, monthly[source], bottom=bottom, width=25,
-               color=colors.get(source, "#999999"), label=_t(f"{source} system"))
+               color=colors.get(source, "#999999"), label=i18n.label(f"{source} system"))
         bottom += monthly[source]
-    ax.set_ylabel(_t("sale lines per month"))
-    ax.set_title(_t("One order history from two systems"))
+    ax.set_ylabel(_("sale lines per month"))
+    ax.set_title(_("One order history from two systems"))
     ax.legend(loc="upper left")
     return _finished(fig)
 
@@ -105,14 +105,14 @@ def repairs_by_rule(rules: pd.DataFrame) -> plt.Figure:
     data = data[data["flagged"] > 0].rename(index=i18n.label)
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(data) + 1.4))
     ax.barh(data.index, data["flagged"] - data["estimated"], color="#4C72B0",
-            label=_t("corrected or removed"))
+            label=_("corrected or removed"))
     ax.barh(data.index, data["estimated"], left=data["flagged"] - data["estimated"],
-            color="#DD8452", hatch="//", label=_t("estimated"))
+            color="#DD8452", hatch="//", label=_("estimated"))
     ax.set_xscale("log")
     for y, value in enumerate(data["flagged"]):
         ax.text(value * 1.1, y, f"{value:,}", va="center", fontsize=9)
-    ax.set_xlabel(_t("lines affected (log scale; region-months for the last rule)"))
-    ax.set_title(_t("What the history repair did, by rule"))
+    ax.set_xlabel(_("lines affected (log scale; region-months for the last rule)"))
+    ax.set_title(_("What the history repair did, by rule"))
     ax.legend(loc="lower right")
     return _finished(fig)
 
@@ -132,26 +132,27 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
         top = 1.35 * part["after_upper"].max() / 1000
         before = part["before"] / 1000
         ax.plot(part["month"], before.clip(upper=top), color="#999999", lw=1.2,
-                label=_t("as delivered"))
+                label=_("as delivered"))
         over = before > top
         ax.scatter(part.loc[over, "month"], [top] * int(over.sum()), marker="^",
-                   color="#999999", zorder=3, label=_t("as delivered, off scale"))
-        ax.plot(part["month"], part["after"] / 1000, color="#4C72B0", lw=1.8, label=_t("repaired"))
+                   color="#999999", zorder=3, label=_("as delivered, off scale"))
+        ax.plot(part["month"], part["after"] / 1000, color="#4C72B0", lw=1.8,
+                label=_("after the repair"))
         gaps = part[part["gap"]]
         ax.errorbar(gaps["month"], gaps["after"] / 1000,
                     yerr=_error_bars(gaps["after"] / 1000, gaps["after_lower"] / 1000,
                                      gaps["after_upper"] / 1000),
-                    fmt="o", color="#DD8452", capsize=3, label=_t("estimated month (interval)"))
+                    fmt="o", color="#DD8452", capsize=3, label=_("estimated month (interval)"))
         ax.set_ylim(0, top * 1.05)
         ax.set_title(i18n.label(region), fontsize=11)
-        ax.set_ylabel(_t("revenue (thousands)"))
+        ax.set_ylabel(_("revenue (thousands)"))
     for ax in list(axes.flat)[len(regions):]:
         ax.set_visible(False)
     axes.flat[0].xaxis.set_major_locator(mdates.YearLocator())
     axes.flat[0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.suptitle(_t("Monthly revenue per region, before and after the repair"))
+    fig.suptitle(_("Monthly revenue per region, before and after the repair"))
     return _finished(fig, rect=(0, 0.05, 1, 1))
 
 
@@ -165,11 +166,11 @@ def rates_with_intervals(table: pd.DataFrame, label: str, title: str,
     data = table.reset_index()
     categories = list(dict.fromkeys(data.iloc[:, 0]))
     groups = list(dict.fromkeys(data[group])) if group else [None]
-    title = _t(title)
+    title = i18n.label(title)
     if group and len(groups) > max_groups:
         largest = data.groupby(group)["trials"].sum().nlargest(max_groups).index
-        title += i18n.text(f" ({len(groups) - max_groups} smaller {group}s not shown)",
-                           f"（另有 {len(groups) - max_groups} 个较小的{i18n.label(group)}未显示）")
+        title += _(" ({count} smaller {group}s not shown)",
+                   count=len(groups) - max_groups, group=i18n.label(group))
         groups = [g for g in groups if g in set(largest)]
         data = data[data[group].isin(groups)]
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(categories) * max(1, len(groups) / 3) + 1.6))
@@ -190,8 +191,8 @@ def rates_with_intervals(table: pd.DataFrame, label: str, title: str,
     ax.set_yticks(range(len(categories)), [i18n.label(str(c)) for c in categories])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_xlabel(_t(label))
-    ax.set_title(_t(title))
+    ax.set_xlabel(i18n.label(label))
+    ax.set_title(i18n.label(title))
     if group:
         ax.legend(loc="best", fontsize=8, ncol=2)
     return _finished(fig)
@@ -212,10 +213,10 @@ def cohort_heatmap(rates: pd.DataFrame, flagged: set[str] | None = None) -> plt.
     ax.patch.set_edgecolor("#cccccc")
     labels = [f"{c} *" if flagged and c in flagged else c for c in rates.index]
     ax.set_yticks([i + 0.5 for i in range(len(labels))], labels, rotation=0, fontsize=8)
-    ax.set_ylabel(_t("cohort (quarter of first purchase)"))
-    ax.set_xlabel(_t(rates.columns.name or "periods since first purchase"))
+    ax.set_ylabel(_("cohort (quarter of first purchase)"))
+    ax.set_xlabel(i18n.label(rates.columns.name or "periods since first purchase"))
     ax.set_title(
-        _t("Cohort retention (hatched: not observable yet; * lost months in that quarter)"))
+        _("Cohort retention (hatched: not observable yet; * lost months in that quarter)"))
     return _finished(fig)
 
 
@@ -243,8 +244,8 @@ def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_yticks(list(y), [i18n.label(str(name)) for name in data.index])
-    ax.set_xlabel(_t("odds ratio of churning per standard deviation (log scale; 1 = no effect)"))
-    ax.set_title(_t("What drives churn risk (red raises, blue lowers, grey unclear)"))
+    ax.set_xlabel(_("odds ratio of churning per standard deviation (log scale; 1 = no effect)"))
+    ax.set_title(_("What drives churn risk (red raises, blue lowers, grey unclear)"))
     return _finished(fig)
 
 
@@ -253,24 +254,24 @@ def calibration(table: pd.DataFrame) -> plt.Figure:
     _theme()
     fig, (ax_cal, ax_bar) = plt.subplots(1, 2, figsize=(11, 4))
     top = float(max(table["ci_high"].max(), table["mean_predicted"].max())) * 1.05
-    ax_cal.plot([0, top], [0, top], color="#999999", lw=1, label=_t("perfect calibration"))
+    ax_cal.plot([0, top], [0, top], color="#999999", lw=1, label=_("perfect calibration"))
     ax_cal.errorbar(table["mean_predicted"], table["rate"],
                     yerr=_error_bars(table["rate"], table["ci_low"], table["ci_high"]),
-                    fmt="o", color="#4C72B0", capsize=3, label=_t("risk decile"))
-    ax_cal.set_xlabel(_t("predicted churn (mean of the decile)"))
-    ax_cal.set_ylabel(_t("observed churn"))
-    ax_cal.set_title(_t("Calibration on the test snapshot"))
+                    fmt="o", color="#4C72B0", capsize=3, label=_("risk decile"))
+    ax_cal.set_xlabel(_("predicted churn (mean of the decile)"))
+    ax_cal.set_ylabel(_("observed churn"))
+    ax_cal.set_title(_("Calibration on the test snapshot"))
     ax_cal.legend(loc="upper left")
     for ax in (ax_cal,):
         ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
     ax_bar.bar(table.index.astype(str), table["rate"], color="#4C72B0")
     ax_bar.axhline(table["successes"].sum() / table["trials"].sum(), color="#C44E52", ls="--",
-                   label=_t("all customers"))
-    ax_bar.set_xlabel(_t("risk decile (10 = riskiest)"))
-    ax_bar.set_ylabel(_t("observed churn"))
+                   label=_("all customers"))
+    ax_bar.set_xlabel(_("risk decile (10 = riskiest)"))
+    ax_bar.set_ylabel(_("observed churn"))
     ax_bar.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax_bar.set_title(_t("Churn by risk decile"))
+    ax_bar.set_title(_("Churn by risk decile"))
     ax_bar.legend()
     return _finished(fig)
 
@@ -285,11 +286,11 @@ def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame) -> plt.Figure:
     sns.boxplot(data=gaps, x="gap", y="category", order=order, ax=ax, color="#A1C9F4",
                 showfliers=False)
     ax.scatter(cycles.loc[order, "cycle_days"], range(len(order)), marker="|", s=400,
-               color="#C44E52", zorder=3, label=_t("consumption cycle (75th percentile)"))
-    ax.set_xlabel(_t("days between a customer's consecutive purchases in the category"))
-    ax.set_ylabel(_t(""))
+               color="#C44E52", zorder=3, label=_("consumption cycle (75th percentile)"))
+    ax.set_xlabel(_("days between a customer's consecutive purchases in the category"))
+    ax.set_ylabel("")
     ax.legend(loc="lower right")
-    ax.set_title(_t("How long customers take to buy again, by category"))
+    ax.set_title(_("How long customers take to buy again, by category"))
     return _finished(fig)
 
 
@@ -314,15 +315,15 @@ def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, hig
         table = table.reindex(labels)
         y = [i + (k - (len(tables) - 1) / 2) * step for i in range(len(labels))]
         ax.errorbar(table[value], y, xerr=_error_bars(table[value], table[low], table[high]),
-                    fmt="o", color=color, capsize=3, label=_t(str(name)))
+                    fmt="o", color=color, capsize=3, label=i18n.label(str(name)))
     if reference is not None:
         ax.axvline(reference, color="#999999", lw=1)
-    ax.set_yticks(range(len(labels)), [_t(str(label)) for label in labels])
+    ax.set_yticks(range(len(labels)), [i18n.label(str(label)) for label in labels])
     ax.invert_yaxis()
     if percent:
         ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.set_xlabel(_t(xlabel))
-    ax.set_title(_t(title))
+    ax.set_xlabel(i18n.label(xlabel))
+    ax.set_title(i18n.label(title))
     if len(tables) > 1:
         ax.legend(loc="best", fontsize=9)
     return _finished(fig)
@@ -338,14 +339,14 @@ def event_profile(profile: pd.DataFrame) -> plt.Figure:
     for ax, direction in zip(axes.flat, directions, strict=True):
         part = profile.xs(direction, level="direction")
         ax.plot(part.index, part["treated"], marker="o", color="#C44E52",
-                label=_t("product in the region of the change"))
+                label=_("product in the region of the change"))
         ax.plot(part.index, part["control"], marker="o", color="#999999",
-                label=_t("same product, other regions"))
+                label=_("same product, other regions"))
         ax.axvline(-0.5, color="#333333", lw=1, ls="--")
         ax.axhline(0, color="#999999", lw=0.8)
-        ax.set_title(_t(f"price {direction}s"))
-        ax.set_xlabel(_t("months from the change"))
-    axes.flat[0].set_ylabel(_t("log units, relative to the month before"))
+        ax.set_title(i18n.label(f"price {direction}s"))
+        ax.set_xlabel(_("months from the change"))
+    axes.flat[0].set_ylabel(_("log units, relative to the month before"))
     axes.flat[0].legend(loc="best", fontsize=8)
     return _finished(fig)
 
@@ -357,12 +358,12 @@ def residuals(data: pd.DataFrame) -> plt.Figure:
     fig, (ax_scatter, ax_hist) = plt.subplots(1, 2, figsize=(11, 3.8))
     ax_scatter.hexbin(data["fitted"], data["residual"], gridsize=40, cmap="Blues", mincnt=1)
     ax_scatter.axhline(0, color="#C44E52", lw=1)
-    ax_scatter.set_xlabel(_t("fitted (after the fixed effects)"))
-    ax_scatter.set_ylabel(_t("residual"))
-    ax_scatter.set_title(_t("Residuals against fitted values"))
+    ax_scatter.set_xlabel(_("fitted (after the fixed effects)"))
+    ax_scatter.set_ylabel(_("residual"))
+    ax_scatter.set_title(_("Residuals against fitted values"))
     ax_hist.hist(data["residual"], bins=60, color="#4C72B0")
-    ax_hist.set_xlabel(_t("residual (log units)"))
-    ax_hist.set_title(_t("Distribution of residuals"))
+    ax_hist.set_xlabel(_("residual (log units)"))
+    ax_hist.set_title(_("Distribution of residuals"))
     return _finished(fig)
 
 
@@ -404,9 +405,7 @@ def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str,
         ax.set_visible(False)
     axes.flat[0].xaxis.set_major_locator(mdates.YearLocator())
     axes.flat[0].xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    note = i18n.text(f"; {left_out} smaller regions not shown",
-                     f"；另有 {left_out} 个较小区域未显示") if left_out else ""
-    fig.suptitle(i18n.text(
-        f"{indicator} per month (red: alert; hollow: month with estimated history{note})",
-        f"每月{i18n.label(indicator)}（红点：预警；空心点：含估算历史的月份{note}）"))
+    note = _("; {count} smaller regions not shown", count=left_out) if left_out else ""
+    fig.suptitle(_("{indicator} per month (red: alert; hollow: month with estimated "
+                   "history{note})", indicator=i18n.label(indicator), note=note))
     return _finished(fig)

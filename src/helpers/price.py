@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import i18n
+from helpers.i18n import _
 from helpers.stats import mean_table
 
 
@@ -249,26 +250,22 @@ def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame,
     """The headline of notebook 06 (``market_adjusted``: a market index was delivered)."""
     adjusted = event_table["adjusted"].sort_values()
     strongest = relation["spearman"].abs().max() if len(relation) else float("nan")
-    link = ("price sensitivity is unrelated to the loyalty measures (all |rho| < 0.1)"
-            if strongest < 0.1 else f"the strongest link to a loyalty measure is rho = "
-            f"{relation.loc[relation['spearman'].abs().idxmax(), 'spearman']:.2f} with "
-            f"{relation['spearman'].abs().idxmax()}")
-    if i18n.language() == "zh":
-        net = ("扣除市场价格变动和同一商品在其他区域的变化后" if market_adjusted
-               else "扣除同一商品在其他区域的变化后（未提供市场价格指数）")
-        link = ("价格敏感度与各忠诚度指标无关（所有 |rho| < 0.1）" if strongest < 0.1 else
-                f"与忠诚度指标的最强关联为 rho = "
-                f"{relation.loc[relation['spearman'].abs().idxmax(), 'spearman']:.2f}"
-                f"（{i18n.label(relation['spearman'].abs().idxmax())}）")
-        return (f"在约 {int(event_table['events'].sum()):,} 次调价中，{net}，销量反应最强的是"
-                f"{i18n.label(adjusted.index[0])}（弹性 {adjusted.iloc[0]:.1f}），最弱的是"
-                f"{i18n.label(adjusted.index[-1])}（{adjusted.iloc[-1]:.1f}）；在客户层面，{link}。")
-    net = ("net of the market and of the same product in other regions" if market_adjusted
-           else "net of the same product in other regions (no market index delivered)")
-    return (f"Around {int(event_table['events'].sum()):,} price changes, {net}, "
-            f"units react most in {adjusted.index[0]} "
-            f"(elasticity {adjusted.iloc[0]:.1f}) and least in {adjusted.index[-1]} "
-            f"({adjusted.iloc[-1]:.1f}); at customer level, {link}.")
+    if strongest < 0.1:
+        link = _("price sensitivity is unrelated to the loyalty measures (all |rho| < 0.1)")
+    else:
+        measure = relation["spearman"].abs().idxmax()
+        link = _("the strongest link to a loyalty measure is rho = {rho:.2f} with {measure}",
+                 rho=relation.loc[measure, "spearman"], measure=i18n.label(measure))
+    if market_adjusted:
+        net = _("net of the market and of the same product in other regions")
+    else:
+        net = _("net of the same product in other regions (no market index delivered)")
+    return _("Around {events:,} price changes, {net}, units react most in {most} (elasticity "
+             "{most_elasticity:.1f}) and least in {least} ({least_elasticity:.1f}); at customer "
+             "level, {link}.", events=int(event_table["events"].sum()), net=net,
+             most=i18n.label(adjusted.index[0]), most_elasticity=adjusted.iloc[0],
+             least=i18n.label(adjusted.index[-1]), least_elasticity=adjusted.iloc[-1],
+             link=link)
 
 
 def loyalty_dimensions(customer_value: pd.DataFrame, customer_segments: pd.DataFrame,

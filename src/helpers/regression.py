@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import i18n
+from helpers.i18n import _
 
 
 def price_panel(order_lines: pd.DataFrame, market_index: pd.DataFrame, grain: str = "Q",
@@ -64,7 +65,7 @@ def absorb(frame: pd.DataFrame, columns: list[str], groups: list[str], tol: floa
     values = frame[columns].to_numpy(float).copy()
     codes = [pd.factorize(frame[g])[0] for g in groups]
     counts = [np.bincount(c) for c in codes]
-    for _ in range(max_iterations):
+    for _iteration in range(max_iterations):
         before = values.copy()
         for code, count in zip(codes, counts, strict=True):
             sums = np.zeros((count.size, values.shape[1]))
@@ -199,49 +200,40 @@ def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True) -> s
     (``market_adjusted``: prices were taken relative to the market index)."""
     ordered = table.sort_values("elasticity")
     most, least = ordered.index[0], ordered.index[-1]
-    differ = ("Regions differ clearly" if test["p_value"] < 0.01 else
-              "Regions may differ" if test["p_value"] < 0.05 else
-              "The data cannot tell the regions apart")
+    if test["p_value"] < 0.01:
+        differ = _("Regions differ clearly in how they react to price")
+    elif test["p_value"] < 0.05:
+        differ = _("Regions may differ in how they react to price")
+    else:
+        differ = _("The data cannot tell the regions apart in how they react to price")
     m, lo = ordered.loc[most], ordered.loc[least]
 
     def drop(elasticity: float) -> float:  # % fewer units after a 10% relative price rise
         return float(round(100 * (1 - 1.1 ** elasticity)))  # whole percent, never "-0"
 
-    relative = "relative to the market " if market_adjusted else ""
-    if i18n.language() == "zh":
-        differ = ("各区域对价格的反应明显不同" if test["p_value"] < 0.01 else
-                  "各区域对价格的反应可能不同" if test["p_value"] < 0.05 else
-                  "数据无法区分各区域对价格的反应")
-        relative = "相对市场" if market_adjusted else ""
-        return (f"{differ}（弹性相等检验 p = {test['p_value']:.2g}）。价格最敏感的是"
-                f"{i18n.label(most)}：{relative}涨价 10% 会使销量减少约 "
-                f"{drop(m['elasticity']):.0f}%（95% 区间 {drop(m['ci_high']):.0f}% 至 "
-                f"{drop(m['ci_low']):.0f}%）。最不敏感的是{i18n.label(least)}：约 "
-                f"{drop(lo['elasticity']):.0f}%（{drop(lo['ci_high']):.0f}% 至 "
-                f"{drop(lo['ci_low']):.0f}%）。")
-    return (f"{differ} in how they react to price (equal-sensitivity test p = "
-            f"{test['p_value']:.2g}). Most price-sensitive: {most}, where a 10% price rise "
-            f"{relative}cuts units sold by about {drop(m['elasticity']):.0f}% "
-            f"(95% interval {drop(m['ci_high']):.0f}% to {drop(m['ci_low']):.0f}%). Least: "
-            f"{least}, about {drop(lo['elasticity']):.0f}% ({drop(lo['ci_high']):.0f}% to "
-            f"{drop(lo['ci_low']):.0f}%).")
+    relative = _("relative to the market ") if market_adjusted else ""
+    return _("{differ} (equal-sensitivity test p = {p:.2g}). Most price-sensitive: {most}, where "
+             "a 10% price rise {relative}cuts units sold by about {most_drop:.0f}% (95% interval "
+             "{most_low:.0f}% to {most_high:.0f}%). Least: {least}, about {least_drop:.0f}% "
+             "({least_low:.0f}% to {least_high:.0f}%).", differ=differ, p=test["p_value"],
+             most=i18n.label(most), relative=relative, most_drop=drop(m["elasticity"]),
+             most_low=drop(m["ci_high"]), most_high=drop(m["ci_low"]), least=i18n.label(least),
+             least_drop=drop(lo["elasticity"]), least_low=drop(lo["ci_high"]),
+             least_high=drop(lo["ci_low"]))
 
 
 def diagnostics_sentence(checks: dict) -> str:
     """What the diagnostics say, in words that follow the numbers."""
-    spread = ("the residual spread varies with price, so the intervals use cluster-robust "
-              "errors, which allow for it" if checks["breusch_pagan_p"] < 0.05 else
-              "no sign that the residual spread varies with price")
-    influence = ("no single cell drives the estimates" if checks["max_cooks_distance"] < 0.5
-                 else "some cells pull the estimates strongly: check them (table below)")
-    if i18n.language() == "zh":
-        spread = ("残差离散程度随价格变化，因此区间使用允许这一点的聚类稳健标准误"
-                  if checks["breusch_pagan_p"] < 0.05 else "没有迹象表明残差离散程度随价格变化")
-        influence = ("没有单个观测主导估计结果" if checks["max_cooks_distance"] < 0.5
-                     else "部分观测对估计影响很大：请检查（见下表）")
-        return (f"Breusch-Pagan 检验：LM = {checks['breusch_pagan_lm']:.0f}，p = "
-                f"{checks['breusch_pagan_p']:.2g}：{spread}。最大 Cook 距离 "
-                f"{checks['max_cooks_distance']:.4f}：{influence}。")
-    return (f"Breusch-Pagan: LM = {checks['breusch_pagan_lm']:.0f}, p = "
-            f"{checks['breusch_pagan_p']:.2g}: {spread}. Largest Cook's distance "
-            f"{checks['max_cooks_distance']:.4f}: {influence}.")
+    if checks["breusch_pagan_p"] < 0.05:
+        spread = _("the residual spread varies with price, so the intervals use cluster-robust "
+                   "errors, which allow for it")
+    else:
+        spread = _("no sign that the residual spread varies with price")
+    if checks["max_cooks_distance"] < 0.5:
+        influence = _("no single cell drives the estimates")
+    else:
+        influence = _("some cells pull the estimates strongly: check them (table below)")
+    return _("Breusch-Pagan: LM = {lm:.0f}, p = {p:.2g}: {spread}. Largest Cook's distance "
+             "{cooks:.4f}: {influence}.", lm=checks["breusch_pagan_lm"],
+             p=checks["breusch_pagan_p"], spread=spread, cooks=checks["max_cooks_distance"],
+             influence=influence)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import i18n
+from helpers.i18n import _
 from helpers.stats import rate_table
 
 ACTIVE_MONTHS = 12
@@ -250,13 +251,13 @@ def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train:
     """
     try:
         snapshot_dates(order_lines, horizon_months, n_train, spacing_months)
-    except ValueError as error:
+    except ValueError:  # its English message is said again here, in the report language
         months = ACTIVE_MONTHS + 3 + 2 * horizon_months
         dates = order_lines["order_date"]
-        return i18n.text(
-            f"{error}; it needs about {months} months of orders",
-            f"{dates.min():%Y-%m} 至 {dates.max():%Y-%m} 的历史太短，不足以在 {horizon_months} "
-            f"个月窗口下留出训练快照；大约需要 {months} 个月的订单")
+        return _("history from {first:%Y-%m} to {end:%Y-%m} is too short for a {horizon}-month "
+                 "horizon with a training snapshot; it needs about {months} months of orders",
+                 first=dates.min(), end=dates.max() + pd.Timedelta(days=1),
+                 horizon=horizon_months, months=months)
     return ""
 
 
@@ -441,19 +442,14 @@ def tier_risk_sentence(by_tier: pd.DataFrame, horizon_months: int) -> str:
     top = by_tier.index[0]
     row = by_tier.iloc[0]
     riskiest = by_tier["mean_risk"].idxmax()
-    if i18n.language() == "zh":
-        highest = by_tier.loc[riskiest, "mean_risk"]
-        worst = ("" if riskiest == top else
-                 f"平均风险最高的是{i18n.label(riskiest)}（{highest:.0%}）。")
-        return (f"按预期价值排在{i18n.label(top)}的 {row['customers']:,} 位活跃客户中，预计约 "
-                f"{row['expected_churners']:,.0f} 位在未来 {horizon_months} 个月内不会购买"
-                f"（平均风险 {row['mean_risk']:.0%}）。{worst}")
-    worst = ("" if riskiest == top else
-             f" The highest mean risk is in the {riskiest} tier "
-             f"({by_tier.loc[riskiest, 'mean_risk']:.0%}).")
-    return (f"Of the {row['customers']:,} active customers in the {top} by expected value, "
-            f"about {row['expected_churners']:,.0f} are expected to buy nothing in the next "
-            f"{horizon_months} months (mean risk {row['mean_risk']:.0%}).{worst}")
+    worst = "" if riskiest == top else _(
+        " The highest mean risk is in the {tier} tier ({risk:.0%}).", tier=i18n.label(riskiest),
+        risk=by_tier.loc[riskiest, "mean_risk"])
+    return _("Of the {customers:,} active customers in the {top} by expected value, about "
+             "{churners:,.0f} are expected to buy nothing in the next {months} months (mean "
+             "risk {risk:.0%}).{worst}", customers=row["customers"], top=i18n.label(top),
+             churners=row["expected_churners"], months=horizon_months, risk=row["mean_risk"],
+             worst=worst)
 
 
 def periods_with_estimates(monthly_sales: pd.DataFrame, period: str = "Q") -> set[str]:
@@ -524,29 +520,23 @@ def evaluation_sentence(warning: ChurnWarning) -> str:
     validation = warning.selection["validation_auc"]
     logistic, boosting = validation["logistic regression"], validation["gradient boosting"]
     validated = validation.notna().all()
-    if i18n.language() == "zh":
-        months = "、".join(f"{s.year}年{s.month}月" for s in snapshots)
-        chosen = {"logistic regression": "逻辑回归",
-                  "gradient boosting": "梯度提升树"}[warning.model.name]
-        why = (f"在最后一个训练快照上验证时排序更好（AUC：逻辑回归 {logistic:.3f}，梯度提升树 "
-               f"{boosting:.3f}）" if validated else "没有可用于验证的快照，采用较简单的模型")
-        return (f"评分模型为{chosen}：{why}。在 {len(snapshots)} 个快照上训练（{months}；"
-                f"{m['train_customers']:,} 个客户-快照，{m['train_base_rate']:.0%} 流失）；在 "
-                f"{test.year}年{test.month}月检验（{m['customers']:,} 位活跃客户，"
-                f"{m['base_rate']:.0%} 流失）。{auc}（95% 区间 {interval}；0.5 = 随机猜测），"
-                f"Brier {brier}，前 10% 提升 {lift} 倍。")
-    chosen = {"logistic regression": "the logistic regression",
-              "gradient boosting": "gradient-boosted trees"}[warning.model.name]
-    why = (f"it ranked the latest training snapshot better when fitted on the earlier ones "
-           f"(AUC {logistic:.3f} for the logistic regression, {boosting:.3f} for gradient "
-           "boosting)" if validated else
-           "there is no snapshot to validate on, so the simpler model is used")
-    return (f"Risk scores come from {chosen}: {why}. Trained on "
-            f"{len(snapshots)} snapshots ({', '.join(f'{s:%b %Y}' for s in snapshots)}; "
-            f"{m['train_customers']:,} customer-snapshots, {m['train_base_rate']:.0%} churned); "
-            f"tested on {test:%B %Y} ({m['customers']:,} active customers, "
-            f"{m['base_rate']:.0%} churned). {auc} (95% interval {interval}; 0.5 = guessing), "
-            f"Brier score {brier}, top-decile lift {lift}x.")
+    chosen = {"logistic regression": _("the logistic regression"),
+              "gradient boosting": _("gradient-boosted trees")}[warning.model.name]
+    if validated:
+        why = _("it ranked the latest training snapshot better when fitted on the earlier ones "
+                "(AUC {logistic:.3f} for the logistic regression, {boosting:.3f} for gradient "
+                "boosting)", logistic=logistic, boosting=boosting)
+    else:
+        why = _("there is no snapshot to validate on, so the simpler model is used")
+    return _("Risk scores come from {chosen}: {why}. Trained on {count} snapshots ({months}; "
+             "{train_customers:,} customer-snapshots, {train_rate:.0%} churned); tested on "
+             "{test} ({customers:,} active customers, {rate:.0%} churned). {auc} (95% interval "
+             "{interval}; 0.5 = guessing), Brier score {brier}, top-decile lift {lift}x.",
+             chosen=chosen, why=why, count=len(snapshots),
+             months=i18n.join([i18n.month(s, "short") for s in snapshots]),
+             train_customers=m["train_customers"], train_rate=m["train_base_rate"],
+             test=i18n.month(test), customers=m["customers"], rate=m["base_rate"], auc=auc,
+             interval=interval, brier=brier, lift=lift)
 
 
 def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
@@ -557,19 +547,17 @@ def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
     kept, judged = by_category["successes"].sum(), by_category["trials"].sum()
     low, high = wilson_interval(kept, judged)
     cycles = by_category["cycle_days"]
-    span = (f"{cycles.min():.0f} days" if cycles.nunique() == 1 else
-            f"{cycles.min():.0f}-{cycles.max():.0f} days by category")
-    if i18n.language() == "zh":
-        span = (f"{cycles.min():.0f} 天" if cycles.nunique() == 1 else
-                f"各品类 {cycles.min():.0f}-{cycles.max():.0f} 天")
-        missing = f"流失预警模型未评估：{churn_problem}。" if churn_problem else ""
-        return (f"{judged:,.0f} 次购买中有 {kept / judged:.1%} 在一个消费周期内（{span}；95% 区间 "
-                f"{float(low):.1%}-{float(high):.1%}）再次购买同一品类。{missing}")
-    missing = f" The churn early-warning model was not evaluated: {churn_problem}." \
-        if churn_problem else ""
-    return (f"{kept / judged:.1%} of {judged:,.0f} purchases were followed by another purchase "
-            f"in the same category within one consumption cycle ({span}; 95% interval "
-            f"{float(low):.1%}-{float(high):.1%}).{missing}")
+    if cycles.nunique() == 1:
+        span = _("{days:.0f} days", days=cycles.min())
+    else:
+        span = _("{shortest:.0f}-{longest:.0f} days by category", shortest=cycles.min(),
+                 longest=cycles.max())
+    missing = _(" The churn early-warning model was not evaluated: {reason}.",
+                reason=churn_problem) if churn_problem else ""
+    return _("{share:.1%} of {judged:,.0f} purchases were followed by another purchase in the "
+             "same category within one consumption cycle ({span}; 95% interval "
+             "{low:.1%}-{high:.1%}).{missing}", share=kept / judged, judged=judged, span=span,
+             low=float(low), high=float(high), missing=missing)
 
 
 def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
@@ -579,23 +567,17 @@ def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
     high, low = by_region.loc[top, "mean_risk"], by_region.loc[bottom, "mean_risk"]
     horizon, snapshot = warning.horizon_months, warning.test_snapshot
     active, expected = len(warning.current_risk), warning.current_risk["risk"].sum()
-    if i18n.language() == "zh":
-        top, bottom = i18n.label(top), i18n.label(bottom)
-        regions = (f"各区域风险相近（{low:.0%}-{high:.0%}）" if high - low < 0.03 else
-                   f"{top}的平均风险最高（{high:.0%}；{bottom}最低，{low:.0%}）")
-        return (f"流失预警（{horizon} 个月窗口）：在 {snapshot.year}年{snapshot.month}月做样本外"
-                f"检验，风险最高的 10% 客户流失率为 {m['top_decile_rate']:.0%}，整体为 "
-                f"{m['base_rate']:.0%}（提升 {m['lift_top_decile']:.1f} 倍，AUC {m['auc']:.2f}）。"
-                f"当前 {active:,} 位活跃客户中，预计约 {expected:,.0f} 位在未来 {horizon} 个月内"
-                f"不会购买；{regions}。")
     if high - low < 0.03:
-        regions = f"the risk is similar in every region ({low:.0%}-{high:.0%})"
+        regions = _("the risk is similar in every region ({low:.0%}-{high:.0%})", low=low,
+                    high=high)
     else:
-        regions = f"{top} has the highest mean risk ({high:.0%}; {bottom} the lowest, {low:.0%})"
-    return (f"Churn early warning ({horizon}-month horizon): tested out of time on "
-            f"{snapshot:%B %Y}, the riskiest 10% of customers churned at "
-            f"{m['top_decile_rate']:.0%} against {m['base_rate']:.0%} overall "
-            f"({m['lift_top_decile']:.1f}x lift, AUC {m['auc']:.2f}). Of "
-            f"{active:,} customers active now, about "
-            f"{expected:,.0f} are expected to buy nothing in the next "
-            f"{horizon} months; {regions}.")
+        regions = _("{top} has the highest mean risk ({high:.0%}; {bottom} the lowest, "
+                    "{low:.0%})", top=i18n.label(top), high=high, bottom=i18n.label(bottom),
+                    low=low)
+    return _("Churn early warning ({horizon}-month horizon): tested out of time on {test}, the "
+             "riskiest 10% of customers churned at {top_rate:.0%} against {rate:.0%} overall "
+             "({lift:.1f}x lift, AUC {auc:.2f}). Of {active:,} customers active now, about "
+             "{expected:,.0f} are expected to buy nothing in the next {horizon} months; "
+             "{regions}.", horizon=horizon, test=i18n.month(snapshot),
+             top_rate=m["top_decile_rate"], rate=m["base_rate"], lift=m["lift_top_decile"],
+             auc=m["auc"], active=active, expected=expected, regions=regions)

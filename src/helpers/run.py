@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import html
 import json
 import os
 import platform
@@ -35,10 +34,9 @@ from typing import Any
 import nbformat
 import yaml
 
-from helpers import io
+from helpers import io, pages
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
-HIDDEN_TAGS = {"parameters", "injected-parameters"}
 HEADLINE_TAG = "headline"
 SUMMARY_TAG = "executive-summary"
 KEY_PACKAGES = ["pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
@@ -161,50 +159,7 @@ def resolve_parameters(config: dict[str, Any], overrides: list[str],
 
 
 # --------------------------------------------------------------------------------------------
-# rendering
-def render_html(executed: Path, target: Path, title: str, language: str = "en") -> None:
-    """Executed notebook -> self-contained HTML: no code, no prompts, no parameter cells, only
-    the markdown of ``language`` (cells tagged ``lang:<other>`` are left out)."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True)
-    notebook = drop_hidden_sections(nbformat.read(executed, as_version=4), language)
-    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    if language == "zh":
-        from helpers.i18n import with_embedded_font
-
-        body = with_embedded_font(body.replace('<html lang="en">', '<html lang="zh-Hans">', 1)
-                                  .replace("<html>", '<html lang="zh-Hans">', 1))
-    # nbconvert links MathJax and require.js from a CDN; reports are read offline and contain
-    # no maths or widgets, so drop those script tags.
-    body = re.sub(r'<script[^>]+src="https?://[^"]+"[^>]*>\s*</script>', "", body)
-    target.write_text(body, encoding="utf-8")
-
-
-def drop_hidden_sections(notebook: nbformat.NotebookNode,
-                         language: str = "en") -> nbformat.NotebookNode:
-    """Leave out the cells of sections the notebook declared empty for this data, and the
-    markdown written for another report language.
-
-    A ``capabilities.Check`` displayed in the notebook lists section names; cells tagged
-    ``section:<name>`` for those names are removed from the report (the notebook file keeps
-    them), and so are cells tagged ``lang:<xx>`` for every language but ``language``."""
-    from helpers.capabilities import HIDE_MIME
-    from helpers.i18n import LANGUAGES
-
-    hidden = {f"section:{name}" for cell in notebook.cells for output in cell.get("outputs", [])
-              for name in output.get("data", {}).get(HIDE_MIME, {}).get("hidden_sections", [])}
-    hidden |= {f"lang:{other}" for other in LANGUAGES if other != language}
-    if hidden:
-        notebook.cells = [cell for cell in notebook.cells
-                          if not hidden & set(cell.get("metadata", {}).get("tags", []))]
-    return notebook
-
-
+# reading results
 def headlines(executed: Path, tag: str = HEADLINE_TAG) -> list[str]:
     """Plain-text outputs of the cells tagged ``tag`` (one sentence each, or a markdown list for
     the executive summary) in a notebook."""
@@ -219,143 +174,6 @@ def headlines(executed: Path, tag: str = HEADLINE_TAG) -> list[str]:
             if text:
                 found.append("".join(text).strip().strip("'\""))
     return found
-
-
-def _markdown_inline(text: str) -> str:
-    escaped = html.escape(text)
-    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
-
-
-NOTEBOOK_TITLES: dict[str, tuple[str, str]] = {  # stem -> (English, Chinese) page titles
-    "01_cleaning": ("Data cleaning", "数据清洗"),
-    "02_history_repair": ("History repair", "历史数据修复"),
-    "03_behaviour": ("Behaviour", "购买行为"),
-    "04_attitude": ("Attitude", "客户态度"),
-    "05_retention": ("Retention", "客户留存"),
-    "06_price_sensitivity": ("Price sensitivity", "价格敏感度"),
-    "07_regional_regression": ("Regional price regression", "区域价格回归"),
-    "08_scorecard": ("Loyalty scorecard", "忠诚度计分卡"),
-}
-STATUS_ZH = {"ok": "完成", "failed": "失败", "not run": "未运行", "not evaluated": "未评估"}
-
-
-def run_language(manifest: dict[str, Any]) -> str:
-    """The run's report language: the ``report_language`` most of its notebooks were given."""
-    from collections import Counter
-
-    given = Counter(nb["parameters"].get("report_language", "en")
-                    for nb in manifest["notebooks"])
-    return given.most_common(1)[0][0] if given else "en"
-
-
-def write_index(run_dir: Path, manifest: dict[str, Any]) -> Path:
-    """The run's landing page: status, headlines and a link per notebook (self-contained), in
-    the run's report language."""
-    zh = run_language(manifest) == "zh"
-
-    def tr(en: str, chinese: str) -> str:
-        return chinese if zh else en
-
-    def title(name: str) -> str:
-        chinese = NOTEBOOK_TITLES.get(name, (name, name))[1]
-        return f"{name[:2]} {chinese}" if zh else name
-
-    ok = manifest["status"] == "success"
-    rows = []
-    for nb in manifest["notebooks"]:
-        link = (f'<a href="{html.escape(nb["html"])}">{html.escape(title(nb["name"]))}</a>'
-                if nb["html"] else html.escape(title(nb["name"])))
-        duration = f'{nb["duration_s"]:.1f} s' if nb["duration_s"] is not None else "–"
-        status = STATUS_ZH.get(nb["status"], nb["status"]) if zh else nb["status"]
-        rows.append(f'<tr class="{nb["status"].replace(" ", "-")}"><td>{link}</td>'
-                    f'<td><span class="badge {nb["status"].replace(" ", "-")}">'
-                    f'{html.escape(status)}</span></td><td>{duration}</td></tr>')
-    findings = "".join(
-        f"<li><strong>{html.escape(title(nb['name']))}</strong>{tr(': ', '：')}"
-        f"{_markdown_inline(h)}</li>"
-        for nb in manifest["notebooks"] for h in nb["headlines"]) or (
-        f"<li>{tr('No findings.', '暂无结论。')}</li>")
-    summaries = "".join(nb.get("executive_summary") or "" for nb in manifest["notebooks"])
-    summary = ""
-    if summaries:
-        import mistune
-
-        summary = (f"<h2>{tr('Executive summary', '管理摘要')}</h2>\n<div class='summary'>"
-                   f"{mistune.html(summaries)}</div>\n<p class='meta'>"
-                   + tr("▲▼ direction since the previous period; † rests partly on estimated "
-                        "(repaired) history.", "▲▼ 与上一期相比的变化方向；† 部分基于估算（修复）的"
-                        "历史数据。") + "</p>")
-    errors = "".join(
-        f"<p class='error'><strong>{html.escape(title(nb['name']))} "
-        f"{tr('failed', '运行失败')}:</strong> {html.escape(nb['error'] or '')} — "
-        f"{tr('see its page for the details.', '详情见该页面。')}</p>"
-        for nb in manifest["notebooks"] if nb["status"] == "failed")
-    skipped = [nb["name"] for nb in manifest["notebooks"] if nb["status"] == "not evaluated"]
-    status_text = (tr("FAILED", "失败") if not ok else
-                   tr("all notebooks succeeded", "全部报告已完成") if not skipped else tr(
-                       f"succeeded; {len(skipped)} report(s) not evaluated for lack of data",
-                       f"已完成；{len(skipped)} 份报告因缺少数据未评估"))
-    inputs = manifest["inputs"]
-    n_files = sum(not Path(name).name.startswith(".") for files in inputs.values()
-                  for name in files)
-    commit = html.escape(str(manifest["git"].get("commit") or "unknown"))[:12]
-    dirty = tr(" (with uncommitted changes)", "（含未提交的修改）") if manifest["git"].get(
-        "dirty") else ""
-    verified = (tr("verified", "已核验") if manifest["raw_unchanged"] else
-                tr("CHANGED", "已被修改"))
-    about = tr(
-        f"Inputs: {n_files} raw file(s), unchanged by the run ({verified}). Code version "
-        f"{commit}{dirty}. Parameters, input file hashes and package versions are in "
-        '<a href="manifest.json">manifest.json</a>.',
-        f"输入：{n_files} 个原始文件，运行未改动（{verified}）。代码版本 {commit}{dirty}。"
-        '参数、输入文件哈希值和软件包版本见 <a href="manifest.json">manifest.json</a>。')
-    started = tr(
-        f"Run <strong>{html.escape(manifest['run_id'])}</strong>, started "
-        f"{html.escape(manifest['started_at'])}, took {manifest['duration_s']:.0f} s.",
-        f"运行 <strong>{html.escape(manifest['run_id'])}</strong>，开始于 "
-        f"{html.escape(manifest['started_at'])}，用时 {manifest['duration_s']:.0f} 秒。")
-    fonts = ('"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", '
-             if zh else "")
-    page = f"""<!DOCTYPE html>
-<html lang="{tr('en', 'zh-Hans')}"><head><meta charset="utf-8">
-<title>{tr('Loyalty workbook – run', '客户忠诚度报告 – 运行')}
-{html.escape(manifest['run_id'])}</title>
-<style>
-body {{ font-family: {fonts}-apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-       margin: 2rem auto; max-width: 60rem; color: #222; line-height: 1.5; padding: 0 1rem; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ text-align: left; padding: .4rem .8rem; border-bottom: 1px solid #ddd; }}
-.badge {{ padding: .1rem .5rem; border-radius: .3rem; font-size: .9em; }}
-.badge.ok {{ background: #d4edda; }} .badge.failed {{ background: #f8d7da; }}
-.badge.not-run {{ background: #eee; }} .badge.not-evaluated {{ background: #fff3cd; }}
-.status-success {{ color: #155724; }} .status-failed {{ color: #721c24; }}
-.error {{ background: #f8d7da; padding: .6rem; border-radius: .3rem; }}
-.meta {{ color: #666; font-size: .9em; }}
-.summary li {{ margin-bottom: .4rem; }}
-</style></head>
-<body>
-<h1>{tr('Customer loyalty workbook', '客户忠诚度分析报告')}</h1>
-<p class="meta">{started}
-{tr('Status', '状态')}: <strong class="status-{manifest['status']}">{status_text}</strong>.</p>
-{errors}
-{summary}
-<h2>{tr('Key findings', '主要发现')}</h2>
-<ul>{findings}</ul>
-<h2>{tr('Reports', '报告')}</h2>
-<table><thead><tr><th>{tr('Notebook', '报告')}</th><th>{tr('Status', '状态')}</th>
-<th>{tr('Duration', '用时')}</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table>
-<h2>{tr('About this run', '关于本次运行')}</h2>
-<p class="meta">{about}</p>
-</body></html>
-"""
-    if zh:
-        from helpers.i18n import with_embedded_font
-
-        page = with_embedded_font(page)
-    path = run_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,11 +285,10 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         reason = _not_evaluated_reason(path.stem, result.parameters)
         if reason:
             result.status, result.duration_s = "not evaluated", 0.0
-            result.html = _write_not_evaluated(
-                run_dir / f"{path.stem}.html", path.stem, reason,
-                result.parameters.get("report_language", "en"))
-            zh = result.parameters.get("report_language", "en") == "zh"
-            result.headlines = [f"未评估：{reason}。" if zh else f"Not evaluated: {reason}."]
+            language = result.parameters.get("report_language", "en")
+            result.html = pages.write_not_evaluated(run_dir / f"{path.stem}.html", path.stem,
+                                                    reason, language)
+            result.headlines = [pages.not_evaluated_headline(reason, language)]
             log(f"not evaluated: {reason}")
             continue
         try:
@@ -491,8 +308,8 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         result.ipynb = executed.name if executed.exists() else None
         if executed.exists():
             target = run_dir / f"{path.stem}.html"
-            render_html(executed, target, title=path.stem,
-                        language=result.parameters.get("report_language", "en"))
+            pages.render_html(executed, target, title=path.stem,
+                              language=result.parameters.get("report_language", "en"))
             result.html = target.name
             result.headlines = headlines(executed)
             result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
@@ -516,7 +333,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         "notebooks": [asdict(r) for r in results],
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    index = write_index(run_dir, manifest)
+    index = pages.write_index(run_dir, manifest)
     if not failed:
         _point_latest(reports_dir, run_id)
     log(f"{'done' if not failed else 'FAILED'} in {manifest['duration_s']:.0f} s: {index}")
@@ -535,41 +352,6 @@ def _not_evaluated_reason(notebook: str, parameters: dict[str, Any]) -> str:
     with i18n.speaking(parameters.get("report_language", "en")):  # the page's language
         check = capabilities.check(notebook, clean_dir)
     return "" if check.runnable else check.reason
-
-
-def _write_not_evaluated(target: Path, name: str, reason: str, language: str = "en") -> str:
-    """A small self-contained page saying why a notebook was not run on this data (the reason
-    itself is in English: it names the missing tables)."""
-    en, chinese = NOTEBOOK_TITLES.get(name, (name.split("_", 1)[-1].replace("_", " "), name))
-    if language == "zh":
-        heading, body = f"{chinese}：未评估", (
-            f"本次运行的数据不足以支持这项分析（{html.escape(reason)}）。</p>\n<p>本页没有任何"
-            "估算或填补的数字。补充所缺数据（见 README 的 “Use your own data” 一节）后重新运行"
-            "即可得到这份报告。")
-        back = "返回运行概览"
-    else:
-        heading, body = f"{en}: not evaluated", (
-            f"This run's data cannot support this analysis: {html.escape(reason)}.</p>\n"
-            "<p>Nothing on this page is estimated or filled in. Deliver the missing data (see "
-            'the README section "Use your own data") and run the report again to get it.')
-        back = "Back to the run overview"
-    page = f"""<!DOCTYPE html>
-<html lang="{'zh-Hans' if language == 'zh' else 'en'}"><head><meta charset="utf-8">
-<title>{html.escape(name)}</title>
-<style>body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-margin: 2rem auto; max-width: 50rem; padding: 0 1rem; line-height: 1.5; color: #222; }}
-.note {{ background: #fff3cd; padding: .8rem; border-radius: .3rem; }}</style></head>
-<body><h1>{html.escape(heading)}</h1>
-<p class="note">{body}</p>
-<p><a href="index.html">{back}</a></p>
-</body></html>
-"""
-    if language == "zh":
-        from helpers.i18n import with_embedded_font
-
-        page = with_embedded_font(page)
-    target.write_text(page, encoding="utf-8")
-    return target.name
 
 
 def _short_error(error: BaseException) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import i18n
+from helpers.i18n import _
 
 DIMENSIONS = ["behaviour", "attitude", "retention", "price"]
 INDICATORS: dict[str, str] = {  # indicator -> dimension
@@ -151,7 +152,7 @@ def weight_sensitivity(scores: pd.DataFrame, weights: pd.Series, draws: int = 20
                 "top_decile_kept": float((top & other_top).sum() / top.sum())}
 
     rows = []
-    for _ in range(draws):
+    for _draw in range(draws):
         drawn = pd.Series(rng.dirichlet(concentration * weights.to_numpy() + 1e-9),
                           index=weights.index)
         rows.append({**compare(loyalty_index(scores, drawn)), **drawn.add_prefix("w_")})
@@ -421,10 +422,6 @@ def currency(clean_dir: str) -> str:
     return str(sources["currency"].iloc[0] or "")
 
 
-def _month(day: pd.Timestamp) -> str:
-    return i18n.text(f"{day:%B %Y}", f"{day.year}年{day.month}月")
-
-
 def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataFrame,
                       waves: pd.DataFrame | None, churn_risk: pd.DataFrame | None,
                       elasticities: pd.DataFrame | None, alerts: pd.DataFrame,
@@ -435,7 +432,7 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     interval or a low-n warning, and † where it rests on estimated history. Inputs come from
     the scorecard notebook (see its load cell); ``currency`` labels money (a source mapping's
     currency, '' for none)."""
-    tr, name = i18n.text, i18n.label
+    name, month = i18n.label, i18n.month
     facts = []
     by_region = index.groupby(regions).agg(["median", "size"]).sort_values("median")
     small = by_region[by_region["size"] < min_group_size].index.tolist()
@@ -444,111 +441,98 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     low, high = readable["median"].iloc[0], readable["median"].iloc[-1]
     among = small and len(readable) > 1
     top_region, bottom_region = name(readable.index[-1]), name(readable.index[0])
-    spread = tr(
-        f"similar in every region{' among regions with enough customers' if among else ''} "
-        f"({low:.0f}-{high:.0f})" if high - low < 3 else
-        f"highest in {top_region} ({high:.0f}), lowest in {bottom_region} ({low:.0f})"
-        f"{' among regions with enough customers' if among else ''}",
-        f"{'在客户足够多的区域中' if among else ''}各区域相近（{low:.0f}-{high:.0f}）"
-        if high - low < 3 else
-        f"{'在客户足够多的区域中，' if among else ''}{top_region}最高（{high:.0f}），"
-        f"{bottom_region}最低（{low:.0f}）")
-    shown_small = tr(", ", "、").join(name(r) for r in small[:5]) + (
-        tr(f" and {len(small) - 5} more", f"等 {len(small)} 个区域") if len(small) > 5 else "")
-    facts.append(tr(
-        f"**Loyalty index** (0-100): median {index.median():.0f} over {len(index):,} customers, "
-        f"{spread}" + (f"; few customers in {shown_small}: read with care" if small else "")
-        + ".",
-        f"**忠诚度指数**（0-100）：{len(index):,} 位客户的中位数为 {index.median():.0f}，{spread}"
-        + (f"；{shown_small}客户较少，解读需谨慎" if small else "") + "。"))
+    if high - low < 3 and among:
+        spread = _("similar in every region among regions with enough customers "
+                   "({low:.0f}-{high:.0f})", low=low, high=high)
+    elif high - low < 3:
+        spread = _("similar in every region ({low:.0f}-{high:.0f})", low=low, high=high)
+    elif among:
+        spread = _("highest in {top} ({high:.0f}), lowest in {bottom} ({low:.0f}) among "
+                   "regions with enough customers", top=top_region, high=high,
+                   bottom=bottom_region, low=low)
+    else:
+        spread = _("highest in {top} ({high:.0f}), lowest in {bottom} ({low:.0f})",
+                   top=top_region, high=high, bottom=bottom_region, low=low)
+    shown_small = i18n.join([name(r) for r in small[:5]])
+    if len(small) > 5:
+        shown_small = _("{names} and {more} more", names=shown_small, more=len(small) - 5)
+    few = _("; few customers in {names}: read with care", names=shown_small) if small else ""
+    facts.append(_("**Loyalty index** (0-100): median {median:.0f} over {customers:,} "
+                   "customers, {spread}{few}.", median=index.median(), customers=len(index),
+                   spread=spread, few=few))
     now, before = periods.loc["this period"], periods.loc["previous period"]
     compare = bool(before.get("covered", True))
     mark = lambda row: f" {ESTIMATED_MARK}" if row["estimated_share"] >= 0.005 else ""  # noqa: E731
-    no_comparison = tr(" (no comparison: the data do not cover the 12 months before)",
-                       "（无法比较：数据未覆盖之前的 12 个月）")
+    no_comparison = _(" (no comparison: the data do not cover the 12 months before)")
 
     change = now["active_customers"] / before["active_customers"] - 1
-    versus = (f" {_arrow(change)} " + tr(f"{change:+.1%} against the 12 months before",
-                                         f"较之前 12 个月 {change:+.1%}")
-              if compare else no_comparison)
-    facts.append(tr(f"**Active customers** (bought in the last 12 months): "
-                    f"{now['active_customers']:,}{versus}.",
-                    f"**活跃客户**（近 12 个月有购买）：{now['active_customers']:,} 位{versus}。"))
+    versus = _(" {arrow} {change:+.1%} against the 12 months before", arrow=_arrow(change),
+               change=change) if compare else no_comparison
+    facts.append(_("**Active customers** (bought in the last 12 months): {active:,}{versus}.",
+                   active=now["active_customers"], versus=versus))
     change = now["revenue"] / before["revenue"] - 1
-    versus = (f" {_arrow(change)} " + tr(f"{change:+.1%} against the year before",
-                                         f"较上一年 {change:+.1%}") + mark(before)
-              if compare else no_comparison)
+    versus = _(" {arrow} {change:+.1%} against the year before", arrow=_arrow(change),
+               change=change) + mark(before) if compare else no_comparison
     money = f"{now['revenue']:,.0f}" + (f" {currency}" if currency else "")
-    facts.append(tr(f"**Revenue**, last 12 months: {money}{versus}{mark(now)}.",
-                    f"**销售额**（近 12 个月）：{money}{versus}{mark(now)}。"))
+    facts.append(_("**Revenue**, last 12 months: {money}{versus}{mark}.", money=money,
+                   versus=versus, mark=mark(now)))
     change = now["repeat_rate"] - before["repeat_rate"]
-    interval = f"{now['repeat_low']:.1%}-{now['repeat_high']:.1%}"
-    versus = (tr(f", {_arrow(change)} {100 * change:+.1f} points",
-                 f"，{_arrow(change)} {100 * change:+.1f} 个百分点") if compare else no_comparison)
-    facts.append(tr(f"**Repeat purchase**: {now['repeat_rate']:.1%} of last year's buyers bought "
-                    f"twice or more (95% interval {interval}){versus}.",
-                    f"**复购**：近一年的购买客户中 {now['repeat_rate']:.1%} 购买了两次或以上"
-                    f"（95% 区间 {interval}）{versus}。"))
+    versus = _(", {arrow} {points:+.1f} points", arrow=_arrow(change),
+               points=100 * change) if compare else no_comparison
+    facts.append(_("**Repeat purchase**: {rate:.1%} of last year's buyers bought twice or more "
+                   "(95% interval {low:.1%}-{high:.1%}){versus}.", rate=now["repeat_rate"],
+                   low=now["repeat_low"], high=now["repeat_high"], versus=versus))
     if waves is not None and len(waves) >= 2:
         last, previous = waves.iloc[-1], waves.iloc[-2]
         change = last["score"] - previous["score"]
-        few = last["n"] < min_group_size
-        facts.append(tr(
-            f"**Net recommendation score**, latest survey wave: {last['score']:+.0f} "
-            f"(95% interval {last['ci_low']:+.0f} to {last['ci_high']:+.0f}, "
-            f"{int(last['n']):,} answers){' (few answers: read with care)' if few else ''}, "
-            f"{_arrow(change)} {change:+.0f} against the wave before; respondents are the more "
-            "loyal customers.",
-            f"**净推荐值**（最近一期调查）：{last['score']:+.0f}（95% 区间 {last['ci_low']:+.0f} "
-            f"至 {last['ci_high']:+.0f}，{int(last['n']):,} 份答卷）"
-            f"{'（答卷较少，解读需谨慎）' if few else ''}，较上一期 {_arrow(change)} "
-            f"{change:+.0f}；作答者多为更忠诚的客户。"))
+        few = _(" (few answers: read with care)") if last["n"] < min_group_size else ""
+        facts.append(_("**Net recommendation score**, latest survey wave: {score:+.0f} (95% "
+                       "interval {low:+.0f} to {high:+.0f}, {answers:,} answers){few}, {arrow} "
+                       "{change:+.0f} against the wave before; respondents are the more loyal "
+                       "customers.", score=last["score"], low=last["ci_low"],
+                       high=last["ci_high"], answers=int(last["n"]), few=few,
+                       arrow=_arrow(change), change=change))
     if churn_risk is not None and len(churn_risk):
         expected = churn_risk["risk"].sum()
         horizon = (int(churn_risk["horizon_months"].iloc[0])
                    if "horizon_months" in churn_risk else 6)
-        share = expected / len(churn_risk)
-        facts.append(tr(
-            f"**Churn risk**: about {expected:,.0f} of {len(churn_risk):,} active customers "
-            f"({share:.0%}) are expected to buy nothing in the next {horizon} months.",
-            f"**流失风险**：{len(churn_risk):,} 位活跃客户中预计约 {expected:,.0f} 位"
-            f"（{share:.0%}）在未来 {horizon} 个月内不会购买。"))
+        facts.append(_("**Churn risk**: about {expected:,.0f} of {active:,} active customers "
+                       "({share:.0%}) are expected to buy nothing in the next {months} months.",
+                       expected=expected, active=len(churn_risk),
+                       share=expected / len(churn_risk), months=horizon))
     if elasticities is not None and len(elasticities):
         ordered = elasticities.sort_values("elasticity")
         most, least = ordered.iloc[0], ordered.iloc[-1]
-        strong, weak = name(ordered.index[0]), name(ordered.index[-1])
-        facts.append(tr(
-            f"**Price sensitivity**: strongest in {strong} (elasticity {most['elasticity']:.1f}, "
-            f"{most['ci_low']:.1f} to {most['ci_high']:.1f}), weakest in {weak} "
-            f"({least['elasticity']:.1f}, {least['ci_low']:.1f} to {least['ci_high']:.1f}).",
-            f"**价格敏感度**：{strong}最高（弹性 {most['elasticity']:.1f}，{most['ci_low']:.1f} 至 "
-            f"{most['ci_high']:.1f}），{weak}最低（{least['elasticity']:.1f}，"
-            f"{least['ci_low']:.1f} 至 {least['ci_high']:.1f}）。"))
+        facts.append(_("**Price sensitivity**: strongest in {strong} (elasticity {most:.1f}, "
+                       "{most_low:.1f} to {most_high:.1f}), weakest in {weak} ({least:.1f}, "
+                       "{least_low:.1f} to {least_high:.1f}).", strong=name(ordered.index[0]),
+                       most=most["elasticity"], most_low=most["ci_low"],
+                       most_high=most["ci_high"], weak=name(ordered.index[-1]),
+                       least=least["elasticity"], least_low=least["ci_low"],
+                       least_high=least["ci_high"]))
     latest = alerts[alerts["month"] == latest_month]
     if len(latest):
         top = latest.reindex(latest["z"].abs().sort_values(ascending=False).index).iloc[0]
-        facts.append(tr(
-            f"**Alerts** in {_month(latest_month)}: {len(latest)}; the largest: "
-            f"{top['indicator']} in {name(top['region'])} {top['change']:+.0%} against "
-            f"expected, since {_month(top['since'])}.",
-            f"**预警**（{_month(latest_month)}）：{len(latest)} 项；最大的一项："
-            f"{name(top['region'])}的{name(top['indicator'])}较预期 {top['change']:+.0%}，"
-            f"始于{_month(top['since'])}。"))
+        facts.append(_("**Alerts** in {month}: {count}; the largest: {indicator} in {region} "
+                       "{change:+.0%} against expected, since {since}.",
+                       month=month(latest_month), count=len(latest),
+                       indicator=name(top["indicator"]), region=name(top["region"]),
+                       change=top["change"], since=month(top["since"])))
     else:
-        last_alert = _month(alerts["month"].max()) if len(alerts) else ""
-        earlier = tr(f" ({len(alerts)} earlier alert(s) in the history, the last in "
-                     f"{last_alert})",
-                     f"（历史上共有 {len(alerts)} 次预警，最近一次在{last_alert}）"
-                     ) if len(alerts) else ""
-        facts.append(tr(f"**Alerts**: no indicator moved abnormally in {_month(latest_month)}"
-                        f"{earlier}.",
-                        f"**预警**：{_month(latest_month)}没有指标出现异常波动{earlier}。"))
+        earlier = _(" ({count} earlier alert(s) in the history, the last in {last})",
+                    count=len(alerts), last=month(alerts["month"].max())) if len(alerts) else ""
+        facts.append(_("**Alerts**: no indicator moved abnormally in {month}{earlier}.",
+                       month=month(latest_month), earlier=earlier))
     return facts
 
 
 def _listed(names: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    """'a', 'a and b', 'a, b and c' (in the report language)."""
+    names = [i18n.label(n) for n in names]
+    if len(names) == 1:
+        return names[0]
+    return i18n.pgettext("list", "{items} and {last}", items=i18n.join(names[:-1]),
+                         last=names[-1])
 
 
 def index_sentence(index: pd.Series, no_survey: pd.Series, agreement: float,
@@ -556,58 +540,42 @@ def index_sentence(index: pd.Series, no_survey: pd.Series, agreement: float,
     """The scorecard's headline for the report index (``dimensions``: those with data, when
     not all four)."""
     dimensions = DIMENSIONS if dimensions is None else dimensions
-    basis = ("" if len(dimensions) == len(DIMENSIONS) else
-             f" from {_listed(dimensions)} only (no data for "
-             f"{', '.join(d for d in DIMENSIONS if d not in dimensions)})")
-    survey = (f"{no_survey.mean():.0%} have no survey answer and are scored on the other "
-              "indicators; " if "attitude" in dimensions else "")
-    likeness = ("like" if agreement >= 0.9 else "broadly like" if agreement >= 0.7
-                else "differently from")
-    if i18n.language() == "zh":
-        missing = [i18n.label(d) for d in DIMENSIONS if d not in dimensions]
-        basis = ("" if not missing else
-                 f"（仅基于{'、'.join(i18n.label(d) for d in dimensions)}；"
-                 f"缺少{'、'.join(missing)}数据）")
-        survey = (f"{no_survey.mean():.0%} 的客户没有问卷答复，按其他指标评分；"
-                  if "attitude" in dimensions else "")
-        alike = ("与专家权重一致" if agreement >= 0.9 else "与专家权重大体一致"
-                 if agreement >= 0.7 else "与专家权重不同")
-        return (f"{len(index):,} 位客户的忠诚度指数{basis}中位数为 {index.median():.0f}"
-                f"（满分 100）；{survey}数据驱动的权重给出的客户排序{alike}"
-                f"（秩相关 {agreement:.2f}）。")
-    return (f"Loyalty index for {len(index):,} customers{basis} (median {index.median():.0f} "
-            f"of 100); {survey}data-driven weights rank customers {likeness} the expert "
-            f"weights (rank correlation {agreement:.2f}).")
+    basis = "" if len(dimensions) == len(DIMENSIONS) else _(
+        " from {dimensions} only (no data for {missing})", dimensions=_listed(dimensions),
+        missing=i18n.join([i18n.label(d) for d in DIMENSIONS if d not in dimensions]))
+    survey = _("{share:.0%} have no survey answer and are scored on the other indicators; ",
+               share=no_survey.mean()) if "attitude" in dimensions else ""
+    if agreement >= 0.9:
+        likeness = _("like the expert weights")
+    elif agreement >= 0.7:
+        likeness = _("broadly like the expert weights")
+    else:
+        likeness = _("differently from the expert weights")
+    return _("Loyalty index for {customers:,} customers{basis} (median {median:.0f} of 100); "
+             "{survey}data-driven weights rank customers {likeness} (rank correlation "
+             "{agreement:.2f}).", customers=len(index), basis=basis, median=index.median(),
+             survey=survey, likeness=likeness, agreement=agreement)
 
 
 def sensitivity_sentence(draws: pd.DataFrame, agreement: float) -> str:
     """What the weight-sensitivity draws say (``weight_sensitivity``), in the report
     language."""
-    median, low = draws["spearman"].median(), draws["spearman"].quantile(0.05)
-    kept = draws["top_decile_kept"].median()
-    return i18n.text(
-        f"Across {len(draws)} random weightings the rank correlation with the expert index has "
-        f"median {median:.2f} (5th percentile {low:.2f}), and {kept:.0%} of the top 10% stay in "
-        f"the top 10%. The data-driven entropy weights rank customers at a correlation of "
-        f"{agreement:.2f} with the expert weights.",
-        f"在 {len(draws)} 组随机权重下，与专家权重指数的秩相关中位数为 {median:.2f}（第 5 百分位 "
-        f"{low:.2f}），前 10% 的客户中有 {kept:.0%} 仍在前 10%。数据驱动的熵权与专家权重的"
-        f"客户排序秩相关为 {agreement:.2f}。")
+    return _("Across {draws} random weightings the rank correlation with the expert index has "
+             "median {median:.2f} (5th percentile {low:.2f}), and {kept:.0%} of the top 10% "
+             "stay in the top 10%. The data-driven entropy weights rank customers at a "
+             "correlation of {agreement:.2f} with the expert weights.", draws=len(draws),
+             median=draws["spearman"].median(), low=draws["spearman"].quantile(0.05),
+             kept=draws["top_decile_kept"].median(), agreement=agreement)
 
 
 def survey_coverage_sentence(no_survey: pd.Series, dimensions: list[str]) -> str:
     """How many customers are scored without a survey answer (or that no survey was run)."""
     if "attitude" not in dimensions:
-        return i18n.text(
-            "No attitude data (surveys, follows, events) was delivered: the index rests on "
-            f"{_listed(dimensions)} alone.",
-            f"没有态度数据（问卷、关注、活动）：指数仅基于"
-            f"{'、'.join(i18n.label(d) for d in dimensions)}。")
-    return i18n.text(
-        f"{int(no_survey.sum()):,} of {len(no_survey):,} customers ({no_survey.mean():.0%}) "
-        "have no survey answer: their attitude score rests on follows and events only.",
-        f"{len(no_survey):,} 位客户中有 {int(no_survey.sum()):,} 位（{no_survey.mean():.0%}）"
-        "没有问卷答复：他们的态度得分仅基于关注和活动参与。")
+        return _("No attitude data (surveys, follows, events) was delivered: the index rests on "
+                 "{dimensions} alone.", dimensions=_listed(dimensions))
+    return _("{without:,} of {customers:,} customers ({share:.0%}) have no survey answer: their "
+             "attitude score rests on follows and events only.", without=int(no_survey.sum()),
+             customers=len(no_survey), share=no_survey.mean())
 
 
 def survey_waves(survey_scored: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
