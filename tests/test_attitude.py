@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import attitude, cleaning, i18n
+from helpers import attitude, cleaning, i18n, story
 
 
 def test_net_score_and_its_interval_by_hand():
@@ -78,7 +78,7 @@ def test_headline_without_survey_data_by_hand():
     customers = pd.DataFrame({"customer_id": ["A", "B"], "region": ["East", "West"]})
     tables = {"order_lines": lines, "customers": customers, "complaints": complaints,
               "engagement": engagement, "survey_responses": contract.empty("survey_responses")}
-    sentence = attitude.no_survey_sentence(tables, followup_months=6)
+    sentence = story.attitude.no_survey_sentence(tables, followup_months=6)
     assert sentence.startswith("No survey data was delivered")
     # 2 complaints in 4 orders: 50 per 100 orders, Garwood limits 0.2422 and 7.2247 per 4 orders
     assert "complained 50.00 times per 100 orders (95% interval 6.06-180.62; 2 complaints)" \
@@ -90,10 +90,10 @@ def test_headline_without_survey_data_by_hand():
     assert "against 33% after any order of the same customers" in sentence
     assert "50% of buyers follow the brand" in sentence
     with i18n.speaking("zh"):
-        chinese = attitude.no_survey_sentence(tables, followup_months=6)
+        chinese = story.attitude.no_survey_sentence(tables, followup_months=6)
     assert chinese.startswith("没有提供问卷数据") and "每 100 单有 50.00 条投诉" in chinese
     assert "50% 的购买客户关注了品牌" in chinese
-    without = attitude.no_survey_sentence({**tables, "engagement": None,
+    without = story.attitude.no_survey_sentence({**tables, "engagement": None,
                                            "complaints": complaints.iloc[:0]})
     assert without == ("No survey data was delivered, so the likelihood to recommend, the "
                        "primary measure of attitude, is not measured.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import behaviour
+from helpers import behaviour, story
 
 
 def _lines(rows: list[tuple]) -> pd.DataFrame:
@@ -163,15 +163,15 @@ def test_behaviour_segments_separate_loyalty(valued):
 
 def test_segments_sentence_warns_when_methods_disagree():
     silhouettes = pd.DataFrame({"silhouette": [0.29, 0.25]}, index=[2, 3])
-    weak = behaviour.segments_sentence(silhouettes, 2, 0.26)
+    weak = story.behaviour.segments_sentence(silhouettes, 2, 0.26)
     assert "weak structure" in weak and "not as natural groups" in weak
-    assert "largely agree" in behaviour.segments_sentence(silhouettes, 2, 0.67)
+    assert "largely agree" in story.behaviour.segments_sentence(silhouettes, 2, 0.67)
 
 
 def test_value_model_sentence_warns_when_nobody_drops_out():
     spend = {"p": 2.0, "q": 3.0, "gamma": 400.0}
     usual = {"purchases": {"r": 0.8, "alpha": 10.0, "a": 0.8, "b": 2.4}, "spend": spend}
-    assert "upper bounds" not in behaviour.value_model_sentence(usual)
+    assert "upper bounds" not in story.behaviour.value_model_sentence(usual)
     stuck = {"purchases": {"r": 0.8, "alpha": 10.0, "a": 0.001, "b": 2891.0}, "spend": spend}
-    text = behaviour.value_model_sentence(stuck)
+    text = story.behaviour.value_model_sentence(stuck)
     assert "a / (a + b) = 0.00% per purchase" in text and "upper bounds" in text

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import cleaning, contract, io
+from helpers import cleaning, contract, io, story
 
 
 def _raw(rows: list[dict]) -> pd.DataFrame:
@@ -240,7 +240,7 @@ def test_source_summary_adds_up(cleaned, raw):
     assert (summary["excluded"] == 0).all()  # exclusions come only from source mappings
     assert (summary["rows_clean"] + summary["duplicates_removed"] + summary["quarantined"]
             == summary["rows_read"]).all()
-    sentence = cleaning.summary_sentence(cleaned)
+    sentence = story.cleaning.summary_sentence(cleaned)
     assert f"{summary['rows_read'].sum():,} raw rows" in sentence
 
 

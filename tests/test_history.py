@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import contract, history
+from helpers import contract, history, story
 
 
 # --- small hand-made cases -----------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_estimated_share_and_sentences_are_computed_per_group():
     shares = history.estimated_share(table, ["year", "region"])
     assert shares.loc[(2022, "A"), "share_estimated"] == pytest.approx(0.12)
     assert shares.loc[(2022, "B"), "share_estimated"] == 0
-    assert history.estimated_share_sentences(table, ["year", "region"]) == [
+    assert story.history.estimated_share_sentences(table, ["year", "region"]) == [
         "12% of 2022 revenue in A is estimated"]
 
 

@@ -173,7 +173,7 @@ def test_an_english_text_changed_without_its_chinese_fails_the_check(sources_cop
     over as fuzzy, which the check still reports."""
     from helpers import catalog
 
-    module = sources_copy / "src" / "helpers" / "retention.py"
+    module = sources_copy / "src" / "helpers" / "story" / "retention.py"
     module.write_text(module.read_text().replace(
         '"there is no snapshot to validate on, so the simpler model is used"',
         '"there is no snapshot to validate on, so the simplest model is used"'))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
-from helpers import regression
+from helpers import regression, story
 from helpers.sample import TRUE_ELASTICITY
 
 
@@ -118,10 +118,10 @@ def test_findings_state_the_effect_of_a_ten_percent_rise_in_words():
                           "ci_high": [-1.8, 0.1]}, index=pd.Index(["South", "North"],
                                                                    name="region"))
     test = {"p_value": 0.001}
-    text = regression.findings(table, test)
+    text = story.regression.findings(table, test)
     # 1 - 1.1**-2 = 17.4%; the least sensitive region rounds to 0%, not "-0%"
     assert "Most price-sensitive: South, where a 10% price rise relative to the market cuts " \
            "units sold by about 17% (95% interval 16% to 19%)" in text
     assert "Least: North, about 0% (-1% to 1%)" in text and "-0%" not in text
-    assert "relative to the market" not in regression.findings(table, test,
+    assert "relative to the market" not in story.regression.findings(table, test,
                                                                market_adjusted=False)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import retention
+from helpers import retention, story
 
 
 def _purchases(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -187,10 +187,10 @@ def test_predicted_risk_is_calibrated_out_of_time(warning):
 
 def test_churn_sentence_names_a_region_only_when_it_stands_out(warning):
     similar = pd.DataFrame({"mean_risk": [0.31, 0.30]}, index=["North", "South"])
-    assert "similar in every region (30%-31%)" in retention.churn_sentence(warning, similar)
+    assert "similar in every region (30%-31%)" in story.retention.churn_sentence(warning, similar)
     apart = pd.DataFrame({"mean_risk": [0.40, 0.30]}, index=["North", "South"])
     assert "North has the highest mean risk (40%; South the lowest, 30%)" in (
-        retention.churn_sentence(warning, apart))
+        story.retention.churn_sentence(warning, apart))
 
 
 def test_churn_model_leaves_out_features_without_variation():
@@ -262,10 +262,10 @@ def test_auc_interval_matches_hanley_mcneil():
 
 def test_churn_model_problem_says_how_much_history_is_needed():
     lines = pd.DataFrame({"order_date": pd.to_datetime(["2024-01-05", "2024-12-20"])})
-    problem = retention.churn_model_problem(lines, 6, 2, 3)
+    problem = story.retention.churn_model_problem(lines, 6, 2, 3)
     assert "too short" in problem and "about 27 months" in problem
     longer = pd.DataFrame({"order_date": pd.to_datetime(["2021-01-05", "2024-12-20"])})
-    assert retention.churn_model_problem(longer, 6, 2, 3) == ""
+    assert story.retention.churn_model_problem(longer, 6, 2, 3) == ""
 
 
 def test_risk_by_value_tier_orders_tiers_by_value_and_keeps_unvalued_customers():
@@ -280,7 +280,7 @@ def test_risk_by_value_tier_orders_tiers_by_value_and_keeps_unvalued_customers()
     assert table.loc["rest", "expected_churners"] == pytest.approx(1.5)
     assert table.loc["rest", "high_risk_customers"] == 2  # risk >= 0.5
     assert table.loc["no value estimate", "small_group"]  # E alone: below min_size
-    sentence = retention.tier_risk_sentence(table, 6)
+    sentence = story.retention.tier_risk_sentence(table, 6)
     assert sentence.startswith("Of the 2 active customers in the top by expected value, "
                                "about 0 are expected")
     assert "highest mean risk is in the rest tier (75%)" in sentence

@@ -19,8 +19,6 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from helpers import i18n
-from helpers.i18n import _
 from helpers.stats import mean_table, rate_table
 
 
@@ -381,62 +379,7 @@ def value_tiers(values: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order]
 
 
-def value_model_sentence(value_models: dict) -> str:
-    """The fitted purchase and spend models in one sentence (report language), with a warning
-    when the purchase model sees almost no drop-out (mean drop-out chance after a purchase,
-    a / (a + b), under 1%): then every customer is expected to keep buying, and the values are
-    upper bounds (typical of short histories)."""
-    p, s = value_models["purchases"], value_models["spend"]
-    parameters = f"r = {p['r']:.2f}, alpha = {p['alpha']:.1f}, a = {p['a']:.2f}, b = {p['b']:.2f}"
-    spend = f"p = {s['p']:.2f}, q = {s['q']:.1f}, gamma = {s['gamma']:,.0f}"
-    dropout = p["a"] / (p["a"] + p["b"])
-    warning = _(" The model sees almost no drop-out (a / (a + b) = {dropout:.2%} per purchase): "
-                "it expects every customer to keep buying, so read the values as upper bounds.",
-                dropout=dropout) if dropout < 0.01 else ""
-    return _("Purchase model: {purchases} (weeks). Spend model: {spend}. The customer list with "
-             "values is in `customer_value.parquet`.{warning}", purchases=parameters,
-             spend=spend, warning=warning)
 
 
-def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> str:
-    """How the number of segments was chosen and how far to trust the split."""
-    best = silhouettes.loc[k, "silhouette"]
-    if best >= 0.5:
-        strength = _("clear structure")
-    elif best >= 0.3:
-        strength = _("moderate structure")
-    else:
-        strength = _("weak structure")
-    if agreement >= 0.8:
-        trust = _("the two methods find the same segments")
-    elif agreement >= 0.5:
-        trust = _("the two methods largely agree")
-    else:
-        trust = _("the two methods split customers differently, so read the segments as a "
-                  "convenient summary of a continuum, not as natural groups")
-    return _("The silhouette is highest for {k} segments ({best:.2f}: {strength}); Ward "
-             "hierarchical clustering agrees with k-means at an adjusted Rand index of "
-             "{agreement:.2f} (1 = identical): {trust}.", k=k, best=best, strength=strength,
-             agreement=agreement, trust=trust)
 
 
-def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.DataFrame,
-                     horizon_weeks: float) -> str:
-    """The behaviour headline: where value concentrates and which category is bought again."""
-    top = tiers.iloc[0]
-    repeat = by_category["repeat_rate"].sort_values()
-    low, high = by_category["repeat_rate_low"].iloc[0], by_category["repeat_rate_high"].iloc[0]
-    if len(repeat) > 1:
-        repeat_text = _("Repeat buying ranges from {low_rate:.0%} of buyers in {lowest} to "
-                        "{high_rate:.0%} in {highest}.", low_rate=repeat.iloc[0],
-                        lowest=i18n.label(repeat.index[0]), high_rate=repeat.iloc[-1],
-                        highest=i18n.label(repeat.index[-1]))
-    else:
-        repeat_text = _("{rate:.0%} of buyers bought more than once (95% interval "
-                        "{low:.0%}-{high:.0%}).", rate=repeat.iloc[0], low=low, high=high)
-    return _("The most valuable {top_share:.0%} of {customers:,} customers are expected to bring "
-             "{revenue_share:.0%} of the revenue of the next {months:.0f} months ({value:,.0f} "
-             "in all, BG/NBD and Gamma-Gamma models). ", top_share=top["share_of_customers"],
-             customers=len(values), revenue_share=top["share_of_revenue"],
-             months=horizon_weeks * 12 / 52,
-             value=values["expected_value"].sum()) + repeat_text

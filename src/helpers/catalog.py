@@ -31,7 +31,7 @@ from helpers import i18n
 from helpers.io import PACKAGE_ROOT
 
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
-SOURCES = [("src/helpers", "*.py"), ("notebooks", "*.ipynb")]
+SOURCES = [("src/helpers", "**/*.py"), ("notebooks", "*.ipynb")]
 TEMPLATE = i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot"
 TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.SOURCE_LANGUAGE]
 _FORMATTED_MARK = re.compile(r"\b(?:_|N_|ngettext|pgettext)\(\s*f[\"']")
@@ -92,7 +92,8 @@ def read_catalog(language: str) -> Catalog:
 
 def write_catalog(catalog: Catalog, path: Path) -> None:
     """Write a PO/POT file: no line numbers (they would change with every edit), entries in
-    the order the sources give them."""
+    the order the sources give them; entries no source uses any more are kept at the end as
+    obsolete (``#~``), so a translation is never lost by an update (``check`` lists them)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     catalog.project, catalog.version, catalog.fuzzy = "loyalty-workbook", "", False
     catalog.copyright_holder = catalog.msgid_bugs_address = ""
@@ -101,13 +102,13 @@ def write_catalog(catalog: Catalog, path: Path) -> None:
     if catalog.locale is not None:
         catalog.last_translator = catalog.language_team = "loyalty workbook developers"
     with path.open("wb") as file:
-        write_po(file, catalog, width=100, include_lineno=False, ignore_obsolete=True,
-                 omit_header=False)
+        write_po(file, catalog, width=100, include_lineno=False, omit_header=False)
 
 
 def update(root: Path = PACKAGE_ROOT) -> dict[str, int]:
     """Bring every PO file in line with the sources: new texts added untranslated, texts that
-    changed carried over from their closest old text and marked fuzzy, vanished ones dropped.
+    changed carried over from their closest old text and marked fuzzy, vanished ones kept as
+    obsolete entries (``check`` fails until they are deleted).
     Returns the number of entries still needing work per language."""
     template = extract_catalog(root)
     needing_work = {}
@@ -154,6 +155,8 @@ def check_catalog(template: Catalog, translated: Catalog,
                                     f"{sorted(english)}, its translation "
                                     f"{sorted(i18n.placeholders(text) or [])}")
     problems += [f"unused: {_texts(m)[0]!r}" for key, m in have.items() if key not in wanted]
+    problems += [f"unused: {_texts(m)[0]!r} (obsolete: delete it, or restore its source text)"
+                 for m in translated.obsolete.values()]
     for path in source_files(root):
         text = path.read_text(encoding="utf-8")
         if _FORMATTED_MARK.search(text.replace('\\"', '"')):

@@ -29,9 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers import i18n
-from helpers.i18n import _
-
 
 def price_panel(order_lines: pd.DataFrame, market_index: pd.DataFrame, grain: str = "Q",
                 categories: list[str] | None = None, regions: list[str] | None = None,
@@ -195,45 +192,5 @@ def diagnostics(fit: ElasticityFit) -> dict:
             "cooks_over_4_over_n": int((cooks > 4 / len(data)).sum())}
 
 
-def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True) -> str:
-    """Plain-language finding for managers from the elasticity table and the equality test
-    (``market_adjusted``: prices were taken relative to the market index)."""
-    ordered = table.sort_values("elasticity")
-    most, least = ordered.index[0], ordered.index[-1]
-    if test["p_value"] < 0.01:
-        differ = _("Regions differ clearly in how they react to price")
-    elif test["p_value"] < 0.05:
-        differ = _("Regions may differ in how they react to price")
-    else:
-        differ = _("The data cannot tell the regions apart in how they react to price")
-    m, lo = ordered.loc[most], ordered.loc[least]
-
-    def drop(elasticity: float) -> float:  # % fewer units after a 10% relative price rise
-        return float(round(100 * (1 - 1.1 ** elasticity)))  # whole percent, never "-0"
-
-    relative = _("relative to the market ") if market_adjusted else ""
-    return _("{differ} (equal-sensitivity test p = {p:.2g}). Most price-sensitive: {most}, where "
-             "a 10% price rise {relative}cuts units sold by about {most_drop:.0f}% (95% interval "
-             "{most_low:.0f}% to {most_high:.0f}%). Least: {least}, about {least_drop:.0f}% "
-             "({least_low:.0f}% to {least_high:.0f}%).", differ=differ, p=test["p_value"],
-             most=i18n.label(most), relative=relative, most_drop=drop(m["elasticity"]),
-             most_low=drop(m["ci_high"]), most_high=drop(m["ci_low"]), least=i18n.label(least),
-             least_drop=drop(lo["elasticity"]), least_low=drop(lo["ci_high"]),
-             least_high=drop(lo["ci_low"]))
 
 
-def diagnostics_sentence(checks: dict) -> str:
-    """What the diagnostics say, in words that follow the numbers."""
-    if checks["breusch_pagan_p"] < 0.05:
-        spread = _("the residual spread varies with price, so the intervals use cluster-robust "
-                   "errors, which allow for it")
-    else:
-        spread = _("no sign that the residual spread varies with price")
-    if checks["max_cooks_distance"] < 0.5:
-        influence = _("no single cell drives the estimates")
-    else:
-        influence = _("some cells pull the estimates strongly: check them (table below)")
-    return _("Breusch-Pagan: LM = {lm:.0f}, p = {p:.2g}: {spread}. Largest Cook's distance "
-             "{cooks:.4f}: {influence}.", lm=checks["breusch_pagan_lm"],
-             p=checks["breusch_pagan_p"], spread=spread, cooks=checks["max_cooks_distance"],
-             influence=influence)

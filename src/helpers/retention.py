@@ -23,8 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers import i18n
-from helpers.i18n import _
 from helpers.stats import rate_table
 
 ACTIVE_MONTHS = 12
@@ -242,25 +240,6 @@ def snapshot_dates(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
     return train, test
 
 
-def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
-                        spacing_months: int = 3) -> str:
-    """Why an out-of-time churn model cannot be fitted on this history ('' when it can).
-
-    It needs a year of history before a training snapshot, the training horizon, and a later
-    test snapshot with its own horizon: about ``12 + 3 + 2 x horizon`` months.
-    """
-    try:
-        snapshot_dates(order_lines, horizon_months, n_train, spacing_months)
-    except ValueError:  # its English message is said again here, in the report language
-        months = ACTIVE_MONTHS + 3 + 2 * horizon_months
-        dates = order_lines["order_date"]
-        return _("history from {first:%Y-%m} to {end:%Y-%m} is too short for a {horizon}-month "
-                 "horizon with a training snapshot; it needs about {months} months of orders",
-                 first=dates.min(), end=dates.max() + pd.Timedelta(days=1),
-                 horizon=horizon_months, months=months)
-    return ""
-
-
 @dataclass
 class ChurnModel:
     """A fitted logistic churn model: the statsmodels fit and its feature scaling. Its odds
@@ -437,21 +416,6 @@ def risk_by_value_tier(risk: pd.DataFrame, customer_value: pd.DataFrame,
     return table.loc[[t for t in [*order, "no value estimate"] if t in table.index]]
 
 
-def tier_risk_sentence(by_tier: pd.DataFrame, horizon_months: int) -> str:
-    """Churn risk among the most valuable customers, for managers (report language)."""
-    top = by_tier.index[0]
-    row = by_tier.iloc[0]
-    riskiest = by_tier["mean_risk"].idxmax()
-    worst = "" if riskiest == top else _(
-        " The highest mean risk is in the {tier} tier ({risk:.0%}).", tier=i18n.label(riskiest),
-        risk=by_tier.loc[riskiest, "mean_risk"])
-    return _("Of the {customers:,} active customers in the {top} by expected value, about "
-             "{churners:,.0f} are expected to buy nothing in the next {months} months (mean "
-             "risk {risk:.0%}).{worst}", customers=row["customers"], top=i18n.label(top),
-             churners=row["expected_churners"], months=horizon_months, risk=row["mean_risk"],
-             worst=worst)
-
-
 def periods_with_estimates(monthly_sales: pd.DataFrame, period: str = "Q") -> set[str]:
     """Periods (as strings like '2022Q4') holding a region-month estimated by the history repair:
     cohort figures there rest partly on lost records."""
@@ -510,74 +474,7 @@ def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6
                         metrics, calibration, current, today)
 
 
-def evaluation_sentence(warning: ChurnWarning) -> str:
-    """How the churn model was chosen and trained, and how it did out of time, in the report
-    language."""
-    m, snapshots, test = warning.metrics, warning.train_snapshots, warning.test_snapshot
-    auc = f"AUC {m['auc']:.2f}"
-    interval = f"{m['auc_low']:.2f}-{m['auc_high']:.2f}"
-    brier, lift = f"{m['brier']:.3f}", f"{m['lift_top_decile']:.1f}"
-    validation = warning.selection["validation_auc"]
-    logistic, boosting = validation["logistic regression"], validation["gradient boosting"]
-    validated = validation.notna().all()
-    chosen = {"logistic regression": _("the logistic regression"),
-              "gradient boosting": _("gradient-boosted trees")}[warning.model.name]
-    if validated:
-        why = _("it ranked the latest training snapshot better when fitted on the earlier ones "
-                "(AUC {logistic:.3f} for the logistic regression, {boosting:.3f} for gradient "
-                "boosting)", logistic=logistic, boosting=boosting)
-    else:
-        why = _("there is no snapshot to validate on, so the simpler model is used")
-    return _("Risk scores come from {chosen}: {why}. Trained on {count} snapshots ({months}; "
-             "{train_customers:,} customer-snapshots, {train_rate:.0%} churned); tested on "
-             "{test} ({customers:,} active customers, {rate:.0%} churned). {auc} (95% interval "
-             "{interval}; 0.5 = guessing), Brier score {brier}, top-decile lift {lift}x.",
-             chosen=chosen, why=why, count=len(snapshots),
-             months=i18n.join([i18n.month(s, "short") for s in snapshots]),
-             train_customers=m["train_customers"], train_rate=m["train_base_rate"],
-             test=i18n.month(test), customers=m["customers"], rate=m["base_rate"], auc=auc,
-             interval=interval, brier=brier, lift=lift)
 
 
-def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
-    """The retention headline without a churn model: purchases followed by another within one
-    cycle, over all categories (Wilson interval), and why the churn model is missing."""
-    from helpers.stats import wilson_interval
-
-    kept, judged = by_category["successes"].sum(), by_category["trials"].sum()
-    low, high = wilson_interval(kept, judged)
-    cycles = by_category["cycle_days"]
-    if cycles.nunique() == 1:
-        span = _("{days:.0f} days", days=cycles.min())
-    else:
-        span = _("{shortest:.0f}-{longest:.0f} days by category", shortest=cycles.min(),
-                 longest=cycles.max())
-    missing = _(" The churn early-warning model was not evaluated: {reason}.",
-                reason=churn_problem) if churn_problem else ""
-    return _("{share:.1%} of {judged:,.0f} purchases were followed by another purchase in the "
-             "same category within one consumption cycle ({span}; 95% interval "
-             "{low:.1%}-{high:.1%}).{missing}", share=kept / judged, judged=judged, span=span,
-             low=float(low), high=float(high), missing=missing)
 
 
-def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
-    """The churn headline for managers (no customer ids)."""
-    m = warning.metrics
-    top, bottom = by_region.index[0], by_region.index[-1]
-    high, low = by_region.loc[top, "mean_risk"], by_region.loc[bottom, "mean_risk"]
-    horizon, snapshot = warning.horizon_months, warning.test_snapshot
-    active, expected = len(warning.current_risk), warning.current_risk["risk"].sum()
-    if high - low < 0.03:
-        regions = _("the risk is similar in every region ({low:.0%}-{high:.0%})", low=low,
-                    high=high)
-    else:
-        regions = _("{top} has the highest mean risk ({high:.0%}; {bottom} the lowest, "
-                    "{low:.0%})", top=i18n.label(top), high=high, bottom=i18n.label(bottom),
-                    low=low)
-    return _("Churn early warning ({horizon}-month horizon): tested out of time on {test}, the "
-             "riskiest 10% of customers churned at {top_rate:.0%} against {rate:.0%} overall "
-             "({lift:.1f}x lift, AUC {auc:.2f}). Of {active:,} customers active now, about "
-             "{expected:,.0f} are expected to buy nothing in the next {horizon} months; "
-             "{regions}.", horizon=horizon, test=i18n.month(snapshot),
-             top_rate=m["top_decile_rate"], rate=m["base_rate"], lift=m["lift_top_decile"],
-             auc=m["auc"], active=active, expected=expected, regions=regions)

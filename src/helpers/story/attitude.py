@@ -1,0 +1,73 @@
+"""Recommendation, complaints and engagement, in words (notebook 04)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers import i18n
+from helpers.attitude import (
+    COMPLAINT_BASELINE,
+    connection_rates,
+    engagement_by_customer,
+    repurchase_after_complaint,
+)
+from helpers.i18n import _
+from helpers.stats import poisson_rate_interval, rate_table
+
+
+def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.DataFrame) -> str:
+    """The attitude headline: response rate, the net score with its interval, the weighting's
+    effect and the flagged answers."""
+    answered = int(frame["responded"].sum())
+    primary = estimates.loc["respondents, reversed answers corrected"]
+    weighted = estimates.loc["weighted to all invitees"]
+    return _("{answered:,} of {invited:,} invited customers answered the survey ({rate:.0%}); "
+             "their net recommendation score is {score:+.0f} (95% interval {low:+.0f} to "
+             "{high:+.0f}), but loyal customers answer more often: weighted to all invited "
+             "customers it is {weighted:+.0f} ({weighted_low:+.0f} to {weighted_high:+.0f}), and "
+             "probably lower still. {reversed:,} answers looked like a reversed scale and were "
+             "read reversed.", answered=answered, invited=len(frame),
+             rate=answered / len(frame), score=primary["score"], low=primary["ci_low"],
+             high=primary["ci_high"], weighted=weighted["score"],
+             weighted_low=weighted["ci_low"], weighted_high=weighted["ci_high"],
+             reversed=int(flagged.sum()))
+
+
+def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: int = 6,
+                       confidence: float = 0.95) -> str:
+    """The attitude headline when no survey data was delivered: that the likelihood to
+    recommend is not measured, then what the delivered data show: complaints per 100 orders
+    (exact interval), purchases again within ``followup_months`` after a complaint against
+    the same customers after any order, and the share of buyers who follow the brand."""
+    def given(name: str) -> bool:
+        return tables.get(name) is not None and len(tables[name]) > 0
+
+    parts = [_("No survey data was delivered, so the likelihood to recommend, the primary "
+               "measure of attitude, is not measured.")]
+    if given("complaints"):
+        lines = tables["order_lines"]
+        orders = lines.loc[~lines["is_return"], "order_id"].nunique()
+        count = len(tables["complaints"])
+        low, high = poisson_rate_interval(count, orders, confidence)
+        rate, level = 100 * count / orders, f"{confidence:.0%}"
+        after = repurchase_after_complaint(tables, followup_months, confidence)
+        baseline = after.loc[COMPLAINT_BASELINE]
+        by_category = after.drop(index=COMPLAINT_BASELINE)
+        overall = rate_table(pd.Series({"all": by_category["successes"].sum()}),
+                             pd.Series({"all": by_category["trials"].sum()}),
+                             confidence=confidence).iloc[0]
+        judged, again = overall["trials"], overall["rate"]
+        again_ci = f"{overall['ci_low']:.0%}-{overall['ci_high']:.0%}"
+        parts.append(_(
+            "Customers complained {rate:.2f} times per 100 orders ({level} interval "
+            "{low:.2f}-{high:.2f}; {count:,} complaints); {again:.0%} ({again_ci}) of the "
+            "{judged:,.0f} complaints that can be judged were followed by another purchase "
+            "within {months} months, against {baseline:.0%} after any order of the same "
+            "customers.", rate=rate, level=level, low=100 * float(low), high=100 * float(high),
+            count=count, again=again, again_ci=again_ci, judged=judged, months=followup_months,
+            baseline=baseline["rate"]))
+    if given("engagement"):
+        follow = connection_rates(engagement_by_customer(tables), confidence).loc["follow us"]
+        parts.append(_("{rate:.0%} of buyers follow the brand ({low:.0%}-{high:.0%}).",
+                       rate=follow["rate"], low=follow["ci_low"], high=follow["ci_high"]))
+    return i18n.sentences(parts)
