@@ -1,8 +1,11 @@
-"""Published pages hide customer ids."""
+"""Published pages: tables formatted by what their columns hold, in the report language, and
+no customer ids."""
+
+import re
 
 import pandas as pd
 
-from helpers import display
+from helpers import display, i18n
 
 
 def test_ids_are_masked_in_columns_records_and_log_values():
@@ -19,3 +22,34 @@ def test_ids_are_masked_in_columns_records_and_log_values():
     assert masked["original_value"].tolist() == [display.MASK, "12"]
     assert masked["new_value"].tolist() == [display.MASK, "1.2"]
     assert frame.loc[0, "customer_id"] == "C000001"  # the input is not changed
+
+
+def _cells(styler) -> list[str]:
+    return [c.strip() for c in re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", styler.to_html())]
+
+
+def test_table_formats_columns_by_their_meaning_then_by_their_type():
+    frame = pd.DataFrame({
+        "customers": [1234, 56], "repeat_rate": [0.29531, 0.5], "elasticity": [-1.234, -0.5],
+        "month": pd.to_datetime(["2024-03-01", "2024-04-01"]), "small_group": [False, True],
+        "ratio": [12345.678, 0.000123], "share_of_value": [0.25, float("nan")],
+    }, index=pd.Index(["Metro", "Central"], name="region"))
+    cells = _cells(display.table(frame))
+    assert {"1,234", "29.5%", "-1.23", "2024-03", "no", "yes", "12,346", "0.00012",
+            "25.0%"} <= set(cells)
+    assert not [c for c in cells if re.fullmatch(r"-?\d+\.\d{6,}", c)]  # no raw floats
+    # a cell's own formats win; one format for a whole grid; whole percentages on request
+    assert "+29.53%" in _cells(display.table(frame, {"repeat_rate": "{:+.2%}"}))
+    grid = pd.DataFrame({"a": [0.5], "b": [0.25]})
+    assert {"50%", "25%"} <= set(_cells(display.table(grid, "{:.0%}")))
+    assert {"50%", "25%"} <= set(_cells(display.table(grid, percent=["a", "b"])))
+    assert "few customers" in _cells(display.table(frame, {"small_group": display.few_customers}))
+
+
+def test_table_speaks_the_report_language():
+    frame = pd.DataFrame({"region": ["Metro"], "customers": [3], "small_group": [True]})
+    with i18n.speaking("zh"):
+        cells = _cells(display.table(frame, translate=["region"], hide_index=True,
+                                     caption="标题"))
+    assert {"区域", "客户数", "都会", "是"} <= set(cells)
+    assert "Metro" not in cells and "region" not in cells

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from helpers import io, run
+from helpers import configs, io, run
 from tests.conftest import make_project, run_cli
 
 DECLARED = {
@@ -55,12 +55,49 @@ def test_all_problems_are_reported_together():
 def test_shipped_configs_match_the_notebooks(config_name):
     notebooks = run.discover_notebooks(io.PACKAGE_ROOT / "notebooks")
     declared = {p.stem: run.declared_parameters(p) for p in notebooks}
-    import yaml
-
-    config = yaml.safe_load((io.PACKAGE_ROOT / "configs" / config_name).read_text())
+    config = configs.load_config(io.PACKAGE_ROOT / "configs" / config_name)
     resolved = run.resolve_parameters(config, [], declared)
     for name, params in declared.items():
         assert set(resolved[name]) == set(params), f"{name}: config block must set every parameter"
+
+
+def test_online_retail_config_holds_only_what_differs_from_the_default():
+    default = configs.load_config(io.PACKAGE_ROOT / "configs" / "default.yaml")
+    retail = configs.load_config(io.PACKAGE_ROOT / "configs" / "online_retail.yaml")
+    import yaml
+
+    own = yaml.safe_load((io.PACKAGE_ROOT / "configs" / "online_retail.yaml").read_text())
+    assert own.pop("extends") == "default.yaml"
+    for block, values in own.items():  # every value it sets differs from the default's
+        assert all(default[block].get(k) != v for k, v in values.items()), block
+    assert retail["common"]["clean_dir"] == "data/clean/online_retail"
+    assert retail["common"]["confidence"] == default["common"]["confidence"] == 0.95
+    assert retail["05_retention"]["horizon_months"] == 3
+    assert retail["05_retention"]["cycle_quantile"] == default["05_retention"]["cycle_quantile"]
+    assert retail["08_scorecard"]["tiers"]["gold"] == {"spend": 2000, "purchases": 5}
+
+
+def test_common_values_reach_every_declaring_notebook_and_own_blocks_win(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "common: {clean_dir: base/clean, confidence: 0.9}\n"
+        "03_behaviour: {min_customers: 10, start: '2020-01-01'}\n")
+    (tmp_path / "run.yaml").write_text(
+        "extends: base.yaml\ncommon: {clean_dir: mine/clean}\n"
+        "03_behaviour: {min_customers: 20}\n01_cleaning: {clean_dir: only/here}\n")
+    config = configs.load_config(tmp_path / "run.yaml")
+    out = run.resolve_parameters(config, [], DECLARED)
+    assert out == {"01_cleaning": {"clean_dir": "only/here"},
+                   "03_behaviour": {"clean_dir": "mine/clean", "confidence": 0.9,
+                                    "min_customers": 20, "start": "2020-01-01"}}
+    with pytest.raises(run.ParameterError, match=r"'common': no notebook declares .*'colour'"):
+        run.resolve_parameters({"common": {"colour": "red"}}, [], DECLARED)
+    assert run.resolve_parameters({"common": {"colour": "red"}}, [], DECLARED,
+                                  strict_common=False) == {"01_cleaning": {}, "03_behaviour": {}}
+    (tmp_path / "loop.yaml").write_text("extends: loop.yaml\n")
+    with pytest.raises(run.ParameterError, match="goes round in a circle"):
+        configs.load_config(tmp_path / "loop.yaml")
+    with pytest.raises(run.ParameterError, match="not found"):
+        configs.load_config(tmp_path / "missing.yaml")
 
 
 def test_unknown_parameter_stops_before_anything_runs(raw_dir, tmp_path):

@@ -3,7 +3,8 @@
 ``python -m helpers.run --config configs/default.yaml [-p KEY=VALUE ...]``
 
 * Notebooks ``notebooks/NN_name.ipynb`` run in number order. Each receives only the parameters its
-  ``parameters`` cell declares: from its block in the YAML config (``NN_name: {key: value}``) and
+  ``parameters`` cell declares: from the YAML config (its ``common`` block, then its own block
+  ``NN_name: {key: value}``; a config may ``extends:`` another, see ``helpers.configs``) and
   from ``-p`` overrides (``-p key=value`` sets it in every notebook declaring ``key``;
   ``-p NN_name.key=value`` in one). Unknown notebooks, undeclared keys and values of the wrong
   type are reported together before anything runs.
@@ -32,23 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import yaml
 
 from helpers import io, pages
+from helpers.configs import COMMON, ParameterError, load_config, resolve_parameters
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 HEADLINE_TAG = "headline"
 SUMMARY_TAG = "executive-summary"
 KEY_PACKAGES = ["pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
                 "nbconvert", "pandera", "pyarrow", "ipykernel", "loyalty-workbook"]
-_TYPE_OK = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
-    "list": (list,), "dict": (dict,),
-}
-
-
-class ParameterError(ValueError):
-    """The configuration names notebooks or parameters that do not exist, or has wrong types."""
 
 
 @dataclass
@@ -79,83 +72,6 @@ def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
     import papermill
 
     return papermill.inspect_notebook(str(notebook))
-
-
-def _parse_override(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise ParameterError(f"-p {text!r}: expected KEY=VALUE or NOTEBOOK.KEY=VALUE")
-    key, value = text.split("=", 1)
-    return key.strip(), yaml.safe_load(value) if value.strip() else ""
-
-
-def _coerce(value: Any, type_name: str) -> Any:
-    if isinstance(value, dt.date) and type_name == "str":
-        return value.isoformat()  # YAML turns 2024-01-31 into a date; notebooks take strings
-    return value
-
-
-def resolve_parameters(config: dict[str, Any], overrides: list[str],
-                       declared: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict]:
-    """Merge config blocks and ``-p`` overrides into parameters per notebook, checking them.
-
-    Args:
-        config: parsed YAML, notebook stem -> {parameter: value}.
-        overrides: ``KEY=VALUE`` or ``NOTEBOOK.KEY=VALUE`` strings (VALUE parsed as YAML).
-        declared: notebook stem -> its declared parameters (``declared_parameters``).
-
-    Returns:
-        Notebook stem -> {parameter: value}, only declared parameters, for every notebook.
-
-    Raises:
-        ParameterError: listing every unknown notebook, undeclared parameter and type mismatch.
-    """
-    problems: list[str] = []
-    resolved: dict[str, dict[str, Any]] = {name: {} for name in declared}
-    for block, values in (config or {}).items():
-        if block not in declared:
-            problems.append(f"config block '{block}': no notebook of that name "
-                            f"(notebooks: {', '.join(declared)})")
-            continue
-        if not isinstance(values, dict):
-            problems.append(f"config block '{block}': expected a mapping of parameters")
-            continue
-        for key, value in values.items():
-            resolved[block][key] = value
-    for text in overrides:
-        try:
-            key, value = _parse_override(text)
-        except ParameterError as error:
-            problems.append(str(error))
-            continue
-        if "." in key:
-            block, name = key.split(".", 1)
-            if block not in declared:
-                problems.append(f"-p {key}: no notebook '{block}'")
-            else:
-                resolved[block][name] = value
-            continue
-        targets = [nb for nb, params in declared.items() if key in params]
-        if not targets:
-            problems.append(f"-p {key}: no notebook declares a parameter '{key}'")
-        for nb in targets:
-            resolved[nb][key] = value
-    for nb, values in resolved.items():
-        for key, value in list(values.items()):
-            spec = declared[nb].get(key)
-            if spec is None:
-                known = ", ".join(sorted(declared[nb])) or "none"
-                problems.append(f"{nb}: unknown parameter '{key}' (declared: {known})")
-                continue
-            type_name = spec.get("inferred_type_name") or "None"
-            value = values[key] = _coerce(value, type_name)
-            allowed = _TYPE_OK.get(type_name)
-            if allowed and (not isinstance(value, allowed) or (
-                    isinstance(value, bool) and bool not in allowed)):
-                problems.append(f"{nb}: parameter '{key}' expects {type_name} "
-                                f"(default {spec.get('default')}), got {value!r}")
-    if problems:
-        raise ParameterError("invalid parameters, nothing was run:\n  " + "\n  ".join(problems))
-    return resolved
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,16 +155,11 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         notebooks = [p for p in notebooks if p.stem in only]
     if not notebooks:
         raise ParameterError(f"no notebooks named NN_name.ipynb in {notebooks_dir}")
-    config = {}
-    if config_path is not None:
-        try:
-            config = yaml.safe_load(config_path.read_text()) or {}
-        except FileNotFoundError:
-            raise ParameterError(f"config file {config_path} not found") from None
-        if only:
-            config = {k: v for k, v in config.items() if k in only}
+    config = load_config(config_path) if config_path is not None else {}
+    if only:
+        config = {k: v for k, v in config.items() if k in only or k == COMMON}
     declared = {p.stem: declared_parameters(p) for p in notebooks}
-    parameters = resolve_parameters(config, overrides, declared)
+    parameters = resolve_parameters(config, overrides, declared, strict_common=not only)
 
     raw_dirs = _raw_dirs(parameters)
     missing = [d for d in raw_dirs if not io.resolve(d).is_dir()]

@@ -752,10 +752,10 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
 def reads_own_data(config_path: str | Path) -> str:
     """Why a run configuration does not need the built-in sample ('' when it does): its
     cleaning step reads another raw folder or goes through a source mapping."""
-    import yaml
+    from helpers import configs
 
-    config = yaml.safe_load(io.resolve(config_path).read_text()) or {}
-    cleaning = config.get("01_cleaning") or {}
+    cleaning = configs.notebook_block(configs.load_config(io.resolve(config_path)),
+                                      "01_cleaning")
     raw_dir = cleaning.get("raw_dir", "data/raw")
     if cleaning.get("source_mapping"):
         return f"maps its own sources ({cleaning['source_mapping']})"
