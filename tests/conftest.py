@@ -69,6 +69,11 @@ def report_run(raw_dir, tmp_path_factory) -> dict:
             "run_dir": latest.resolve() if latest.exists() else None}
 
 
+def pick(tables: dict, *names: str) -> dict:
+    """The named tables of ``tables``, to pass as keyword arguments (``**pick(...)``)."""
+    return {name: tables[name] for name in names}
+
+
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> dict:
     """The default-size sample (about 20,000 customers) cleaned and repaired, with its truth:

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import attitude, cleaning, i18n, story
+from helpers import attitude, cleaning, i18n, retention, story
+from tests.conftest import pick
 
 
 def test_net_score_and_its_interval_by_hand():
@@ -57,7 +58,7 @@ def test_complaint_rates_use_exact_poisson_intervals():
         "customers": pd.DataFrame({"customer_id": ["A", "B"], "region": ["East", "West"]}),
         "complaints": pd.DataFrame({"customer_id": ["A", "A"], "category": ["price", "price"]}),
     }
-    rates = attitude.complaint_rates(tables)
+    rates = attitude.complaint_rates(**tables)
     east = rates.loc[("price", "East")]
     assert east["per_100_orders"] == 2.0
     # Garwood exact 95% interval for 2 events: 0.2422 to 7.2247
@@ -78,7 +79,8 @@ def test_headline_without_survey_data_by_hand():
     customers = pd.DataFrame({"customer_id": ["A", "B"], "region": ["East", "West"]})
     tables = {"order_lines": lines, "customers": customers, "complaints": complaints,
               "engagement": engagement, "survey_responses": contract.empty("survey_responses")}
-    sentence = story.attitude.no_survey_sentence(tables, followup_months=6)
+    given = pick(tables, "order_lines", "customers", "complaints", "engagement")
+    sentence = story.attitude.no_survey_sentence(**given, followup_months=6)
     assert sentence.startswith("No survey data was delivered")
     # 2 complaints in 4 orders: 50 per 100 orders, Garwood limits 0.2422 and 7.2247 per 4 orders
     assert "complained 50.00 times per 100 orders (95% interval 6.06-180.62; 2 complaints)" \
@@ -90,11 +92,11 @@ def test_headline_without_survey_data_by_hand():
     assert "against 33% after any order of the same customers" in sentence
     assert "50% of buyers follow the brand" in sentence
     with i18n.speaking("zh"):
-        chinese = story.attitude.no_survey_sentence(tables, followup_months=6)
+        chinese = story.attitude.no_survey_sentence(**given, followup_months=6)
     assert chinese.startswith("没有提供问卷数据") and "每 100 单有 50.00 条投诉" in chinese
     assert "50% 的购买客户关注了品牌" in chinese
-    without = story.attitude.no_survey_sentence({**tables, "engagement": None,
-                                           "complaints": complaints.iloc[:0]})
+    without = story.attitude.no_survey_sentence(**{**given, "engagement": None,
+                                                   "complaints": complaints.iloc[:0]})
     assert without == ("No survey data was delivered, so the likelihood to recommend, the "
                        "primary measure of attitude, is not measured.")
 
@@ -109,7 +111,7 @@ def test_the_taxonomy_covers_every_category_the_cleaning_assigns():
 @pytest.fixture(scope="module")
 def scored(default_run):
     tables = default_run["tables"]
-    survey = attitude.invitee_features(tables)
+    survey = attitude.invitee_features(**pick(tables, *retention.HISTORY_TABLES))
     flagged = attitude.flag_reversed_scale(survey)
     weights, _ = attitude.response_weights(survey)
     estimates = attitude.recommendation_estimates(survey, flagged, weights)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from helpers import retention, story
+from tests.conftest import pick
 
 
 def _purchases(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -85,7 +86,7 @@ def _tables() -> dict[str, pd.DataFrame]:
 
 
 def test_snapshot_features_by_hand():
-    features = retention.snapshot_features(_tables(), pd.Timestamp("2024-04-01"))
+    features = retention.snapshot_features(pd.Timestamp("2024-04-01"), **_tables())
     c1, c2 = features.loc["C1"], features.loc["C2"]
     assert c1["recency_days"] == 22 and c2["recency_days"] == 152
     assert c1["orders_3m"] == 3 and c1["orders_12m"] == 6
@@ -125,7 +126,8 @@ def test_evaluation_of_a_perfect_and_a_useless_ranking():
 # --- truth recovery on the default sample -------------------------------------------------------
 @pytest.fixture(scope="module")
 def warning(default_run) -> retention.ChurnWarning:
-    return retention.churn_early_warning(default_run["tables"])
+    return retention.churn_early_warning(**pick(default_run["tables"],
+                                                *retention.HISTORY_TABLES))
 
 
 def _true_churn(truth: dict, customers: pd.Index, snapshot: pd.Timestamp,
@@ -141,7 +143,8 @@ def test_churn_model_ranks_the_truly_churning_customers_out_of_time(default_run,
     from sklearn.metrics import roc_auc_score
 
     tables = default_run["tables"]
-    test = retention.snapshot_features(tables, warning.test_snapshot)
+    test = retention.snapshot_features(warning.test_snapshot,
+                                       **pick(tables, *retention.HISTORY_TABLES))
     risk = warning.model.predict(test)
     true = _true_churn(default_run["truth"], test.index, warning.test_snapshot,
                        warning.horizon_months)

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import cleaning, history, io, scorecard
+from helpers import cleaning, history, io, retention, scorecard
+from tests.conftest import pick
 
 
 def _scores(seed: int = 0, n: int = 300) -> pd.DataFrame:
@@ -130,8 +131,9 @@ def monitored(default_run, tmp_path_factory):
                                       cleaned.tables["customer_id_map"])
     dropped = {**cleaned.tables, "order_lines": repaired.order_lines,
                "monthly_sales": repaired.monthly_sales}
-    return {"control": scorecard.monitoring_series(default_run["tables"]),
-            "drop": scorecard.monitoring_series(dropped)}
+    needed = ("order_lines", "complaints", "customers", "monthly_sales")
+    return {"control": scorecard.monitoring_series(**pick(default_run["tables"], *needed)),
+            "drop": scorecard.monitoring_series(**pick(dropped, *needed))}
 
 
 @pytest.mark.slow
@@ -154,22 +156,23 @@ def test_an_injected_drop_is_detected_and_the_control_run_stays_quiet(monitored)
 def test_the_index_ranks_customers_by_their_true_loyalty(default_run):
     from scipy.stats import spearmanr
 
-    from helpers import attitude, behaviour, price, retention
+    from helpers import attitude, behaviour, price
 
     tables = default_run["tables"]
     lines = tables["order_lines"]
     values, _ = behaviour.customer_value(lines)
     segments = behaviour.rfm(lines).join(behaviour.behaviour_features(lines).drop(
         columns="recency_days"))
-    survey = attitude.invitee_features(tables)
+    history = pick(tables, *retention.HISTORY_TABLES)
+    survey = attitude.invitee_features(**history)
     survey["recommend_used"] = attitude.corrected_recommend(
         survey, attitude.flag_reversed_scale(survey))
-    warning = retention.churn_early_warning(tables)
+    warning = retention.churn_early_warning(**history)
     indicators = scorecard.customer_indicators(
         values.reset_index(), segments.reset_index(), survey,
         warning.current_risk.reset_index(),
         price.customer_price_sensitivity(lines, tables["market_index"]).reset_index(),
-        attitude.engagement_by_customer(tables))
+        attitude.engagement_by_customer(**pick(tables, "order_lines", "engagement", "customers")))
     scores = scorecard.dimension_scores(scorecard.scale_indicators(indicators))
     index = scorecard.loyalty_index(scores, scorecard.normalised_weights(
         {"behaviour": 0.35, "attitude": 0.25, "retention": 0.25, "price": 0.15}))
@@ -190,10 +193,10 @@ def test_monitoring_leaves_out_a_partly_covered_last_month():
     tables = {"order_lines": lines, "complaints": contract.empty("complaints"),
               "customers": pd.DataFrame({"customer_id": ["a", "b"], "region": ["X", "X"]}),
               "monthly_sales": contract.empty("monthly_sales")}
-    months = scorecard.monitoring_series(tables)["month"]
+    months = scorecard.monitoring_series(**tables)["month"]
     assert months.max() == pd.Timestamp("2024-03-01")  # April holds 9 of its 30 days
-    indicators = set(scorecard.monitoring_series(tables)["indicator"])
+    indicators = set(scorecard.monitoring_series(**tables)["indicator"])
     assert {"orders", "buyers", "revenue"} <= indicators
     assert "complaints per order" not in indicators  # no complaint data: no complaint rate
     complete = {**tables, "order_lines": lines.iloc[:3]}  # ends on 29 March: complete enough
-    assert scorecard.monitoring_series(complete)["month"].max() == pd.Timestamp("2024-03-01")
+    assert scorecard.monitoring_series(**complete)["month"].max() == pd.Timestamp("2024-03-01")

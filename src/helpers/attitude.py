@@ -84,7 +84,9 @@ def net_score(scores: pd.Series, weights: pd.Series | None = None,
 
 # ----------------------------------------------------------------------------------------------
 # the survey with what we know of every invitee
-def invitee_features(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def invitee_features(*, survey_responses: pd.DataFrame, order_lines: pd.DataFrame,
+                     customers: pd.DataFrame, complaints: pd.DataFrame,
+                     engagement: pd.DataFrame, referrals: pd.DataFrame) -> pd.DataFrame:
     """Every survey invitation with the invitee's behaviour before it was sent.
 
     One row per invitation (survey_responses columns) plus the ``retention.snapshot_features``
@@ -94,11 +96,14 @@ def invitee_features(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     the survey, nothing predicts an answer from it) and region. Known for respondents and
     non-respondents alike, so it can explain who answers.
     """
-    survey = tables["survey_responses"]
-    region = tables["customers"].set_index("customer_id")["region"]
+    survey = survey_responses
+    region = customers.set_index("customer_id")["region"]
+    history = {"order_lines": order_lines, "customers": customers, "complaints": complaints,
+               "engagement": engagement, "survey_responses": survey_responses,
+               "referrals": referrals}
     parts = []
     for sent, invited in survey.groupby("sent_date"):
-        features = retention.snapshot_features(tables, sent)
+        features = retention.snapshot_features(sent, **history)
         numeric = features.drop(columns=["region", "satisfaction", "recommend",
                                          "answered_survey"])
         numeric = numeric.reindex(invited["customer_id"]).fillna(0.0)
@@ -106,7 +111,8 @@ def invitee_features(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         parts.append(pd.concat([invited.reset_index(drop=True),
                                 numeric.reset_index(drop=True)], axis=1))
     frame = pd.concat(parts, ignore_index=True)
-    whole = engagement_by_customer(tables)[["orders_per_year", "follows", "events"]]
+    whole = engagement_by_customer(order_lines=order_lines, engagement=engagement,
+                                   customers=customers)[["orders_per_year", "follows", "events"]]
     frame = frame.join(whole, on="customer_id")
     frame[whole.columns] = frame[whole.columns].fillna(0.0)
     frame["region"] = frame["customer_id"].map(region)
@@ -224,16 +230,17 @@ def rate_by(frame: pd.DataFrame, outcome: str, by: str | list[str], *,
                       min_size=min_size)
 
 
-def engagement_by_customer(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def engagement_by_customer(*, order_lines: pd.DataFrame, engagement: pd.DataFrame,
+                           customers: pd.DataFrame) -> pd.DataFrame:
     """Per customer who ever bought: follows (0/1), events attended, purchases per year of
     their buying life, and region."""
-    lines = tables["order_lines"]
+    lines = order_lines
     sales = lines.loc[~lines["is_return"]]
     per = sales.groupby("customer_id").agg(first=("order_date", "min"),
                                            orders=("order_id", "nunique"))
     end = sales["order_date"].max()
     years = ((end - per["first"]).dt.days / 365.25).clip(lower=0.25)
-    events = tables["engagement"]
+    events = engagement
     kind = events["kind"].str.lower()
     follows = set(events.loc[kind.str.contains("follow"), "customer_id"])
     attended = events[kind.str.contains("event")].groupby("customer_id").size()
@@ -241,13 +248,14 @@ def engagement_by_customer(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                         "events": attended.reindex(per.index, fill_value=0),
                         "orders_per_year": per["orders"] / years}, index=per.index)
     out["attended_event"] = (out["events"] > 0).astype("int64")
-    out["region"] = tables["customers"].set_index("customer_id")["region"].reindex(per.index)
+    out["region"] = customers.set_index("customer_id")["region"].reindex(per.index)
     return out
 
 
 # ----------------------------------------------------------------------------------------------
 # complaints
-def complaint_rates(tables: dict[str, pd.DataFrame], by: str = "region",
+def complaint_rates(*, complaints: pd.DataFrame, order_lines: pd.DataFrame,
+                    customers: pd.DataFrame, by: str = "region",
                     confidence: float = 0.95) -> pd.DataFrame:
     """Complaints per 100 orders per category and ``by`` group, with exact Poisson intervals.
 
@@ -255,11 +263,9 @@ def complaint_rates(tables: dict[str, pd.DataFrame], by: str = "region",
     the complaining customer's region. Returns complaints, orders, per_100_orders, ci_low,
     ci_high, indexed by (category, ``by``).
     """
-    lines = tables["order_lines"]
-    sales = lines.loc[~lines["is_return"]]
+    sales = order_lines.loc[~order_lines["is_return"]]
     orders = sales.groupby(by)["order_id"].nunique()
-    complaints = tables["complaints"].merge(
-        tables["customers"][["customer_id", by]], on="customer_id", how="left")
+    complaints = complaints.merge(customers[["customer_id", by]], on="customer_id", how="left")
     counts = complaints.groupby(["category", by]).size().rename("complaints")
     table = counts.reset_index().merge(orders.rename("orders").reset_index(), on=by)
     k, n = table["complaints"].to_numpy(float), table["orders"].to_numpy(float)
@@ -269,19 +275,19 @@ def complaint_rates(tables: dict[str, pd.DataFrame], by: str = "region",
     return table.set_index(["category", by])
 
 
-def repurchase_after_complaint(tables: dict[str, pd.DataFrame], months: int = 6,
-                               confidence: float = 0.95, min_size: int = 30) -> pd.DataFrame:
+def repurchase_after_complaint(*, complaints: pd.DataFrame, order_lines: pd.DataFrame,
+                               months: int = 6, confidence: float = 0.95,
+                               min_size: int = 30) -> pd.DataFrame:
     """Share of complaints followed by a purchase within ``months``, per complaint category,
     and a like-for-like baseline: the share of all orders *of the customers who complained* (at
     any time) followed by another purchase within ``months``. Complainers buy more often than
     the average customer, so the baseline uses the same people. Windows running past the data's
     end are not judged."""
-    complaints = tables["complaints"].copy()
-    complaints["repurchased"] = repeat_after(complaints, tables["order_lines"], months,
-                                             "complaint_date")
+    complaints = complaints.copy()
+    complaints["repurchased"] = repeat_after(complaints, order_lines, months, "complaint_date")
     table = rate_by(complaints, "repurchased", "category", confidence=confidence,
                     min_size=min_size)
-    lines = tables["order_lines"]
+    lines = order_lines
     orders = (lines.loc[~lines["is_return"]].groupby(["customer_id", "order_id"],
                                                      as_index=False)["order_date"].min())
     orders = orders[orders["customer_id"].isin(set(complaints["customer_id"]))].copy()

@@ -179,6 +179,12 @@ def read_clean(name: str, clean_dir: str | Path = "data/clean", *,
     return pd.read_parquet(path)
 
 
+def read_clean_tables(clean_dir: str | Path, *names: str) -> tuple[pd.DataFrame | None, ...]:
+    """``read_clean(name, clean_dir, optional=True)`` for each name, in order: a notebook
+    reads the tables it needs into variables named after them."""
+    return tuple(read_clean(name, clean_dir, optional=True) for name in names)
+
+
 def remove_clean(clean_dir: str | Path) -> list[Path]:
     """Delete the workbook's tables from ``clean_dir`` (before 01 writes a new set, so a table
     of an earlier run on other data can never be read as this run's); returns what was

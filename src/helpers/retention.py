@@ -150,12 +150,21 @@ FEATURES = {
 }
 
 
-def snapshot_features(tables: dict[str, pd.DataFrame], snapshot: pd.Timestamp) -> pd.DataFrame:
+# the contract tables a customer's history is read from (``snapshot_features``)
+HISTORY_TABLES = ("order_lines", "customers", "complaints", "engagement", "survey_responses",
+                  "referrals")
+
+
+def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame,
+                      customers: pd.DataFrame, complaints: pd.DataFrame,
+                      engagement: pd.DataFrame, survey_responses: pd.DataFrame,
+                      referrals: pd.DataFrame) -> pd.DataFrame:
     """Features of every customer active at ``snapshot`` (a purchase in the 12 months before),
-    from data strictly before the snapshot. Returns one row per customer_id (index) with the
-    columns of ``FEATURES`` plus region."""
+    from data strictly before the snapshot (the contract tables; empty ones where none were
+    delivered). Returns one row per customer_id (index) with the columns of ``FEATURES`` plus
+    region."""
     snapshot = pd.Timestamp(snapshot)
-    lines = tables["order_lines"]
+    lines = order_lines
     lines = lines.loc[(lines["order_date"] < snapshot) & ~lines["is_return"]]
     orders = lines.groupby(["customer_id", "order_id"], as_index=False).agg(
         order_date=("order_date", "min"), amount=("amount", "sum"))
@@ -178,12 +187,11 @@ def snapshot_features(tables: dict[str, pd.DataFrame], snapshot: pd.Timestamp) -
     spend3 = last3.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0)
     base_spend = base.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0) / 4
     out["spend_change"] = np.log1p(spend3.clip(lower=0)) - np.log1p(base_spend.clip(lower=0))
-    customers = tables["customers"].set_index("customer_id")
+    customers = customers.set_index("customer_id")
     out["tenure_years"] = (snapshot - customers["join_date"].reindex(active)).dt.days / 365.25
     out["categories"] = (lines[lines["order_date"] >= months_before(ACTIVE_MONTHS)]
                          .groupby("customer_id")["category"].nunique()
                          .reindex(active, fill_value=0))
-    complaints = tables["complaints"]
     complaints = complaints[complaints["complaint_date"] < snapshot]
     recent = complaints["complaint_date"] >= months_before(3)
     earlier = ~recent & (complaints["complaint_date"] >= months_before(15))
@@ -191,11 +199,10 @@ def snapshot_features(tables: dict[str, pd.DataFrame], snapshot: pd.Timestamp) -
         active, fill_value=0)
     out["complaints_before"] = complaints[earlier].groupby("customer_id").size().reindex(
         active, fill_value=0)
-    engagement = tables["engagement"]
     engagement = engagement[(engagement["event_date"] < snapshot)
                             & (engagement["event_date"] >= months_before(6))]
     out["engagement_6m"] = engagement.groupby("customer_id").size().reindex(active, fill_value=0)
-    survey = tables["survey_responses"]
+    survey = survey_responses
     answered = survey[survey["responded"] & (survey["response_date"] < snapshot)
                       & (survey["quality_flag"] == "ok")]
     latest = answered.sort_values("response_date").groupby("customer_id")[
@@ -203,7 +210,6 @@ def snapshot_features(tables: dict[str, pd.DataFrame], snapshot: pd.Timestamp) -
     out["answered_survey"] = latest["satisfaction"].notna().astype("int64")
     out["satisfaction"] = (latest["satisfaction"] - 3).fillna(0.0)
     out["recommend"] = (latest["recommend_score"] - 5).fillna(0.0)
-    referrals = tables["referrals"]
     out["referrals"] = (referrals[referrals["referral_date"] < snapshot]
                         .groupby("referrer_id").size().reindex(active, fill_value=0))
     out["region"] = customers["region"].reindex(active)
@@ -439,23 +445,28 @@ class ChurnWarning:
     current_risk: pd.DataFrame  # customer_id index: risk, region, features (analysts only)
 
 
-def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6,
-                        n_train: int = 4, spacing_months: int = 3,
+def churn_early_warning(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
+                        complaints: pd.DataFrame, engagement: pd.DataFrame,
+                        survey_responses: pd.DataFrame, referrals: pd.DataFrame,
+                        horizon_months: int = 6, n_train: int = 4, spacing_months: int = 3,
                         confidence: float = 0.95) -> ChurnWarning:
     """Fit the churn model on earlier snapshots, test it out of time, score today's customers.
 
-    ``tables`` holds order_lines, customers, complaints, survey_responses, engagement,
-    referrals. The scoring model is the better of a logistic regression and gradient-boosted
+    The inputs are the contract tables (empty ones where none were delivered). The scoring
+    model is the better of a logistic regression and gradient-boosted
     trees on the latest training snapshot (``select_churn_model``), refitted on all training
     snapshots; the test snapshot is used only to evaluate it. The current snapshot is the day
     after the last order: the risk that an active customer makes no purchase in the next
     ``horizon_months``.
     """
-    lines = tables["order_lines"]
+    lines = order_lines
+    history = {"order_lines": order_lines, "customers": customers, "complaints": complaints,
+               "engagement": engagement, "survey_responses": survey_responses,
+               "referrals": referrals}
     train_dates, test_date = snapshot_dates(lines, horizon_months, n_train, spacing_months)
 
     def labelled(snapshot: pd.Timestamp) -> pd.DataFrame:
-        frame = snapshot_features(tables, snapshot)
+        frame = snapshot_features(snapshot, **history)
         frame["churned"] = churn_labels(lines, frame.index, snapshot, horizon_months)
         return frame.assign(snapshot=snapshot)
 
@@ -468,7 +479,7 @@ def churn_early_warning(tables: dict[str, pd.DataFrame], horizon_months: int = 6
                                     confidence=confidence)
     metrics.update(train_customers=len(train), train_base_rate=float(train["churned"].mean()))
     current = lines["order_date"].max() + pd.Timedelta(days=1)
-    today = snapshot_features(tables, current)
+    today = snapshot_features(current, **history)
     today.insert(0, "risk", model.predict(today))
     return ChurnWarning(horizon_months, train_dates, test_date, model, drivers_model, selection,
                         metrics, calibration, current, today)

@@ -234,22 +234,23 @@ def tier_table(tiers: pd.Series, value: pd.Series, index: pd.Series,
 
 # ----------------------------------------------------------------------------------------------
 # monitoring
-def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def monitoring_series(*, order_lines: pd.DataFrame, complaints: pd.DataFrame,
+                      customers: pd.DataFrame, monthly_sales: pd.DataFrame) -> pd.DataFrame:
     """Monthly indicators per region (and 'all'): orders, buyers, revenue (counts), repeat rate
     (share of the month's buyers who had bought in the 12 months before) and complaints per
     order (rates, with their denominators). Long format: indicator, region, month, value,
     denominator, kind ('count' or 'rate'), estimated (the month rests on estimated history).
     A last month the data cover only partly (ending more than 3 days before its end) is left
     out: its counts are not comparable."""
-    lines = tables["order_lines"]
+    lines = order_lines
     last_day = lines["order_date"].max()
     month_end = last_day + pd.offsets.MonthEnd(0)
     if (month_end - last_day).days > 3:  # the data stop early in their last month: leave it out
         lines = lines[lines["order_date"] < last_day.to_period("M").to_timestamp()]
     sales = lines[~lines["is_return"]].assign(
         month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
-    has_complaints = len(tables["complaints"]) > 0  # none delivered: not an indicator
-    complaints = tables["complaints"].merge(tables["customers"][["customer_id", "region"]],
+    has_complaints = len(complaints) > 0  # none delivered: not an indicator
+    complaints = complaints.merge(customers[["customer_id", "region"]],
                                             on="customer_id")
     complaints["month"] = complaints["complaint_date"].dt.to_period("M").dt.to_timestamp()
     frames = []
@@ -279,7 +280,7 @@ def monitoring_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                                         "denominator": denominator.reindex(value.index)
                                         .to_numpy(float), "kind": kind}))
     series = pd.concat(frames, ignore_index=True)
-    estimated = tables["monthly_sales"].groupby(["region", "month"])["is_estimated"].any()
+    estimated = monthly_sales.groupby(["region", "month"])["is_estimated"].any()
     any_region = estimated.groupby("month").any()
     key = list(zip(series["region"], series["month"], strict=True))
     series["estimated"] = [any_region.get(m, False) if r == "all" else estimated.get((r, m),

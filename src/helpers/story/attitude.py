@@ -33,24 +33,23 @@ def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.Data
              reversed=int(flagged.sum()))
 
 
-def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: int = 6,
-                       confidence: float = 0.95) -> str:
+def no_survey_sentence(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
+                       complaints: pd.DataFrame | None, engagement: pd.DataFrame | None,
+                       followup_months: int = 6, confidence: float = 0.95) -> str:
     """The attitude headline when no survey data was delivered: that the likelihood to
     recommend is not measured, then what the delivered data show: complaints per 100 orders
     (exact interval), purchases again within ``followup_months`` after a complaint against
-    the same customers after any order, and the share of buyers who follow the brand."""
-    def given(name: str) -> bool:
-        return tables.get(name) is not None and len(tables[name]) > 0
-
+    the same customers after any order, and the share of buyers who follow the brand
+    (``complaints`` and ``engagement``: None or empty when not delivered)."""
     parts = [_("No survey data was delivered, so the likelihood to recommend, the primary "
                "measure of attitude, is not measured.")]
-    if given("complaints"):
-        lines = tables["order_lines"]
-        orders = lines.loc[~lines["is_return"], "order_id"].nunique()
-        count = len(tables["complaints"])
+    if complaints is not None and len(complaints):
+        orders = order_lines.loc[~order_lines["is_return"], "order_id"].nunique()
+        count = len(complaints)
         low, high = poisson_rate_interval(count, orders, confidence)
         rate, level = 100 * count / orders, f"{confidence:.0%}"
-        after = repurchase_after_complaint(tables, followup_months, confidence)
+        after = repurchase_after_complaint(complaints=complaints, order_lines=order_lines,
+                                           months=followup_months, confidence=confidence)
         baseline = after.loc[COMPLAINT_BASELINE]
         by_category = after.drop(index=COMPLAINT_BASELINE)
         overall = rate_table(pd.Series({"all": by_category["successes"].sum()}),
@@ -66,8 +65,10 @@ def no_survey_sentence(tables: dict[str, pd.DataFrame | None], followup_months: 
             "customers.", rate=rate, level=level, low=100 * float(low), high=100 * float(high),
             count=count, again=again, again_ci=again_ci, judged=judged, months=followup_months,
             baseline=baseline["rate"]))
-    if given("engagement"):
-        follow = connection_rates(engagement_by_customer(tables), confidence).loc["follow us"]
+    if engagement is not None and len(engagement):
+        connected = engagement_by_customer(order_lines=order_lines, engagement=engagement,
+                                           customers=customers)
+        follow = connection_rates(connected, confidence).loc["follow us"]
         parts.append(_("{rate:.0%} of buyers follow the brand ({low:.0%}-{high:.0%}).",
                        rate=follow["rate"], low=follow["ci_low"], high=follow["ci_high"]))
     return i18n.sentences(parts)
