@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import attitude, cleaning, i18n, retention, story
+from helpers import attitude, churn, cleaning, i18n, story
 from tests.conftest import pick
 
 
@@ -111,7 +111,7 @@ def test_the_taxonomy_covers_every_category_the_cleaning_assigns():
 @pytest.fixture(scope="module")
 def scored(default_run):
     tables = default_run["tables"]
-    survey = attitude.invitee_features(**pick(tables, *retention.HISTORY_TABLES))
+    survey = attitude.invitee_features(**pick(tables, *churn.HISTORY_TABLES))
     flagged = attitude.flag_reversed_scale(survey)
     weights, _ = attitude.response_weights(survey)
     estimates = attitude.recommendation_estimates(survey, flagged, weights)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import retention, story
+from helpers import churn, retention, story
 from tests.conftest import pick
 
 
@@ -86,7 +86,7 @@ def _tables() -> dict[str, pd.DataFrame]:
 
 
 def test_snapshot_features_by_hand():
-    features = retention.snapshot_features(pd.Timestamp("2024-04-01"), **_tables())
+    features = churn.snapshot_features(pd.Timestamp("2024-04-01"), **_tables())
     c1, c2 = features.loc["C1"], features.loc["C2"]
     assert c1["recency_days"] == 22 and c2["recency_days"] == 152
     assert c1["orders_3m"] == 3 and c1["orders_12m"] == 6
@@ -97,37 +97,37 @@ def test_snapshot_features_by_hand():
     assert (c1["satisfaction"], c1["answered_survey"]) == (0.0, 0)
     assert c2["engagement_6m"] == 1 and c2["referrals"] == 1
     assert c1["tenure_years"] == pytest.approx(731 / 365.25)
-    labels = retention.churn_labels(_tables()["order_lines"], features.index,
+    labels = churn.churn_labels(_tables()["order_lines"], features.index,
                                     pd.Timestamp("2024-04-01"), 3)
     assert labels.to_dict() == {"C1": 1, "C2": 0}
 
 
 def test_snapshot_design_never_looks_ahead():
     lines = pd.DataFrame({"order_date": pd.date_range("2022-01-01", "2025-06-30", freq="D")})
-    train, test = retention.snapshot_dates(lines, horizon_months=6, n_train=4)
+    train, test = churn.snapshot_dates(lines, horizon_months=6, n_train=4)
     assert test == pd.Timestamp("2025-01-01")
     assert train == list(pd.to_datetime(["2023-10-01", "2024-01-01", "2024-04-01",
                                           "2024-07-01"]))
     assert max(train) + pd.DateOffset(months=6) <= test
     with pytest.raises(ValueError, match="too short"):
-        retention.snapshot_dates(lines.iloc[:500], horizon_months=6, n_train=2)
+        churn.snapshot_dates(lines.iloc[:500], horizon_months=6, n_train=2)
 
 
 def test_evaluation_of_a_perfect_and_a_useless_ranking():
     churned = pd.Series([0] * 80 + [1] * 20)
-    metrics, calibration = retention.evaluate(churned * 0.5 + 0.25, churned)
+    metrics, calibration = churn.evaluate(churned * 0.5 + 0.25, churned)
     assert metrics["auc"] == 1.0 and metrics["base_rate"] == 0.2
     assert metrics["top_decile_rate"] == 1.0 and metrics["lift_top_decile"] == 5.0
     assert calibration["trials"].sum() == 100
-    metrics, _ = retention.evaluate(pd.Series(0.2, index=churned.index), churned)
+    metrics, _ = churn.evaluate(pd.Series(0.2, index=churned.index), churned)
     assert metrics["auc"] == 0.5
 
 
 # --- truth recovery on the default sample -------------------------------------------------------
 @pytest.fixture(scope="module")
-def warning(default_run) -> retention.ChurnWarning:
-    return retention.churn_early_warning(**pick(default_run["tables"],
-                                                *retention.HISTORY_TABLES))
+def warning(default_run) -> churn.ChurnWarning:
+    return churn.churn_early_warning(**pick(default_run["tables"],
+                                                *churn.HISTORY_TABLES))
 
 
 def _true_churn(truth: dict, customers: pd.Index, snapshot: pd.Timestamp,
@@ -143,13 +143,13 @@ def test_churn_model_ranks_the_truly_churning_customers_out_of_time(default_run,
     from sklearn.metrics import roc_auc_score
 
     tables = default_run["tables"]
-    test = retention.snapshot_features(warning.test_snapshot,
-                                       **pick(tables, *retention.HISTORY_TABLES))
+    test = churn.snapshot_features(warning.test_snapshot,
+                                       **pick(tables, *churn.HISTORY_TABLES))
     risk = warning.model.predict(test)
     true = _true_churn(default_run["truth"], test.index, warning.test_snapshot,
                        warning.horizon_months)
     auc_truth = roc_auc_score(true, risk)
-    low, high = retention.auc_interval(auc_truth, int(true.sum()), int((1 - true).sum()))
+    low, high = churn.auc_interval(auc_truth, int(true.sum()), int((1 - true).sum()))
     print(f"\nscoring model: {warning.model.name}; out-of-time AUC "
           f"{warning.metrics['auc']:.4f} against the observed label, {auc_truth:.4f} "
           f"({low:.3f}-{high:.3f}) against the true churners; top-decile lift "
@@ -201,7 +201,7 @@ def test_churn_model_leaves_out_features_without_variation():
     orders = rng.poisson(3, 400).astype(float)
     churned = (rng.random(400) < 1 / (1 + np.exp(orders - 3))).astype(int)
     train = pd.DataFrame({"orders_12m": orders, "complaints_3m": 0.0, "churned": churned})
-    model = retention.fit_churn_model(train, ["orders_12m", "complaints_3m"])
+    model = churn.fit_churn_model(train, ["orders_12m", "complaints_3m"])
     assert model.features == ["orders_12m"]
     assert model.result.params["orders_12m"] < 0  # more orders, less churn
 
@@ -213,7 +213,7 @@ def _labelled_snapshots(rule, n_per_snapshot: int = 3000, snapshots: int = 3,
     frames = []
     for k in range(snapshots):
         recency = rng.uniform(0, 360, n_per_snapshot)
-        frame = pd.DataFrame({f: 0.0 for f in retention.FEATURES}, index=range(n_per_snapshot))
+        frame = pd.DataFrame({f: 0.0 for f in churn.FEATURES}, index=range(n_per_snapshot))
         frame["recency_days"] = recency
         frame["churned"] = (rng.random(n_per_snapshot) < rule(recency)).astype(int)
         frames.append(frame.assign(snapshot=pd.Timestamp("2024-01-01") + pd.DateOffset(
@@ -226,27 +226,27 @@ def test_model_selection_prefers_trees_when_risk_is_not_monotone():
 
     # risk high only in a middle band of recency: a logistic regression cannot rank it
     band = _labelled_snapshots(lambda r: np.where((r > 120) & (r < 240), 0.6, 0.1))
-    chosen, table = retention.select_churn_model(band)
+    chosen, table = churn.select_churn_model(band)
     assert chosen == "gradient boosting" and table.loc[chosen, "chosen"]
     assert table.loc["gradient boosting", "validation_auc"] > 0.70
     assert table.loc["logistic regression", "validation_auc"] < 0.60
     # the validation snapshot is the latest; the models in the table never saw it
     latest = band[band["snapshot"] == band["snapshot"].max()]
-    earlier = retention.fit_boosted_churn_model(band[band["snapshot"] < latest["snapshot"].max()])
+    earlier = churn.fit_boosted_churn_model(band[band["snapshot"] < latest["snapshot"].max()])
     assert table.loc["gradient boosting", "validation_auc"] == pytest.approx(
         roc_auc_score(latest["churned"], earlier.predict(latest)))
 
 
 def test_model_selection_keeps_the_logistic_model_without_a_validation_snapshot():
     single = _labelled_snapshots(lambda r: r / 400, snapshots=1)
-    chosen, table = retention.select_churn_model(single)
+    chosen, table = churn.select_churn_model(single)
     assert chosen == "logistic regression" and table["validation_auc"].isna().all()
 
 
 def test_auc_interval_matches_hanley_mcneil():
     # Hanley & McNeil (1982), Radiology 143:29-36, their CT example: area 0.893 from 51
     # abnormal and 58 normal cases has a standard error of 0.032
-    low, high = retention.auc_interval(0.893, 51, 58)
+    low, high = churn.auc_interval(0.893, 51, 58)
     assert (high - low) / 2 / 1.95996 == pytest.approx(0.032, abs=0.0006)
     # the formula is exact for exponential scores: the interval covers the true area about
     # 95% of the time (negatives ~ Exp(1), positives ~ Exp(1/4): true area 1 / (1 + 1/4))
@@ -257,10 +257,10 @@ def test_auc_interval_matches_hanley_mcneil():
     for _ in range(400):
         scores = np.concatenate([rng.exponential(1.0, 60), rng.exponential(4.0, 40)])
         labels = np.r_[np.zeros(60), np.ones(40)]
-        low, high = retention.auc_interval(roc_auc_score(labels, scores), 40, 60)
+        low, high = churn.auc_interval(roc_auc_score(labels, scores), 40, 60)
         covered += low <= 0.8 <= high
     assert 0.92 <= covered / 400 <= 0.98
-    assert retention.auc_interval(1.0, 5, 5) == (1.0, 1.0)
+    assert churn.auc_interval(1.0, 5, 5) == (1.0, 1.0)
 
 
 def test_churn_model_problem_says_how_much_history_is_needed():
@@ -277,7 +277,7 @@ def test_risk_by_value_tier_orders_tiers_by_value_and_keeps_unvalued_customers()
     values = pd.DataFrame({"customer_id": ["A", "B", "C", "D", "F"],
                            "value_rank": [1, 2, 3, 4, 5],
                            "value_tier": ["top", "top", "rest", "rest", "rest"]})
-    table = retention.risk_by_value_tier(risk, values, min_size=2)
+    table = churn.risk_by_value_tier(risk, values, min_size=2)
     assert table.index.tolist() == ["top", "rest", "no value estimate"]
     assert table.loc["top", "customers"] == 2 and table.loc["top", "mean_risk"] == 0.2
     assert table.loc["rest", "expected_churners"] == pytest.approx(1.5)

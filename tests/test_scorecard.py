@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import cleaning, history, io, retention, scorecard
+from helpers import churn, cleaning, history, io, monitoring, scorecard
 from tests.conftest import pick
 
 
@@ -105,14 +105,14 @@ def test_alerts_find_a_drop_against_the_seasonal_baseline_and_nothing_without_it
     months = np.arange(42)
     clean = 1000 * (1 + 0.3 * np.cos(2 * np.pi * months / 12)) * np.exp(
         rng.normal(0, 0.03, 42))
-    assert scorecard.detect_alerts(_monthly(clean)).empty
+    assert monitoring.detect_alerts(_monthly(clean)).empty
     dropped = clean.copy()
     dropped[36:] *= 0.7
-    alerts = scorecard.detect_alerts(_monthly(dropped))
+    alerts = monitoring.detect_alerts(_monthly(dropped))
     first = alerts.iloc[0]
     assert first["month"] == pd.Timestamp("2025-01-01") and first["change"] < -0.2
     assert (alerts["since"] == pd.Timestamp("2025-01-01")).all()
-    limits = scorecard.detect_alerts(_monthly(clean), thresholds={"orders": {"min": 800}})
+    limits = monitoring.detect_alerts(_monthly(clean), thresholds={"orders": {"min": 800}})
     assert set(limits["kind"]) == {"threshold (min)"}
     assert (limits["value"] < 800).all() and len(limits) == (clean < 800).sum()
 
@@ -132,17 +132,17 @@ def monitored(default_run, tmp_path_factory):
     dropped = {**cleaned.tables, "order_lines": repaired.order_lines,
                "monthly_sales": repaired.monthly_sales}
     needed = ("order_lines", "complaints", "customers", "monthly_sales")
-    return {"control": scorecard.monitoring_series(**pick(default_run["tables"], *needed)),
-            "drop": scorecard.monitoring_series(**pick(dropped, *needed))}
+    return {"control": monitoring.monitoring_series(**pick(default_run["tables"], *needed)),
+            "drop": monitoring.monitoring_series(**pick(dropped, *needed))}
 
 
 @pytest.mark.slow
 def test_an_injected_drop_is_detected_and_the_control_run_stays_quiet(monitored):
-    control = scorecard.detect_alerts(monitored["control"])
+    control = monitoring.detect_alerts(monitored["control"])
     months = monitored["control"].groupby(["indicator", "region"]).size().sum()
     print(f"\nfalse alarms in the control run: {len(control)} in {months:,} series-months")
     assert len(control) == 0  # at z = 3.5 one month (z = 3.7) was flagged: see the note
-    alerts = scorecard.detect_alerts(monitored["drop"])
+    alerts = monitoring.detect_alerts(monitored["drop"])
     hits = alerts[(alerts["region"] == "Southeast") & (alerts["indicator"].isin(
         ["orders", "buyers", "revenue"]))]
     assert set(hits["indicator"]) == {"orders", "buyers", "revenue"}, alerts
@@ -163,11 +163,11 @@ def test_the_index_ranks_customers_by_their_true_loyalty(default_run):
     values, _ = behaviour.customer_value(lines)
     segments = behaviour.rfm(lines).join(behaviour.behaviour_features(lines).drop(
         columns="recency_days"))
-    history = pick(tables, *retention.HISTORY_TABLES)
+    history = pick(tables, *churn.HISTORY_TABLES)
     survey = attitude.invitee_features(**history)
     survey["recommend_used"] = attitude.corrected_recommend(
         survey, attitude.flag_reversed_scale(survey))
-    warning = retention.churn_early_warning(**history)
+    warning = churn.churn_early_warning(**history)
     indicators = scorecard.customer_indicators(
         values.reset_index(), segments.reset_index(), survey,
         warning.current_risk.reset_index(),
@@ -193,10 +193,10 @@ def test_monitoring_leaves_out_a_partly_covered_last_month():
     tables = {"order_lines": lines, "complaints": contract.empty("complaints"),
               "customers": pd.DataFrame({"customer_id": ["a", "b"], "region": ["X", "X"]}),
               "monthly_sales": contract.empty("monthly_sales")}
-    months = scorecard.monitoring_series(**tables)["month"]
+    months = monitoring.monitoring_series(**tables)["month"]
     assert months.max() == pd.Timestamp("2024-03-01")  # April holds 9 of its 30 days
-    indicators = set(scorecard.monitoring_series(**tables)["indicator"])
+    indicators = set(monitoring.monitoring_series(**tables)["indicator"])
     assert {"orders", "buyers", "revenue"} <= indicators
     assert "complaints per order" not in indicators  # no complaint data: no complaint rate
     complete = {**tables, "order_lines": lines.iloc[:3]}  # ends on 29 March: complete enough
-    assert scorecard.monitoring_series(**complete)["month"].max() == pd.Timestamp("2024-03-01")
+    assert monitoring.monitoring_series(**complete)["month"].max() == pd.Timestamp("2024-03-01")

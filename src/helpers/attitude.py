@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import retention
+from helpers import churn
 from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
@@ -89,7 +89,7 @@ def invitee_features(*, survey_responses: pd.DataFrame, order_lines: pd.DataFram
                      engagement: pd.DataFrame, referrals: pd.DataFrame) -> pd.DataFrame:
     """Every survey invitation with the invitee's behaviour before it was sent.
 
-    One row per invitation (survey_responses columns) plus the ``retention.snapshot_features``
+    One row per invitation (survey_responses columns) plus the ``churn.snapshot_features``
     of the customer at the wave's sent date (zeros for customers not active then), their pace
     over their whole buying life in the data (orders_per_year, follows, events attended: the
     best proxies of loyalty, known for every invitee; weighting may use information from after
@@ -103,7 +103,7 @@ def invitee_features(*, survey_responses: pd.DataFrame, order_lines: pd.DataFram
                "referrals": referrals}
     parts = []
     for sent, invited in survey.groupby("sent_date"):
-        features = retention.snapshot_features(sent, **history)
+        features = churn.snapshot_features(sent, **history)
         numeric = features.drop(columns=["region", "satisfaction", "recommend",
                                          "answered_survey"])
         numeric = numeric.reindex(invited["customer_id"]).fillna(0.0)

@@ -370,7 +370,7 @@ def residuals(data: pd.DataFrame) -> plt.Figure:
 def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str,
                max_panels: int = 9) -> plt.Figure:
     """One indicator's monthly series per region, months resting on estimated history hollow,
-    alerts marked in red (from ``scorecard.monitoring_series`` and ``detect_alerts``).
+    alerts marked in red (from ``monitoring.monitoring_series`` and ``detect_alerts``).
 
     With more regions than ``max_panels``, the total ('all') comes first, then the regions
     with the largest totals and every region with an alert; the title says how many are left

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers import i18n
+from helpers.churn import ChurnWarning, snapshot_dates
 from helpers.i18n import _
-from helpers.retention import ACTIVE_MONTHS, ChurnWarning, snapshot_dates
+from helpers.retention import ACTIVE_MONTHS
 
 
 def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
