@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import contract
-from helpers.i18n import N_
+from helpers.words import N_
 
 # Default spellings of the reference company's regions and legacy labels. Keys are compared after
 # ``_key`` (lower case, letters and CJK characters only), so "North-East " matches "northeast".

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.words import N_  # noqa: F401 (the marker belongs to the one mechanism)
+
 LANGUAGES = ("en", "zh")
 SOURCE_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -227,12 +229,6 @@ def month(day: object, style: str = "long") -> str:
 
     return format_skeleton("yMMMM" if style == "long" else "yMMM", pd.Timestamp(day),
                            locale=_state["language"])
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
-    """Mark ``message`` for translation without translating it: a text stored as data (a
-    rule, reason or label) and translated when a page shows it."""
-    return message
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ translations the catalog holds (``helpers/locale``). A text a table gains goes h
 with ``N_`` where it is written; the Chinese-pages test fails on one without a translation.
 """
 
-from helpers.i18n import N_
+from helpers.words import N_
 
 TABLE_WORDS = (
     N_('behaviour'), N_('attitude'), N_('retention'), N_('price'), N_('price sensitivity'),

@@ -16,7 +16,8 @@ import jinja2
 import nbformat
 
 from helpers import i18n
-from helpers.i18n import N_, _
+from helpers.i18n import _
+from helpers.words import N_
 
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 TEMPLATES = jinja2.Environment(

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.history.log import _TOLERANCE, _keys, _Log, bill_number
-from helpers.i18n import N_
+from helpers.words import N_
 
 
 # ----------------------------------------------------------------------------------------------
