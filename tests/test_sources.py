@@ -385,6 +385,23 @@ def test_capabilities_follow_the_delivered_tables(tmp_path):
         "survey answers as churn warning signs (no survey data)"]
 
 
+def test_requirements_use_the_notebooks_parameters(tmp_path):
+    """The churn model's need for history is declared once and follows the horizon: 24 months
+    of orders are too few for a 6-month horizon (about 27 needed) but enough for 3 months."""
+    days = pd.date_range("2023-01-01", "2024-12-31", freq="7D")
+    lines = pd.DataFrame({"order_date": days})
+    io.write_clean({"order_lines": lines}, tmp_path)
+    six = capabilities.check("05_retention", tmp_path, {"horizon_months": 6})
+    assert six.runnable and not six.evaluates("churn-model")
+    assert any("about 27 months" in item for item in six.not_evaluated)
+    three = capabilities.check("05_retention", tmp_path, {"horizon_months": 3,
+                                                          "n_train_snapshots": 2,
+                                                          "snapshot_spacing_months": 2})
+    assert three.evaluates("churn-model")
+    assert all(r.notebook[:2].isdigit() and r.scope in ("notebook", "section", "remark")
+               and (r.section or r.scope != "section") for r in capabilities.REQUIREMENTS)
+
+
 def test_cleaning_replaces_the_tables_of_an_earlier_run(tmp_path):
     io.write_clean({"complaints": contract.empty("complaints"), "notes": pd.DataFrame({"a": [1]})},
                    tmp_path)

@@ -43,9 +43,11 @@ def _self_contained(page: str, language: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # notebook pages
-def render_html(executed: Path, target: Path, title: str, language: str = "en") -> None:
+def render_html(executed: Path, target: Path, title: str, language: str = "en",
+                hidden_sections: list[str] | tuple[str, ...] = ()) -> None:
     """Executed notebook -> self-contained HTML: no code, no prompts, no parameter cells, the
-    markdown translated into ``language`` paragraph by paragraph, hidden sections left out."""
+    markdown translated into ``language`` paragraph by paragraph, the cells of
+    ``hidden_sections`` (the sections the data cannot support) left out."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -53,7 +55,7 @@ def render_html(executed: Path, target: Path, title: str, language: str = "en") 
                             exclude_output_prompt=True, embed_images=True)
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True)
-    notebook = drop_hidden_sections(nbformat.read(executed, as_version=4))
+    notebook = drop_hidden_sections(nbformat.read(executed, as_version=4), hidden_sections)
     with i18n.speaking(language):
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
@@ -69,16 +71,11 @@ def render_html(executed: Path, target: Path, title: str, language: str = "en") 
     target.write_text(_self_contained(body, language), encoding="utf-8")
 
 
-def drop_hidden_sections(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Leave out the cells of sections the notebook declared empty for this data.
-
-    A ``capabilities.Check`` displayed in the notebook lists section names; cells tagged
-    ``section:<name>`` for those names are removed from the report (the notebook file keeps
-    them)."""
-    from helpers.capabilities import HIDE_MIME
-
-    hidden = {f"section:{name}" for cell in notebook.cells for output in cell.get("outputs", [])
-              for name in output.get("data", {}).get(HIDE_MIME, {}).get("hidden_sections", [])}
+def drop_hidden_sections(notebook: nbformat.NotebookNode,
+                         sections: list[str] | tuple[str, ...]) -> nbformat.NotebookNode:
+    """Leave out the cells tagged ``section:<name>`` for each name in ``sections`` (those the
+    data cannot support, from ``capabilities.check``); the notebook file keeps them."""
+    hidden = {f"section:{name}" for name in sections}
     if hidden:
         notebook.cells = [cell for cell in notebook.cells
                           if not hidden & set(cell.get("metadata", {}).get("tags", []))]

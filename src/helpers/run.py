@@ -34,7 +34,7 @@ from typing import Any
 
 import nbformat
 
-from helpers import io, pages
+from helpers import capabilities, i18n, io, pages
 from helpers.configs import COMMON, ParameterError, load_config, resolve_parameters
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
@@ -193,7 +193,8 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         log(f"[{k}/{len(notebooks)}] {path.stem} ...", end=" ")
         executed = run_dir / path.name
         t0 = time.monotonic()
-        reason = _not_evaluated_reason(path.stem, result.parameters)
+        verdict = _verdict(path.stem, result.parameters)
+        reason = "" if verdict.runnable else verdict.reason
         if reason:
             result.status, result.duration_s = "not evaluated", 0.0
             language = result.parameters.get("report_language", "en")
@@ -220,7 +221,8 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         if executed.exists():
             target = run_dir / f"{path.stem}.html"
             pages.render_html(executed, target, title=path.stem,
-                              language=result.parameters.get("report_language", "en"))
+                              language=result.parameters.get("report_language", "en"),
+                              hidden_sections=verdict.hidden_sections)
             result.html = target.name
             result.headlines = headlines(executed)
             result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
@@ -251,18 +253,15 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
     return (0 if not failed else 1), run_dir
 
 
-def _not_evaluated_reason(notebook: str, parameters: dict[str, Any]) -> str:
-    """Why the run's data cannot support ``notebook`` ('' when it can), from its clean_dir."""
-    from helpers import capabilities
-
+def _verdict(notebook: str, parameters: dict[str, Any]) -> capabilities.Check:
+    """What the run's data can support of ``notebook`` (``capabilities.REQUIREMENTS``), from its
+    clean_dir and parameters, worded in its report language; everything for 01 (it reads the
+    raw data) and for a notebook without a clean folder yet."""
     clean_dir = parameters.get("clean_dir")
     if notebook.startswith("01_") or not clean_dir or not io.resolve(clean_dir).is_dir():
-        return ""
-    from helpers import i18n
-
+        return capabilities.Check(notebook)
     with i18n.speaking(parameters.get("report_language", "en")):  # the page's language
-        check = capabilities.check(notebook, clean_dir)
-    return "" if check.runnable else check.reason
+        return capabilities.check(notebook, clean_dir, parameters)
 
 
 def _short_error(error: BaseException) -> str:
