@@ -161,3 +161,22 @@ def test_promoters_refer_more_than_detractors(scored):
     rates = attitude.rate_by(survey[survey["responded"]], "referred", "group")
     assert rates.loc["promoter", "ci_low"] > rates.loc["passive", "ci_high"]
     assert rates.loc["passive", "ci_low"] > rates.loc["detractor", "ci_high"]
+
+
+@pytest.mark.slow
+def test_the_attitude_stage_gives_the_same_figures_in_one_call(default_run, scored):
+    from helpers import stages
+
+    tables = default_run["tables"]
+    result = stages.attitude.evaluate_attitude(**pick(tables, *churn.HISTORY_TABLES))
+    pd.testing.assert_frame_equal(result.estimates, scored["estimates"])
+    assert result.answer_quality.reversed == int(scored["flagged"].sum())
+    assert set(result.outputs()) == {"survey_scored"}
+    assert {"reversed_flag", "recommend_used", "group", "weight", "repeat_purchase",
+            "referred"} <= set(result.survey.columns)
+    # without survey answers the survey parts are None (their sections are left out)
+    without = stages.attitude.evaluate_attitude(**{
+        **pick(tables, *churn.HISTORY_TABLES),
+        "survey_responses": tables["survey_responses"].iloc[:0]})
+    assert without.survey is None and without.estimates is None and without.outputs() == {}
+    assert without.connection_rates is not None and without.complaint_rates is not None

@@ -12,7 +12,7 @@ LAYERS = {
     "base": ["words", "io", "contract", "stats", "configs", "sample"],
     "cleaning": ["cleaning", "sources", "history"],
     "statistics": ["behaviour", "attitude", "retention", "churn", "price", "regression",
-                   "scorecard", "monitoring"],
+                   "scorecard", "monitoring", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
                      "pages"],
     "running": ["run"],

@@ -117,7 +117,7 @@ def column_format(frame: pd.DataFrame, column: object) -> Format | None:
     return None
 
 
-def table(frame: pd.DataFrame, formats: dict[object, Format] | Format | None = None, *,
+def table(frame: pd.DataFrame | None, formats: dict[object, Format] | Format | None = None, *,
          caption: str | None = None, translate: Iterable[str] = (), hide_index: bool = False,
          wrap: Iterable[str] | bool = (), percent: Iterable[object] = (), na_rep: str = "",
          gradient: str | None = None, gradient_columns: Iterable[object] | None = None):
@@ -137,8 +137,11 @@ def table(frame: pd.DataFrame, formats: dict[object, Format] | Format | None = N
             ``gradient_columns``, by default every number column.
 
     Returns:
-        A pandas Styler (a notebook cell that ends with it shows the table).
+        A pandas Styler (a notebook cell that ends with it shows the table); None for None (a
+        part the data did not support: nothing is shown).
     """
+    if frame is None:
+        return None
     shown = i18n.values(frame, list(translate)) if translate else frame
     styler = shown.style
     if isinstance(formats, str | Callable):

@@ -156,12 +156,14 @@ def revenue_before_after(table: pd.DataFrame, regions: list[str] | None = None) 
     return _finished(fig, rect=(0, 0.05, 1, 1))
 
 
-def rates_with_intervals(table: pd.DataFrame, label: str, title: str,
-                         group: str | None = None, max_groups: int = 8) -> plt.Figure:
+def rates_with_intervals(table: pd.DataFrame | None, label: str, title: str,
+                         group: str | None = None, max_groups: int = 8) -> plt.Figure | None:
     """Dot-and-whisker chart of rates with their confidence intervals (``retention.rate_table``
     output, indexed by the category or by (category, group)); small groups drawn hollow. With
     more than ``max_groups`` groups only those with the most trials are drawn, and the title
-    says how many are left out."""
+    says how many are left out. None (a part the data did not support) draws nothing."""
+    if table is None:
+        return None
     _theme()
     data = table.reset_index()
     categories = list(dict.fromkeys(data.iloc[:, 0]))
@@ -294,9 +296,12 @@ def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame) -> plt.Figure:
     return _finished(fig)
 
 
-def point_intervals(table: pd.DataFrame, value: str, xlabel: str, title: str,
-                    reference: float | None = None, percent: bool = False) -> plt.Figure:
-    """Dot-and-whisker chart of estimates (index = label) with ci_low/ci_high columns."""
+def point_intervals(table: pd.DataFrame | None, value: str, xlabel: str, title: str,
+                    reference: float | None = None, percent: bool = False) -> plt.Figure | None:
+    """Dot-and-whisker chart of estimates (index = label) with ci_low/ci_high columns; None
+    (a part the data did not support) draws nothing."""
+    if table is None:
+        return None
     return compare_intervals({"": table}, value, "ci_low", "ci_high", xlabel, title,
                              reference=reference, percent=percent)
 

@@ -12,6 +12,7 @@ from helpers.attitude import (
     repurchase_after_complaint,
 )
 from helpers.i18n import _
+from helpers.stages.attitude import AnswerQuality, AttitudeResult, ComplaintMapping
 from helpers.stats import poisson_rate_interval, rate_table
 
 
@@ -72,3 +73,37 @@ def no_survey_sentence(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
         parts.append(_("{rate:.0%} of buyers follow the brand ({low:.0%}-{high:.0%}).",
                        rate=follow["rate"], low=follow["ci_low"], high=follow["ci_high"]))
     return i18n.sentences(parts)
+
+
+def headline(result: AttitudeResult, *, order_lines: pd.DataFrame, customers: pd.DataFrame,
+             complaints: pd.DataFrame, engagement: pd.DataFrame, followup_months: int = 6,
+             confidence: float = 0.95) -> str:
+    """The attitude page's headline: the survey's, or without survey data what the delivered
+    complaints and engagement show."""
+    if result.survey is not None:
+        return summary_sentence(result.survey, result.flagged, result.estimates)
+    return no_survey_sentence(order_lines=order_lines, customers=customers,
+                              complaints=complaints, engagement=engagement,
+                              followup_months=followup_months, confidence=confidence)
+
+
+def answer_quality_sentence(quality: AnswerQuality | None, max_recommend: int,
+                            min_satisfaction: int) -> str:
+    """How many answers looked reversed or fell outside their scale ('' without a survey)."""
+    if quality is None:
+        return ""
+    return _("{flagged:,} of {answers:,} answers ({share:.1%}) gave a recommendation of "
+             "{max_recommend} or less with satisfaction {min_satisfaction} or more; "
+             "{out_of_scale:,} answers were outside their scale (kept as responses without a "
+             "score).", flagged=quality.reversed, answers=quality.answers,
+             share=quality.reversed_share, max_recommend=max_recommend,
+             min_satisfaction=min_satisfaction, out_of_scale=quality.out_of_scale)
+
+
+def complaint_mapping_sentence(mapping: ComplaintMapping | None) -> str:
+    """How many complaints the taxonomy could not map ('' without complaint data)."""
+    if mapping is None:
+        return ""
+    return _("{complaints:,} complaints; {unmapped:,} ({share:.1%}) could not be mapped to the "
+             "taxonomy.", complaints=mapping.complaints, unmapped=mapping.unmapped,
+             share=mapping.unmapped_share)
