@@ -287,3 +287,22 @@ def test_risk_by_value_tier_orders_tiers_by_value_and_keeps_unvalued_customers()
     assert sentence.startswith("Of the 2 active customers in the top by expected value, "
                                "about 0 are expected")
     assert "highest mean risk is in the rest tier (75%)" in sentence
+
+
+@pytest.mark.slow
+def test_the_retention_stage_gives_the_same_figures_in_one_call(default_run, warning):
+    from helpers import stages
+
+    tables = default_run["tables"]
+    history = pick(tables, *churn.HISTORY_TABLES)
+    result = stages.retention.evaluate_retention(
+        **history, monthly_sales=tables["monthly_sales"], customer_value=None)
+    assert result.warning.metrics["auc"] == pytest.approx(warning.metrics["auc"])
+    assert set(result.outputs()) == {"churn_risk"} and result.risk_by_tier is None
+    assert result.by_category["trials"].sum() > 0 and len(result.cycles)
+    short = stages.retention.evaluate_retention(
+        **history, monthly_sales=tables["monthly_sales"], customer_value=None,
+        churn_model=False)
+    assert short.warning is None and short.drivers is None and short.outputs() == {}
+    assert "it needs about 27 months" in story.retention.headline(short)
+    assert story.retention.tier_risk_sentence(None, 6) == ""

@@ -222,8 +222,10 @@ def cohort_heatmap(rates: pd.DataFrame, flagged: set[str] | None = None) -> plt.
     return _finished(fig)
 
 
-def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
+def odds_ratios(drivers: pd.DataFrame | None) -> plt.Figure | None:
     """Forest plot of the churn drivers: odds ratio per standard deviation with its interval."""
+    if drivers is None:  # a part the data did not support: nothing to draw
+        return None
     _theme()
     data = drivers.iloc[::-1]
     colors = data["direction"].map({"raises risk": "#C44E52", "lowers risk": "#4C72B0",
@@ -251,8 +253,10 @@ def odds_ratios(drivers: pd.DataFrame) -> plt.Figure:
     return _finished(fig)
 
 
-def calibration(table: pd.DataFrame) -> plt.Figure:
+def calibration(table: pd.DataFrame | None) -> plt.Figure | None:
     """Predicted vs observed churn per risk decile, with the observed rate's interval."""
+    if table is None:  # a part the data did not support: nothing to draw
+        return None
     _theme()
     fig, (ax_cal, ax_bar) = plt.subplots(1, 2, figsize=(11, 4))
     top = float(max(table["ci_high"].max(), table["mean_predicted"].max())) * 1.05

@@ -8,6 +8,7 @@ from helpers import i18n
 from helpers.churn import ChurnWarning, snapshot_dates
 from helpers.i18n import _
 from helpers.retention import ACTIVE_MONTHS
+from helpers.stages.retention import RetentionResult
 
 
 def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
@@ -20,17 +21,41 @@ def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train:
     try:
         snapshot_dates(order_lines, horizon_months, n_train, spacing_months)
     except ValueError:  # its English message is said again here, in the report language
-        months = ACTIVE_MONTHS + 3 + 2 * horizon_months
-        dates = order_lines["order_date"]
-        return _("history from {first:%Y-%m} to {end:%Y-%m} is too short for a {horizon}-month "
-                 "horizon with a training snapshot; it needs about {months} months of orders",
-                 first=dates.min(), end=dates.max() + pd.Timedelta(days=1),
-                 horizon=horizon_months, months=months)
+        return history_too_short(order_lines["order_date"], horizon_months)
     return ""
 
 
-def tier_risk_sentence(by_tier: pd.DataFrame, horizon_months: int) -> str:
-    """Churn risk among the most valuable customers, for managers (report language)."""
+def history_too_short(order_dates: pd.Series, horizon_months: int) -> str:
+    """That the orders' dates span too little history for a churn model with this horizon,
+    and how much it needs."""
+    return _("history from {first:%Y-%m} to {end:%Y-%m} is too short for a {horizon}-month "
+             "horizon with a training snapshot; it needs about {months} months of orders",
+             first=order_dates.min(), end=order_dates.max() + pd.Timedelta(days=1),
+             horizon=horizon_months, months=ACTIVE_MONTHS + 3 + 2 * horizon_months)
+
+
+def headline(result: RetentionResult) -> str:
+    """The retention page's headline: the churn early warning, or without a churn model the
+    retention within one cycle and why the model is missing."""
+    if result.warning is not None:
+        return churn_sentence(result.warning, result.risk_by_region)
+    return cycle_sentence(result.by_category,
+                          history_too_short(result.history, result.horizon_months))
+
+
+def model_sentence(result: RetentionResult) -> str:
+    """How the churn model was chosen and tested, or why there is none."""
+    if result.warning is not None:
+        return evaluation_sentence(result.warning)
+    return _("**Not evaluated:** {reason}.",
+             reason=history_too_short(result.history, result.horizon_months))
+
+
+def tier_risk_sentence(by_tier: pd.DataFrame | None, horizon_months: int) -> str:
+    """Churn risk among the most valuable customers, for managers (report language); '' without
+    a churn model or value tiers."""
+    if by_tier is None:
+        return ""
     top = by_tier.index[0]
     row = by_tier.iloc[0]
     riskiest = by_tier["mean_risk"].idxmax()
