@@ -53,3 +53,9 @@ def test_table_speaks_the_report_language():
                                      caption="标题"))
     assert {"区域", "客户数", "都会", "是"} <= set(cells)
     assert "Metro" not in cells and "region" not in cells
+
+
+def test_an_empty_table_shows_its_note_instead():
+    shown = display.table(pd.DataFrame({"month": []}), empty="No abnormal month.")
+    assert shown.data == "No abnormal month."
+    assert display.table(None) is None

@@ -200,3 +200,17 @@ def test_monitoring_leaves_out_a_partly_covered_last_month():
     assert "complaints per order" not in indicators  # no complaint data: no complaint rate
     complete = {**tables, "order_lines": lines.iloc[:3]}  # ends on 29 March: complete enough
     assert monitoring.monitoring_series(**complete)["month"].max() == pd.Timestamp("2024-03-01")
+
+
+def test_index_by_region_and_weight_agreement_by_hand():
+    index = pd.Series([10.0, 20.0, 30.0, 40.0], index=list("abcd"))
+    regions = pd.Series(["X", "X", "X", "Y"], index=list("abcd"))
+    table = scorecard.index_by_region(index, regions, min_group_size=2)
+    assert table.loc["X", "count"] == 3 and table.loc["X", "50%"] == 20.0
+    assert table["small_group"].tolist() == [False, True] and table.index.name == "region"
+    scores = pd.DataFrame({"behaviour": [0.1, 0.2, 0.3, 0.4], "price": [0.4, 0.3, 0.2, 0.1]},
+                          index=list("abcd"))
+    expert = scorecard.loyalty_index(scores, pd.Series({"behaviour": 1.0, "price": 0.0}))
+    # all weight on price ranks the customers in the opposite order: rank correlation -1
+    assert scorecard.weight_agreement(scores, expert, pd.Series(
+        {"behaviour": 0.0, "price": 1.0})) == pytest.approx(-1.0)

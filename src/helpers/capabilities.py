@@ -150,9 +150,9 @@ REQUIREMENTS: list[Requirement] = [
                 lambda f: _("no price changes were delivered: behaviour around price "
                             "adjustments cannot be measured, so price sensitivity is not "
                             "evaluated")),
-    Requirement("06_price_sensitivity", "remark", lambda f: f.has("market_index"), lambda f: _(
+    Requirement("06_price_sensitivity", "section", lambda f: f.has("market_index"), lambda f: _(
         "the market adjustment (no market price index): changes are compared with other "
-        "regions only")),
+        "regions only"), "market"),
     Requirement("07_regional_regression", "notebook", lambda f: f.has("price_changes"),
                 lambda f: _("no price changes were delivered: without the company's own price "
                             "decisions, price differences within a product come from quantity "

@@ -120,7 +120,8 @@ def column_format(frame: pd.DataFrame, column: object) -> Format | None:
 def table(frame: pd.DataFrame | None, formats: dict[object, Format] | Format | None = None, *,
          caption: str | None = None, translate: Iterable[str] = (), hide_index: bool = False,
          wrap: Iterable[str] | bool = (), percent: Iterable[object] = (), na_rep: str = "",
-         gradient: str | None = None, gradient_columns: Iterable[object] | None = None):
+         gradient: str | None = None, gradient_columns: Iterable[object] | None = None,
+         empty: str | None = None):
     """``frame`` as a styled table for a page.
 
     Args:
@@ -135,6 +136,7 @@ def table(frame: pd.DataFrame | None, formats: dict[object, Format] | Format | N
         na_rep: what an empty cell shows.
         gradient: a matplotlib colour map to shade number cells by their value: those of
             ``gradient_columns``, by default every number column.
+        empty: a sentence (markdown) shown instead of a table without rows.
 
     Returns:
         A pandas Styler (a notebook cell that ends with it shows the table); None for None (a
@@ -142,6 +144,10 @@ def table(frame: pd.DataFrame | None, formats: dict[object, Format] | Format | N
     """
     if frame is None:
         return None
+    if empty is not None and frame.empty:
+        from IPython.display import Markdown
+
+        return Markdown(empty)
     shown = i18n.values(frame, list(translate)) if translate else frame
     styler = shown.style
     if isinstance(formats, str | Callable):

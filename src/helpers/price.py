@@ -178,6 +178,14 @@ def event_time_profile(events: pd.DataFrame, sales: pd.DataFrame,
 
 # ----------------------------------------------------------------------------------------------
 # customer level
+def market_index_or_flat(market_index: pd.DataFrame | None,
+                         order_lines: pd.DataFrame) -> pd.DataFrame:
+    """The delivered market index, or ``flat_market_index`` when none was delivered."""
+    if market_index is None or market_index.empty:
+        return flat_market_index(order_lines)
+    return market_index
+
+
 def flat_market_index(order_lines: pd.DataFrame) -> pd.DataFrame:
     """A market index of 100 for every category, region and month of the order lines: the
     stand-in when no market index was delivered (prices are then compared as charged, and

@@ -164,6 +164,23 @@ def weight_sensitivity(scores: pd.DataFrame, weights: pd.Series, draws: int = 20
 
 # ----------------------------------------------------------------------------------------------
 # tiers
+def weight_agreement(scores: pd.DataFrame, expert_index: pd.Series,
+                     entropy_weights_: pd.Series) -> float:
+    """Spearman rank correlation between the index with the expert weights and the index with
+    the data-driven entropy weights."""
+    entropy_index = loyalty_index(scores, entropy_weights_)
+    return float(pd.DataFrame({"expert": expert_index, "entropy": entropy_index}).corr(
+        method="spearman").iloc[0, 1])
+
+
+def index_by_region(index: pd.Series, regions: pd.Series, min_group_size: int = 30
+                    ) -> pd.DataFrame:
+    """Customers and quartiles of the loyalty index per region, small regions flagged."""
+    table = index.groupby(regions).describe()[["count", "25%", "50%", "75%"]]
+    table["small_group"] = table["count"] < min_group_size
+    return table.rename_axis("region")
+
+
 def assign_tiers(values: pd.Series, thresholds: dict[str, float]) -> pd.Series:
     """Tier per value: the highest tier whose minimum the value reaches (``thresholds`` maps
     tier name -> minimum; the lowest minimum should be 0 so everyone has a tier)."""
@@ -273,12 +290,15 @@ def currency(clean_dir: str) -> str:
     return str(sources["currency"].iloc[0] or "")
 
 
-def survey_waves(survey_scored: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def survey_waves(survey_scored: pd.DataFrame | None,
+                 confidence: float = 0.95) -> pd.DataFrame | None:
     """Net recommendation score per survey wave (respondents, reversed answers read reversed),
     with interval and answers, ordered by sent date. Without a ``wave`` column, each calendar
-    quarter of sending is a wave."""
+    quarter of sending is a wave. None without survey data (04 not evaluated)."""
     from helpers.attitude import net_score
 
+    if survey_scored is None:
+        return None
     answered = survey_scored[survey_scored["responded"]]
     if "wave" not in answered:  # no wave numbers delivered: the quarter it was sent in
         answered = answered.assign(wave=answered["sent_date"].dt.to_period("Q").astype("str"))

@@ -104,3 +104,12 @@ def model_sentence(model: dict) -> str:
     return _("Fitted on {cells:,} complete region x category months, without (too little "
              "history for) a calendar-month effect: R² = {r_squared:.2f}, typical error of one "
              "month ±{error:.0%}; {gaps} cells estimated with {level:.0%} intervals.", **fit)
+
+
+def estimated_share_list(monthly_sales: pd.DataFrame) -> str:
+    """Markdown: the years and regions whose revenue rests partly on estimates (largest share
+    first), or that none does."""
+    sentences = estimated_share_sentences(monthly_sales, ["year", "region"])
+    if not sentences:
+        return _("No figure rests on estimates.")
+    return "\n".join(f"- {sentence}{_('.')}" for sentence in sentences)

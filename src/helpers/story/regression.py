@@ -50,3 +50,22 @@ def diagnostics_sentence(checks: dict) -> str:
              "{cooks:.4f}: {influence}.", lm=checks["breusch_pagan_lm"],
              p=checks["breusch_pagan_p"], spread=spread, cooks=checks["max_cooks_distance"],
              influence=influence)
+
+
+def fits_by_name(adjusted_fit: pd.DataFrame, naive_fit: pd.DataFrame,
+                 market_adjusted: bool) -> dict[str, pd.DataFrame]:
+    """The regression's elasticity tables under the names the chart shows (the first is
+    market-adjusted only when a market index was used)."""
+    name = _("market-adjusted, period effects") if market_adjusted else _("period effects")
+    return {name: adjusted_fit, _("naive: raw price, seasons only"): naive_fit}
+
+
+def equality_sentence(equality_test: dict, naive_fit: pd.DataFrame) -> str:
+    """Whether the regions differ (the Wald test that every regional elasticity is equal),
+    and how far the naive model's elasticities spread."""
+    test = equality_test
+    wald = f"F({test['df_num']}, {test['df_den']}) = {test['F']:.1f}, p = {test['p_value']:.2g}"
+    return _("Do regions differ? Wald test that all regional elasticities are equal: {wald}. "
+             "The naive model (raw prices, no period effects) gives elasticities between "
+             "{low:.2f} and {high:.2f}: market-wide price swings masquerade as demand responses.",
+             wald=wald, low=naive_fit["elasticity"].min(), high=naive_fit["elasticity"].max())

@@ -91,6 +91,8 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
                        "({share:.0%}) are expected to buy nothing in the next {months} months.",
                        expected=expected, active=len(churn_risk),
                        share=expected / len(churn_risk), months=horizon))
+    if elasticities is not None and "region" in elasticities:
+        elasticities = elasticities.set_index("region")
     if elasticities is not None and len(elasticities):
         ordered = elasticities.sort_values("elasticity")
         most, least = ordered.iloc[0], ordered.iloc[-1]
@@ -167,3 +169,23 @@ def survey_coverage_sentence(no_survey: pd.Series, dimensions: list[str]) -> str
     return _("{without:,} of {customers:,} customers ({share:.0%}) have no survey answer: their "
              "attitude score rests on follows and events only.", without=int(no_survey.sum()),
              customers=len(no_survey), share=no_survey.mean())
+
+
+def bullets(facts: list[str]) -> str:
+    """The executive summary's facts as a markdown list."""
+    return "\n".join(f"- {fact}" for fact in facts)
+
+
+def tier_migration(migration: pd.DataFrame, tier_order: list[str], covered: bool):
+    """The tier migration matrix as a table, or (when the history does not cover the year
+    before last year) why it is not evaluated."""
+    from IPython.display import Markdown
+
+    from helpers import display
+
+    if not covered:
+        return Markdown(_("**Tier migration not evaluated:** the order history does not cover "
+                          "the 12 months before last year, so last year's tiers are unknown."))
+    return display.table(migration, percent=tier_order, na_rep="–", gradient="Blues",
+                         gradient_columns=tier_order,
+                         caption=_("Tier 12 months ago (rows) against tier now (columns)"))
