@@ -59,3 +59,10 @@ def test_an_empty_table_shows_its_note_instead():
     shown = display.table(pd.DataFrame({"month": []}), empty="No abnormal month.")
     assert shown.data == "No abnormal month."
     assert display.table(None) is None
+
+
+def test_a_flag_with_its_own_format_keeps_it_in_every_language():
+    frame = pd.DataFrame({"customers": [3, 300], "small_group": [True, False]})
+    with i18n.speaking("zh"):
+        cells = _cells(display.table(frame, {"small_group": display.few_customers}))
+    assert "客户较少" in cells and "否" not in cells and "是" not in cells

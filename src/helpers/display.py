@@ -173,4 +173,5 @@ def table(frame: pd.DataFrame | None, formats: dict[object, Format] | Format | N
         styler = styler.background_gradient(cmap=gradient, axis=None, subset=numbers)
     if caption:
         styler = styler.set_caption(caption)
-    return i18n.relabel(styler)
+    own = list(formats) if isinstance(formats, dict) else []
+    return i18n.relabel(styler, formatted=own)

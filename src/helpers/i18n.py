@@ -272,10 +272,11 @@ def yes_no(flag: object) -> str:
     return _("yes") if flag else _("no")
 
 
-def relabel(styler):
+def relabel(styler, formatted: tuple | list = ()):
     """A pandas Styler with its column and row labels, index names and yes/no flags in the
     report language (formatting keyed on the original names keeps working; the caller's frame
-    is not changed). Returns the Styler."""
+    is not changed; flag columns in ``formatted`` keep the caller's format). Returns the
+    Styler."""
     frame = styler.data
     if _state["language"] == SOURCE_LANGUAGE:
         return styler
@@ -287,7 +288,8 @@ def relabel(styler):
         renamed = renamed.rename_axis(columns=label(frame.columns.name))
     if renamed is not frame:
         styler.data, styler.index, styler.columns = renamed, renamed.index, renamed.columns
-    flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
+    flags = [c for c in frame.columns
+             if pd.api.types.is_bool_dtype(frame[c]) and c not in formatted]
     if flags:
         # subset: a formatter dict without it resets every other column to the default format
         styler = styler.format(dict.fromkeys(flags, yes_no), subset=flags)
