@@ -56,6 +56,7 @@ class Facts:
 
     clean_dir: Path
     parameters: dict[str, Any]
+    _columns: dict[tuple[str, str], pd.Series | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def rows(self) -> dict[str, int]:
@@ -70,9 +71,13 @@ class Facts:
         return any(has(self.rows, t) for t in tables)
 
     def column(self, table: str, column: str) -> pd.Series | None:
-        """One column of a clean table (None when the table is absent)."""
-        path = self.clean_dir / f"{table}.parquet"
-        return pd.read_parquet(path, columns=[column])[column] if path.exists() else None
+        """One column of a clean table (None when the table is absent), read once: a
+        requirement's condition and its words may both ask for it."""
+        if (table, column) not in self._columns:
+            path = self.clean_dir / f"{table}.parquet"
+            self._columns[(table, column)] = (
+                pd.read_parquet(path, columns=[column])[column] if path.exists() else None)
+        return self._columns[(table, column)]
 
     def regions(self) -> int:
         """Distinct regions of the customers (0 without a customer table)."""

@@ -42,15 +42,30 @@ def no_survey_sentence(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     (exact interval), purchases again within ``followup_months`` after a complaint against
     the same customers after any order, and the share of buyers who follow the brand
     (``complaints`` and ``engagement``: None or empty when not delivered)."""
+    after = follow = None
+    if complaints is not None and len(complaints):
+        after = repurchase_after_complaint(complaints=complaints, order_lines=order_lines,
+                                           months=followup_months, confidence=confidence)
+    if engagement is not None and len(engagement):
+        follow = connection_rates(engagement_by_customer(
+            order_lines=order_lines, engagement=engagement, customers=customers), confidence)
+    return _no_survey_words(order_lines, complaints, after, follow, followup_months,
+                            confidence)
+
+
+def _no_survey_words(order_lines: pd.DataFrame, complaints: pd.DataFrame | None,
+                     after: pd.DataFrame | None, follow: pd.DataFrame | None,
+                     followup_months: int, confidence: float) -> str:
+    """``no_survey_sentence`` from the figures already computed: ``after`` from
+    ``attitude.repurchase_after_complaint``, ``follow`` from ``attitude.connection_rates``
+    (None where the data were not delivered)."""
     parts = [_("No survey data was delivered, so the likelihood to recommend, the primary "
                "measure of attitude, is not measured.")]
-    if complaints is not None and len(complaints):
+    if after is not None:
         orders = order_lines.loc[~order_lines["is_return"], "order_id"].nunique()
         count = len(complaints)
         low, high = poisson_rate_interval(count, orders, confidence)
         rate, level = 100 * count / orders, f"{confidence:.0%}"
-        after = repurchase_after_complaint(complaints=complaints, order_lines=order_lines,
-                                           months=followup_months, confidence=confidence)
         baseline = after.loc[COMPLAINT_BASELINE]
         by_category = after.drop(index=COMPLAINT_BASELINE)
         overall = rate_table(pd.Series({"all": by_category["successes"].sum()}),
@@ -66,25 +81,21 @@ def no_survey_sentence(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             "customers.", rate=rate, level=level, low=100 * float(low), high=100 * float(high),
             count=count, again=again, again_ci=again_ci, judged=judged, months=followup_months,
             baseline=baseline["rate"]))
-    if engagement is not None and len(engagement):
-        connected = engagement_by_customer(order_lines=order_lines, engagement=engagement,
-                                           customers=customers)
-        follow = connection_rates(connected, confidence).loc["follow us"]
+    if follow is not None:
+        row = follow.loc["follow us"]
         parts.append(_("{rate:.0%} of buyers follow the brand ({low:.0%}-{high:.0%}).",
-                       rate=follow["rate"], low=follow["ci_low"], high=follow["ci_high"]))
+                       rate=row["rate"], low=row["ci_low"], high=row["ci_high"]))
     return i18n.sentences(parts)
 
 
-def headline(result: AttitudeResult, *, order_lines: pd.DataFrame, customers: pd.DataFrame,
-             complaints: pd.DataFrame, engagement: pd.DataFrame, followup_months: int = 6,
-             confidence: float = 0.95) -> str:
+def headline(result: AttitudeResult, *, order_lines: pd.DataFrame, complaints: pd.DataFrame,
+             followup_months: int = 6, confidence: float = 0.95) -> str:
     """The attitude page's headline: the survey's, or without survey data what the delivered
-    complaints and engagement show."""
+    complaints and engagement show (from the figures the stage already computed)."""
     if result.survey is not None:
         return summary_sentence(result.survey, result.flagged, result.estimates)
-    return no_survey_sentence(order_lines=order_lines, customers=customers,
-                              complaints=complaints, engagement=engagement,
-                              followup_months=followup_months, confidence=confidence)
+    return _no_survey_words(order_lines, complaints, result.repurchase_after_complaint,
+                            result.connection_rates, followup_months, confidence)
 
 
 def answer_quality_sentence(quality: AnswerQuality | None, max_recommend: int,
