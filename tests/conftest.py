@@ -6,7 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import cleaning, io
+from helpers import cleaning, io, sources
+from helpers.sources import reading
 
 
 @pytest.fixture(scope="session")
@@ -27,13 +28,20 @@ def truth(workspace) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def raw(raw_dir) -> dict[str, pd.DataFrame]:
-    return io.read_raw(raw_dir)
+def builtin() -> sources.SourceMapping:
+    """The built-in sample's source mapping (configs/sources/builtin.yaml)."""
+    return sources.load_mapping(sources.BUILTIN_MAPPING)
 
 
 @pytest.fixture(scope="session")
-def cleaned(raw) -> cleaning.CleaningResult:
-    return cleaning.clean_all(raw)
+def raw(builtin, raw_dir) -> dict[str, pd.DataFrame]:
+    """The small sample's raw sources as read, by part name."""
+    return reading.read_all(builtin, raw_dir)
+
+
+@pytest.fixture(scope="session")
+def cleaned(builtin, raw) -> cleaning.CleaningResult:
+    return cleaning.clean(builtin, raw)
 
 
 def make_project(source_raw: Path, target: Path) -> Path:
@@ -83,7 +91,8 @@ def default_run(tmp_path_factory) -> dict:
 
     folder = tmp_path_factory.mktemp("default-sample")
     write_sample(folder / "raw", folder / "truth", size="default")
-    cleaned = cleaning.clean_all(io.read_raw(folder / "raw"))
+    mapping = sources.load_mapping(sources.BUILTIN_MAPPING)
+    cleaned = cleaning.clean(mapping, reading.read_all(mapping, folder / "raw"))
     result = history.repair_history(cleaned.tables["order_lines_unrepaired"],
                                     cleaned.tables["customer_id_map"])
     truth = {p.stem: pd.read_parquet(p) for p in (folder / "truth").glob("*.parquet")}

@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import cleaning, contract, io, story
+from helpers import cleaning, contract, sources, story
+from helpers.sources import reading
+
+BUILTIN = sources.load_mapping(sources.BUILTIN_MAPPING)
 
 
 def _raw(rows: list[dict]) -> pd.DataFrame:
@@ -63,7 +66,7 @@ def test_current_orders_dedupe_quarantine_and_sign_returns():
             {**CURRENT_ROW, "line_no": "4", "order_date": "2024-02-30"},
             {**CURRENT_ROW, "line_no": "5", "line_type": "gift"},
             {**CURRENT_ROW, "line_no": "6", "region": "Atlantis"}]
-    out = cleaning.clean_current_orders(_raw(rows))
+    out = cleaning.clean_order_lines(BUILTIN.part("orders_current"), _raw(rows))
     table = out.table
     assert table["line_no"].tolist() == [1, 51]
     assert table["quantity"].tolist() == [2, -2]
@@ -84,7 +87,7 @@ def test_legacy_orders_fen_labels_ids_and_negative_returns():
            "ITEM_CODE": "P9", "CATEGORY_CN": "钟表", "AREA_CN": "西南", "QTY": "3",
            "PRICE_FEN": "12345", "LIST_FEN": "12345", "AMOUNT_FEN": "37035"}
     ret = {**row, "BILL_NO": "500008", "QTY": "-1", "AMOUNT_FEN": "-12345"}
-    table = cleaning.clean_legacy_orders(_raw([row, ret])).table
+    table = cleaning.clean_order_lines(BUILTIN.part("orders_legacy"), _raw([row, ret])).table
     first = table.iloc[0]
     assert (first["order_id"], first["customer_id"], first["category"], first["region"]) == (
         "L500007", "C000042", "Clocks", "Southwest")
@@ -99,7 +102,7 @@ def test_customers_conflicting_ids_and_unknown_regions_are_quarantined():
             "channel": "Online"}
     rows = [base, base, {**base, "city": "Dalian"}, {**base, "customer_id": "C2",
                                                       "region": "Mars"}]
-    out = cleaning.clean_customers(_raw(rows))
+    out = cleaning.clean_customers(BUILTIN.part("customers"), _raw(rows))
     assert out.table.to_dict("records") == [{
         "customer_id": "C1", "region": "Northeast", "city": "harbin",
         "join_date": pd.Timestamp("2021-05-06"), "channel": "online"}]
@@ -117,7 +120,8 @@ def test_surveys_join_answers_flag_ranges_and_quarantine_strays():
          "q_satisfaction": "3"},
         {"invitation_id": "S9", "response_date": "2024-03-06", "q_recommend": "5",
          "q_satisfaction": "3"}])
-    table_part, responses_part = cleaning.clean_surveys(invitations, responses)
+    table_part, responses_part = cleaning.clean_survey(BUILTIN.part("survey_invitations"),
+                                                     invitations, responses)
     table = table_part.table.set_index("invitation_id")
     assert table["responded"].tolist() == [True, True, False]
     assert table["quality_flag"].tolist() == ["ok", "out_of_range", "no_response"]
@@ -130,7 +134,7 @@ def test_orphans_are_quarantined_not_dropped(raw):
     trimmed = dict(raw)
     trimmed["customers"] = raw["customers"].iloc[1:]  # drop the first customer
     gone = raw["customers"]["customer_id"].iloc[0]
-    result = cleaning.clean_all(trimmed)
+    result = cleaning.clean(BUILTIN, trimmed)
     orphans = result.quarantine[result.quarantine["reason"] == "unknown customer_id"]
     n_lines = (result.tables["order_lines_unrepaired"]["customer_id"] == gone).sum()
     assert n_lines == 0
@@ -246,7 +250,7 @@ def test_source_summary_adds_up(cleaned, raw):
 
 def test_cleaning_leaves_its_input_untouched(raw):
     copies = {name: frame.copy() for name, frame in raw.items()}
-    cleaning.clean_all(raw)
+    cleaning.clean(BUILTIN, raw)
     for name, frame in raw.items():
         pd.testing.assert_frame_equal(frame, copies[name])
 
@@ -256,7 +260,7 @@ def test_default_sample_cleans_to_its_truth(tmp_path):
     from helpers.sample import write_sample
 
     write_sample(tmp_path / "raw", tmp_path / "truth", size="default")
-    result = cleaning.clean_all(io.read_raw(tmp_path / "raw"))
+    result = cleaning.clean(BUILTIN, reading.read_all(BUILTIN, tmp_path / "raw"))
     true_lines = pd.read_parquet(tmp_path / "truth" / "order_lines.parquet")
     defects = pd.read_parquet(tmp_path / "truth" / "injected_defects.parquet")
     lines = result.tables["order_lines_unrepaired"]

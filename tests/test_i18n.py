@@ -64,13 +64,13 @@ def test_every_rule_text_of_cleaning_and_repair_has_chinese(chinese, cleaned):
     """The quality report, the data sources and the repair log are shown on the Chinese pages
     through ``i18n.values``: each of their texts needs a translation (a new rule without one
     fails here)."""
-    from helpers import cleaning, history
+    from helpers import history
 
     repair = history.repair_history(cleaned.tables["order_lines_unrepaired"],
                                     cleaned.tables["customer_id_map"])
     texts = {*cleaned.quality_report["rule"], *cleaned.quality_report["detail"],
              *cleaned.quality_report["action"], *cleaned.quarantine["reason"],
-             *cleaning.builtin_sources(cleaned)["origin"],
+             *cleaned.sources["origin"],
              *repair.repair_log["method"], *repair.repair_log["reason"],
              *repair.repair_log["column"]}
     cjk = re.compile(r"[\u4e00-\u9fff]")

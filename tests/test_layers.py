@@ -9,8 +9,8 @@ import pytest
 from helpers import io
 
 LAYERS = {
-    "base": ["words", "io", "contract", "stats", "configs", "sample"],
-    "cleaning": ["cleaning", "sources", "history"],
+    "base": ["words", "vocabulary", "io", "contract", "stats", "configs"],
+    "cleaning": ["sources", "cleaning", "history", "sample"],
     "statistics": ["behaviour", "attitude", "retention", "churn", "price", "regression",
                    "scorecard", "monitoring", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",

@@ -124,10 +124,9 @@ def test_run_folder_manifest(report_run):
         assert (run_dir / name).is_file(), name
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "success" and manifest["run_id"] == run_dir.name
-    assert manifest["parameters"]["01_cleaning"] == {"raw_dir": "data/raw",
-                                                     "clean_dir": "data/clean",
-                                                     "source_mapping": "",
-                                                     "report_language": "en"}
+    assert manifest["parameters"]["01_cleaning"] == {
+        "raw_dir": "data/raw", "clean_dir": "data/clean",
+        "source_mapping": "configs/sources/builtin.yaml", "report_language": "en"}
     assert manifest["inputs"]["data/raw"] == report_run["raw_before"]
     assert manifest["raw_unchanged"] is True
     assert manifest["packages"]["pandas"].startswith("3.")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import io, sample
+from helpers import io, sample, sources
 
 
 def _bytes(folder):
@@ -19,7 +19,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
                             seed=seed)
     first, second, other = (_bytes(tmp_path / n / "raw") for n in "abc")
     assert first == second
-    assert set(first) == {spec.filename for spec in io.RAW_FILES.values()}
+    assert set(first) == {part.spec["file"] for part in sources.load_mapping("").parts()}
     assert first["orders_current.csv"] != other["orders_current.csv"]
 
 
@@ -44,7 +44,6 @@ def test_cli_if_empty_leaves_existing_data_alone(tmp_path, capsys):
 
 
 def test_cli_skips_the_sample_for_a_configuration_with_its_own_data(tmp_path, capsys):
-    from helpers import io
 
     raw, truth = tmp_path / "raw", tmp_path / "truth"
     own = io.PACKAGE_ROOT / "configs" / "online_retail.yaml"

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import churn, cleaning, history, io, monitoring, scorecard
+from helpers import churn, cleaning, history, monitoring, scorecard, sources
+from helpers.sources import reading
 from tests.conftest import pick
 
 
@@ -126,7 +127,8 @@ def monitored(default_run, tmp_path_factory):
     folder = tmp_path_factory.mktemp("drop")
     write_sample(folder / "raw", folder / "truth", size="default",
                  injected_drop=("Southeast", "2025-02", 0.6))
-    cleaned = cleaning.clean_all(io.read_raw(folder / "raw"))
+    mapping = sources.load_mapping(sources.BUILTIN_MAPPING)
+    cleaned = cleaning.clean(mapping, reading.read_all(mapping, folder / "raw"))
     repaired = history.repair_history(cleaned.tables["order_lines_unrepaired"],
                                       cleaned.tables["customer_id_map"])
     dropped = {**cleaned.tables, "order_lines": repaired.order_lines,

@@ -10,11 +10,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from helpers import capabilities, cleaning, contract, io, sources
+from helpers import capabilities, cleaning, contract, io, sample, sources
+from helpers.sources import reading
 from tests.test_browser import chromium  # noqa: F401 (the fixture)
 
 # --- a hand-made source in the Online Retail layout -------------------------------------------
@@ -49,6 +51,11 @@ ORDER_LINES_SPEC = {
 }
 
 
+def _clean(mapping: sources.SourceMapping, raw_dir: Path) -> cleaning.CleaningResult:
+    """Read the mapping's sources below ``raw_dir`` and clean them (what notebook 01 does)."""
+    return cleaning.clean(mapping, reading.read_all(mapping, raw_dir))
+
+
 def _mapping(order_lines_source: dict, **tables) -> sources.SourceMapping:
     return sources.validate_mapping({"name": "test", "currency": "GBP", "tables": {
         "order_lines": {**order_lines_source, **ORDER_LINES_SPEC}, **tables}})
@@ -60,7 +67,7 @@ def csv_dir(tmp_path) -> Path:
     return tmp_path
 
 
-def _check_hand_case(result: sources.MappedResult) -> None:
+def _check_hand_case(result: cleaning.CleaningResult) -> None:
     lines = result.tables["order_lines_unrepaired"]
     assert lines[["order_id", "line_no", "customer_id", "quantity", "amount",
                   "is_return"]].values.tolist() == [
@@ -77,7 +84,7 @@ def _check_hand_case(result: sources.MappedResult) -> None:
     assert [steps[r] for r in ["non-product line", "stock adjustment", "no price",
                                "no customer id"]] == [1, 1, 1, 1]
     reasons = result.quarantine.set_index("row")["reason"].to_dict()
-    assert reasons[8] == "missing or invalid order_date"
+    assert reasons[8] == "invalid order_date"
     assert reasons[3] == "excluded: non-product line"
     summary = cleaning.source_summary(result).loc["order_lines"]
     assert summary[["rows_read", "duplicates_removed", "excluded", "quarantined",
@@ -88,7 +95,7 @@ def _check_hand_case(result: sources.MappedResult) -> None:
 
 
 def test_csv_source_cleans_to_the_hand_computed_tables(csv_dir):
-    result = sources.clean_mapped(_mapping({"file": "lines.csv"}), csv_dir)
+    result = _clean(_mapping({"file": "lines.csv"}), csv_dir)
     _check_hand_case(result)
     origins = result.sources.set_index("table")["origin"]
     assert origins["order_lines"] == "file lines.csv"
@@ -108,7 +115,7 @@ def test_sqlite_source_gives_the_same_tables(csv_dir):
         "url": url, "table": "complaints",
         "columns": {"complaint_id": "id", "customer_id": "customer",
                     "complaint_date": "opened", "raw_label": "label", "severity": "level"}})
-    result = sources.clean_mapped(mapping, csv_dir)
+    result = _clean(mapping, csv_dir)
     _check_hand_case(result)
     complaints = result.tables["complaints"]
     # the complaint of an unknown customer is set aside; the other is classified
@@ -123,12 +130,12 @@ def test_sql_errors_name_the_database_not_the_password(tmp_path):
     mapping = _mapping({"url": f"sqlite:///{tmp_path / 'empty.db'}",
                         "query": "SELECT * FROM nowhere"})
     with pytest.raises(io.RawFileError, match=r"empty\.db: query failed.*nowhere"):
-        sources.clean_mapped(mapping, tmp_path)
+        _clean(mapping, tmp_path)
     shown = sources.validate_mapping({"tables": {"order_lines": {
         **ORDER_LINES_SPEC, "url": "postgresql+psycopg://me:secret@127.0.0.1:1/db",
         "query": "SELECT 1"}}})
     with pytest.raises(io.RawFileError) as error:
-        sources.clean_mapped(shown, tmp_path)
+        _clean(shown, tmp_path)
     assert "secret" not in str(error.value) and "***" in str(error.value)
 
 
@@ -137,12 +144,12 @@ def test_database_url_reads_environment_variables(monkeypatch, csv_dir):
     with sqlite3.connect(database) as connection:
         pd.DataFrame(ROWS, columns=HEADER).to_sql("invoice_lines", connection, index=False)
     monkeypatch.setenv("SHOP_DB", str(database))
-    result = sources.clean_mapped(_mapping({"url": "sqlite:///${SHOP_DB}",
+    result = _clean(_mapping({"url": "sqlite:///${SHOP_DB}",
                                             "query": "SELECT * FROM invoice_lines"}), csv_dir)
     _check_hand_case(result)
     monkeypatch.delenv("SHOP_DB")
     with pytest.raises(sources.SourceMappingError, match=r"\$\{SHOP_DB\}, which is not set"):
-        sources.clean_mapped(_mapping({"url": "sqlite:///${SHOP_DB}", "query": "SELECT 1"}),
+        _clean(_mapping({"url": "sqlite:///${SHOP_DB}", "query": "SELECT 1"}),
                              csv_dir)
 
 
@@ -174,9 +181,9 @@ def test_missing_source_column_names_file_and_columns(csv_dir):
                                             "product_id": "Sku"}}
     mapping = sources.validate_mapping({"tables": {"order_lines": {"file": "lines.csv",
                                                                    **spec}}})
-    with pytest.raises(io.RawFileError, match=r"lines\.csv: column\(s\) \['Sku'\] named in the "
-                                              r"mapping of 'order_lines' are not in the source"):
-        sources.clean_mapped(mapping, csv_dir)
+    with pytest.raises(io.RawFileError, match=r"lines\.csv: missing column\(s\) \['Sku'\] "
+                                              r"\(named in the mapping of 'order_lines'\)"):
+        _clean(mapping, csv_dir)
 
 
 def test_excel_and_parquet_sources(csv_dir):
@@ -184,7 +191,56 @@ def test_excel_and_parquet_sources(csv_dir):
     frame.to_excel(csv_dir / "lines.xlsx", index=False)
     frame.to_parquet(csv_dir / "lines.parquet", index=False)
     for name in ["lines.xlsx", "lines.parquet"]:
-        _check_hand_case(sources.clean_mapped(_mapping({"file": name}), csv_dir))
+        _check_hand_case(_clean(_mapping({"file": name}), csv_dir))
+
+
+# --- the built-in sample's files, read through its mapping --------------------------------------
+BUILTIN = sources.load_mapping(sources.BUILTIN_MAPPING)
+
+
+@pytest.fixture
+def raw_copy(raw_dir, tmp_path):
+    target = tmp_path / "raw"
+    shutil.copytree(raw_dir, target)
+    return target
+
+
+def test_reads_every_source_as_strings_with_row_numbers(raw, builtin):
+    assert set(raw) == {part.name for part in builtin.parts()}
+    legacy = raw["orders_legacy"]
+    assert legacy["_row"].tolist()[:3] == [1, 2, 3]
+    assert legacy["AREA_CN"].isin(["东北", "西北", "东南", "西南", "华中", "都会"]).all()
+    assert all(pd.api.types.is_string_dtype(legacy[c]) for c in legacy.columns if c != "_row")
+
+
+def test_missing_file_is_named(raw_copy):
+    (raw_copy / "complaints.csv").unlink()
+    missing = r"complaints\.csv: raw source 'complaints' is missing"
+    with pytest.raises(io.RawFileError, match=missing):
+        reading.read_all(BUILTIN, raw_copy)
+
+
+def test_missing_column_is_named(raw_copy):
+    path = raw_copy / "referrals.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0].replace("referral_date", "date"), *lines[1:]]) + "\n")
+    missing = r"referrals\.csv: missing column\(s\) \['referral_date'\]"
+    with pytest.raises(io.RawFileError, match=missing):
+        reading.read_all(BUILTIN, raw_copy)
+
+
+def test_undecodable_file_names_the_encoding(raw_copy):
+    (raw_copy / "orders_legacy.csv").write_bytes(b"BILL_NO;ITEM_SEQ\n\xff\xff;1\n")
+    with pytest.raises(io.RawFileError, match="not readable as gbk"):
+        reading.read_all(BUILTIN, raw_copy)
+
+
+def test_optional_source_may_be_absent_but_required_ones_may_not(raw_copy):
+    (raw_copy / "customer_id_map.csv").unlink()
+    tables = reading.read_all(BUILTIN, raw_copy)
+    assert tables["customer_id_map"].empty
+    assert list(tables["customer_id_map"].columns) == ["_row", "legacy_customer_no",
+                                                       "customer_id"]
 
 
 def test_shipped_mapping_is_valid():
@@ -246,7 +302,7 @@ def test_postgres_source_gives_the_same_tables(postgres_url, csv_dir):
     with engine.begin() as connection:
         typed.to_sql("invoice_lines", connection, index=False, if_exists="replace")
     engine.dispose()
-    result = sources.clean_mapped(_mapping({"url": postgres_url,
+    result = _clean(_mapping({"url": postgres_url,
                                             "query": 'SELECT * FROM invoice_lines'}), csv_dir)
     _check_hand_case(result)
 
@@ -428,7 +484,7 @@ NON_PRODUCT = {"POST", "DOT", "M", "m", "C2", "D", "S", "BANK CHARGES", "AMAZONF
 @pytest.fixture(scope="module")
 def online_retail():
     mapping = sources.load_mapping("configs/sources/online_retail.yaml")
-    result = sources.clean_mapped(mapping, ONLINE_RETAIL.parent)
+    result = _clean(mapping, ONLINE_RETAIL.parent)
     raw = pd.read_csv(ONLINE_RETAIL, dtype=str, keep_default_na=False)
     return result, raw
 
@@ -536,3 +592,115 @@ def test_online_retail_pages_render(chromium, online_retail_run, tmp_path, name)
         assert "passed on as delivered" in text and dom.find("table") is None
     elif name != "index":
         assert dom.find_all("img"), "no chart on the page"
+
+
+# --- the mapping keys the built-in sample needs, open to every company -------------------------
+def test_several_sources_of_one_table_are_stacked_with_their_own_rules(tmp_path):
+    """A current system and a legacy export (its own columns, separator, encoding, day-first
+    dates, money in cents, ids to rewrite): one order-line table; the legacy values stay as
+    delivered for the history repair, a current line without a price is set aside."""
+    pd.DataFrame({"Bill": ["7", "7", "8"], "Client": ["42", "42", "5"],
+                  "Day": ["31/01/2023", "31/01/2023", "01/02/2023"], "Item": ["P1", "P2", "P1"],
+                  "Region": ["东北", "NE", "Metro"], "Qty": ["2", "1", "-1"],
+                  "Cents": ["1250", "", "1250"], "List": ["1250", "1300", "1250"],
+                  "Total": ["2500", "", "1250"]}).to_csv(
+        tmp_path / "old.csv", sep=";", index=False, encoding="gbk")
+    pd.DataFrame({"order": ["S1", "S2"], "customer": ["C000042", "C000005"],
+                  "date": ["2024-03-01", "2024-03-02"], "sku": ["P1", "P1"],
+                  "region": ["north-east", "Metro"], "qty": ["1", "1"],
+                  "price": ["13.5", ""]}).to_csv(tmp_path / "new.csv", index=False)
+    common = {"defaults": {"category": "All products"}, "vocabulary": {"region": "regions"}}
+    mapping = sources.validate_mapping({"tables": {"order_lines": [
+        {"part": "new", "file": "new.csv", **common,
+         "columns": {"order_id": "order", "customer_id": "customer", "order_date": "date",
+                     "product_id": "sku", "region": "region", "quantity": "qty",
+                     "unit_price": "price"}},
+        {"part": "old", "file": "old.csv", "sep": ";", "encoding": "gbk", "system": "legacy",
+         "date_format": "%d/%m/%Y", "money_scale": 0.01, **common,
+         "id_format": {"order_id": "L{}", "customer_id": "C{:0>6}"},
+         "columns": {"order_id": "Bill", "customer_id": "Client", "order_date": "Day",
+                     "product_id": "Item", "region": "Region", "quantity": "Qty",
+                     "unit_price": "Cents", "list_price": "List", "amount": "Total"}}]}})
+    result = _clean(mapping, tmp_path)
+    lines = result.tables["order_lines_unrepaired"]
+    assert lines[["order_id", "customer_id", "region", "source", "quantity"]].values.tolist() == [
+        ["L7", "C000042", "Northeast", "legacy", 2], ["L7", "C000042", "Northeast", "legacy", 1],
+        ["L8", "C000005", "Metro", "legacy", -1], ["S1", "C000042", "Northeast", "current", 1]]
+    assert lines["unit_price"].iloc[0] == 12.5 and np.isnan(lines["unit_price"].iloc[1])
+    assert lines["amount"].iloc[0] == 25.0 and np.isnan(lines["amount"].iloc[1])  # as delivered
+    assert lines["amount"].iloc[2] == 12.5  # a legacy return's wrong sign is left for 02
+    quarantined = result.quarantine.set_index(["source", "row"])["reason"].to_dict()
+    assert quarantined == {("new", 2): "invalid price"}
+    steps = result.quality_report.set_index(["source", "rule"])["rows_affected"]
+    assert steps[("old", "money units")] == 3 and steps[("old", "region spelling")] == 2
+    assert steps[("new", "region spelling")] == 1
+    assert result.sources.set_index("table").loc["order_lines", "origin"] == \
+        "files new.csv + old.csv"
+
+
+def test_survey_answers_from_their_own_source_are_joined_to_the_invitations(tmp_path):
+    pd.DataFrame({"inv": ["I1", "I2", "I3"], "cust": ["17850", "17850", "12345"],
+                  "sent": ["2011-01-02", "2011-02-02", "2011-02-02"]}).to_csv(
+        tmp_path / "invitations.csv", index=False)
+    pd.DataFrame({"inv": ["I1", "I1", "I9", "I3"], "nps": ["9", "3", "8", "12"],
+                  "when": ["2011-01-05", "2011-01-06", "2011-01-07", "2011-02-03"]}).to_csv(
+        tmp_path / "answers.csv", index=False)
+    csv = _mapping({"file": "lines.csv"}, survey_responses={
+        "file": "invitations.csv",
+        "columns": {"invitation_id": "inv", "customer_id": "cust", "sent_date": "sent"},
+        "answers": {"file": "answers.csv", "columns": {
+            "invitation_id": "inv", "recommend_score": "nps", "response_date": "when"}}})
+    pd.DataFrame(ROWS, columns=HEADER).to_csv(tmp_path / "lines.csv", index=False)
+    result = _clean(csv, tmp_path)
+    survey = result.tables["survey_responses"].set_index("invitation_id")
+    assert survey["responded"].to_dict() == {"I1": True, "I2": False, "I3": True}
+    assert survey.loc["I1", "recommend_score"] == 9 and pd.isna(survey.loc["I3",
+                                                                          "recommend_score"])
+    # no satisfaction question in this survey: a missing one is not off its scale
+    assert survey["quality_flag"].to_dict() == {"I1": "ok", "I2": "no_response",
+                                                "I3": "out_of_range"}
+    reasons = result.quarantine.query("source == 'survey_answers'")["reason"].tolist()
+    assert reasons == ["unknown invitation", "second answer"]
+
+
+def test_a_patterned_key_and_a_key_given_twice_are_set_aside(builtin):
+    raw = pd.DataFrame({"legacy_customer_no": ["42", "x7", "9", "9", ""],
+                        "customer_id": ["C1", "C2", "C3", "C4", "C5"]})
+    raw.insert(0, "_row", range(1, 6))
+    out = cleaning.clean_other(builtin.part("customer_id_map"), raw)
+    assert out.table.values.tolist() == [["C000042", "C1"]]
+    reasons = pd.concat(out.quarantine).set_index("row")["reason"].to_dict()
+    assert reasons == {5: "missing legacy_customer_id", 2: "invalid legacy_customer_id",
+                       3: "ambiguous legacy number", 4: "ambiguous legacy number"}
+
+
+def test_the_new_mapping_keys_are_checked_too():
+    bad = {"tables": {
+        "order_lines": [{**ORDER_LINES_SPEC, "file": "a.csv", "system": "old",
+                         "id_format": {"order_id": "L", "customer_id": "C{x}"}},
+                        {**ORDER_LINES_SPEC, "file": "b.csv",
+                         "vocabulary": {"region": "planets"}}],
+        "complaints": {"file": "c.csv", "answers": {"file": "d.csv"},
+                       "columns": {"customer_id": "c", "complaint_date": "d", "raw_label": "l"}},
+        "referrals": {"query": "SELECT 1", "url": "sqlite://", "optional": True,
+                      "columns": {"referrer_id": "a", "referred_customer_id": "b",
+                                  "referral_date": "c"}},
+    }}
+    with pytest.raises(sources.SourceMappingError) as error:
+        sources.validate_mapping(bad, origin="shop.yaml")
+    message = str(error.value)
+    for expected in ["tables.order_lines[0]: name each of several sources with 'part'",
+                     "tables.order_lines[0]: system is 'current' or 'legacy'",
+                     "id_format.order_id: 'L' needs exactly one '{}' field",
+                     "id_format.customer_id: 'C{x}' is not a format",
+                     "vocabulary.region: unknown vocabulary 'planets'",
+                     "tables.complaints: 'answers' (a mapping) applies to survey_responses only",
+                     "tables.referrals: optional (true/false) applies to file sources"]:
+        assert expected in message, message
+
+
+def test_the_built_in_mapping_reads_every_file_the_sample_writes(builtin):
+    written = set(sample.generate(sample.SampleParams.for_size("tiny", 1)).raw)
+    assert written == {part.name for part in builtin.parts()}
+    assert sources.is_builtin("") and sources.is_builtin(sources.BUILTIN_MAPPING)
+    assert not sources.is_builtin("configs/sources/online_retail.yaml")

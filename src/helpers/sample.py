@@ -7,7 +7,8 @@ often they complain and when they churn. Regions differ in their true price elas
 product's share of a region's purchases moves with its real price (regional list price deflated by
 the market price index of its category) to the power of that region's elasticity.
 
-Raw files are written the way a company would deliver them (see ``RAW_FILES`` in ``helpers.io``):
+Raw files are written the way a company would deliver them (``configs/sources/builtin.yaml``, the
+mapping the cleaning reads them with, names each file, its encoding and separator):
 current-system orders (CSV, UTF-8), a legacy export of older orders (other column names, amounts in
 fen, day-first dates, ``;`` separated, GBK-encoded Chinese labels), duplicated rows, junk rows,
 messy region/city/channel spellings, price changes, a market index, survey invitations and answers
@@ -40,16 +41,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import io
+from helpers import configs, io, sources, vocabulary
 
 # ----------------------------------------------------------------------------------------------
 # Fixed world: regions, cities, categories and their legacy (Chinese) labels.
-REGIONS = ["Northeast", "Northwest", "Southeast", "Southwest", "Central", "Metro"]
+REGIONS = list(vocabulary.REGIONS)
 REGION_WEIGHTS = [0.14, 0.11, 0.20, 0.15, 0.17, 0.23]
-REGION_CN = {
-    "Northeast": "东北", "Northwest": "西北", "Southeast": "东南",
-    "Southwest": "西南", "Central": "华中", "Metro": "都会",
-}
+REGION_CN = vocabulary.REGION_CN
 CITIES = {
     "Northeast": ["Harbin", "Shenyang", "Dalian"],
     "Northwest": ["Xi'an", "Lanzhou", "Urumqi"],
@@ -58,11 +56,8 @@ CITIES = {
     "Central": ["Wuhan", "Changsha", "Zhengzhou"],
     "Metro": ["Beijing", "Shanghai", "Tianjin"],
 }
-CATEGORIES = ["Furniture", "Ceramics", "Jewellery", "Paintings", "Coins & Stamps", "Clocks"]
-CATEGORY_CN = {
-    "Furniture": "家具", "Ceramics": "陶瓷", "Jewellery": "珠宝",
-    "Paintings": "字画", "Coins & Stamps": "钱币邮票", "Clocks": "钟表",
-}
+CATEGORIES = list(vocabulary.CATEGORIES)
+CATEGORY_CN = vocabulary.CATEGORY_CN
 CATEGORY_MEDIAN_PRICE = {
     "Furniture": 820.0, "Ceramics": 160.0, "Jewellery": 420.0,
     "Paintings": 610.0, "Coins & Stamps": 65.0, "Clocks": 310.0,
@@ -731,11 +726,12 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
     sample = generate(params)
     raw_dir.mkdir(parents=True, exist_ok=True)
     written = {}
+    mapping = sources.load_mapping(sources.BUILTIN_MAPPING)
     for name, frame in sample.raw.items():
-        spec = io.RAW_FILES[name]
-        path = raw_dir / spec.filename
-        text = frame.to_csv(index=False, sep=spec.sep, lineterminator="\n")
-        path.write_bytes(text.encode(spec.encoding))
+        spec = mapping.part(name).spec
+        path = raw_dir / spec["file"]
+        text = frame.to_csv(index=False, sep=spec.get("sep", ","), lineterminator="\n")
+        path.write_bytes(text.encode(spec.get("encoding", "utf-8")))
         written[name] = path
         say(f"  wrote {path} ({len(frame):,} rows)")
     truth_dir.mkdir(parents=True, exist_ok=True)
@@ -752,12 +748,10 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
 def reads_own_data(config_path: str | Path) -> str:
     """Why a run configuration does not need the built-in sample ('' when it does): its
     cleaning step reads another raw folder or goes through a source mapping."""
-    from helpers import configs
-
     cleaning = configs.notebook_block(configs.load_config(io.resolve(config_path)),
                                       "01_cleaning")
     raw_dir = cleaning.get("raw_dir", "data/raw")
-    if cleaning.get("source_mapping"):
+    if not sources.is_builtin(cleaning.get("source_mapping", "")):
         return f"maps its own sources ({cleaning['source_mapping']})"
     if io.resolve(raw_dir).resolve() != io.resolve("data/raw").resolve():
         return f"reads {raw_dir}, not data/raw"

@@ -1,0 +1,159 @@
+"""The rules every source goes through, each counted in its ledger: exact duplicates, the
+mapping's exclusions, required values ("missing x" / "invalid x"), one row per key, spellings
+in the vocabulary, and the counts of values the cleaning changed."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers import contract
+from helpers.cleaning.columns import (
+    MONEY_COLUMNS,
+    column_type,
+    date_formats,
+    delivered_text,
+    rule_matches,
+)
+from helpers.cleaning.ledger import Ledger
+from helpers.cleaning.values import parse_numbers
+from helpers.sources import EXTRA_COLUMNS, TableSource
+from helpers.words import N_
+
+# columns a row may leave empty ('' is a value: an unknown city, an unlabelled complaint)
+MAY_BE_EMPTY = {"customers": {"city", "channel"}, "complaints": {"raw_label"}}
+# one row per key: (key columns, reason, keep the first row or set every copy aside)
+KEYS: dict[str, tuple[list[str], str, str]] = {
+    "customers": (["customer_id"], N_("conflicting duplicate id"), "first"),
+    "order_lines": (["order_id", "line_no"], N_("conflicting duplicate line"), "first"),
+    "price_changes": (["product_id", "region", "effective_date"],
+                      N_("conflicting duplicate key"), "first"),
+    "market_index": (["category", "region", "month"], N_("conflicting duplicate key"), "first"),
+    "complaints": (["complaint_id"], N_("conflicting duplicate key"), "first"),
+    "customer_id_map": (["legacy_customer_id"], N_("ambiguous legacy number"), "none"),
+}
+
+
+def start(source: TableSource, raw: pd.DataFrame) -> Ledger:
+    ledger = Ledger(source.name, raw)
+    if source.table != "engagement":  # events carry no id: identical rows are separate events
+        ledger.drop_exact_duplicates()
+    return ledger
+
+
+def exclusions(ledger: Ledger, source: TableSource, is_return: pd.Series | None = None,
+                currency: str = "") -> None:
+    columns = source.columns
+    for rule in source.spec.get("exclude") or []:
+        frame = ledger.table
+        hit = rule_matches(frame, rule)
+        applies = rule.get("applies_to", "all")
+        if applies != "all" and is_return is not None:
+            hit &= is_return.loc[frame.index] if applies == "returns" else \
+                ~is_return.loc[frame.index]
+        detail = f"mapping rule on {rule['column']}"
+        if source.table == "order_lines" and (
+                "amount" in columns or {"quantity", "unit_price"} <= set(columns)):
+            value = (parse_numbers(frame.loc[hit, columns["amount"]]) if "amount" in columns
+                     else parse_numbers(frame.loc[hit, columns["quantity"]])
+                     * parse_numbers(frame.loc[hit, columns["unit_price"]]))
+            net = value.sum() * float(source.spec.get("money_scale", 1))
+            detail += f"; net line value of the rows left out: {net:,.0f} {currency}".rstrip()
+        ledger.exclude(hit, str(rule.get("reason", f"{rule['column']} rule")), detail)
+
+
+def required_values(ledger: Ledger, source: TableSource, frame: pd.DataFrame,
+              skip: set[str] = frozenset()) -> None:
+    """Quarantine rows without a value, or with an unreadable one, in a required column."""
+    schema = contract.SCHEMAS[source.table].columns
+    vocabulary_columns = set(source.spec.get("vocabulary") or {})
+    mapped = [*source.columns, *source.defaults]
+    empty_ok = MAY_BE_EMPTY.get(source.table, set())
+    for column in [*schema, *EXTRA_COLUMNS.get(source.table, {})]:
+        if column not in mapped or column in skip or column in empty_ok or (
+                column in schema and schema[column].nullable):
+            continue
+        text = delivered_text(source, frame, column).reindex(ledger.table.index)
+        origin = source.columns.get(column, "default")
+        missing = text == ""
+        if missing.any():
+            ledger.quarantine(missing, N_("missing {column}").format(column=column),
+                              N_("{column} (from {origin}) is empty").format(
+                                  column=column, origin=origin))
+        if column in vocabulary_columns:  # an unknown spelling: ``_in_vocabulary``
+            continue
+        invalid = ledger.table[column].isna()
+        if invalid.any():
+            ledger.quarantine(invalid, N_("invalid {column}").format(column=column),
+                              N_("{column} (from {origin}) cannot be read as a {kind}").format(
+                                  column=column, origin=origin, kind=kind(source, column)))
+    for column, pattern in (source.spec.get("patterns") or {}).items():
+        text = delivered_text(source, frame, column).reindex(ledger.table.index)
+        bad = ~text.str.fullmatch(str(pattern)).fillna(False).astype(bool)
+        if bad.any():
+            ledger.quarantine(bad, N_("invalid {column}").format(column=column),
+                              N_("{column} does not match {pattern}").format(
+                                  column=column, pattern=pattern))
+
+
+def kind(source: TableSource, column: str) -> str:
+    dtype = column_type(source.table, column)
+    if dtype.startswith("datetime"):
+        formats = " / ".join(date_formats(source.spec, column)[:3])
+        return N_("date ({formats})").format(formats=formats)
+    return N_("number") if dtype.startswith(("float", "int", "Int")) else N_("value")
+
+
+def one_row_per_key(ledger: Ledger, table: str, key: list[str] | None = None) -> None:
+    columns, reason, keep = KEYS[table]
+    columns = key or columns
+    frame = ledger.table
+    if not set(columns) <= set(frame):
+        return
+    repeated = frame.duplicated(columns, keep="first" if keep == "first" else False)
+    detail = (N_("{key} seen before with other data; the first row is kept") if keep == "first"
+              else N_("{key} given more than once with different data; every copy set aside"))
+    ledger.quarantine(repeated, reason, detail.format(key=" + ".join(columns)))
+
+
+def in_vocabulary(ledger: Ledger, source: TableSource) -> None:
+    named = source.spec.get("vocabulary") or {}
+    if not named:
+        return
+    frame = ledger.table
+    unknown = frame[list(named)].isna().any(axis=1)
+    ledger.quarantine(unknown, N_("unknown {columns}").format(columns=" or ".join(named)),
+                      N_("{columns} spelling not in the vocabulary").format(
+                          columns="/".join(named)))
+
+
+def count_changes(ledger: Ledger, source: TableSource, frame: pd.DataFrame) -> None:
+    for column in source.spec.get("vocabulary") or {}:
+        delivered = delivered_text(source, frame, column).reindex(ledger.table.index)
+        ledger.changed(N_("{column} spelling").format(column=column),
+                       int((delivered != ledger.table[column]).sum()),
+                       N_("spelling variants mapped to the names of the vocabulary"))
+    for column, template in (source.spec.get("id_format") or {}).items():
+        ledger.changed(N_("id format"), len(ledger.table),
+                       N_("{column} written as {format}").format(column=column, format=template))
+    dates = [c for c in source.columns if column_type(source.table, c).startswith("datetime")]
+    for column in dates:
+        delivered = delivered_text(source, frame, column).reindex(ledger.table.index)
+        ledger.changed(N_("{column} format").format(column=column),
+                       int((~delivered.str.fullmatch(r"\d{4}-\d{2}-\d{2}")).sum()),
+                       N_("dates not written yyyy-mm-dd read as {formats}").format(
+                           formats=" / ".join(date_formats(source.spec, column))))
+    scale = float(source.spec.get("money_scale", 1))
+    money = [source.columns[c] for c in source.columns if c in MONEY_COLUMNS]
+    if scale != 1 and money:
+        ledger.changed(N_("money units"), len(ledger.table),
+                       N_("{columns} multiplied by {scale:g} (the source's money unit)").format(
+                           columns=", ".join(money), scale=scale))
+
+
+def lower_case(ledger: Ledger, frame: pd.DataFrame, source: TableSource,
+                column: str) -> pd.Series:
+    values = ledger.table[column].str.lower()
+    ledger.changed(N_("{column} case").format(column=column),
+                   int((values != delivered_text(source, frame, column).reindex(
+                       values.index)).sum()), N_("lower-cased"))
+    return values
