@@ -2,6 +2,7 @@
 layers above it, so the statistics never depend on wording, pages or the runner."""
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,24 @@ def test_modules_import_only_from_their_layer_or_above(path):
 
 def _layer(module: str) -> str:
     return next(name for name, modules in LAYERS.items() if module in modules)
+
+
+# what a notebook cell may not hold: logic belongs in helpers (README "How we write code")
+LOGIC = (ast.If, ast.For, ast.While, ast.IfExp, ast.comprehension, ast.Lambda, ast.BoolOp,
+         ast.Compare, ast.BinOp, ast.FunctionDef, ast.ClassDef, ast.Try, ast.With)
+
+
+@pytest.mark.parametrize("path", sorted((io.PACKAGE_ROOT / "notebooks").glob("*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_notebook_cells_only_call_helpers_and_show_results(path):
+    """No loop, conditional or inline computation in a notebook: cells read tables, call a
+    stage or helper, and display its result (the parameters cell only sets values)."""
+    found = []
+    for number, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+        if cell["cell_type"] != "code" or "parameters" in cell["metadata"].get("tags", []):
+            continue
+        code = "\n".join(line for line in "".join(cell["source"]).splitlines()
+                         if not line.lstrip().startswith(("%", "!")))
+        found += [f"cell {number}, line {node.lineno}: {type(node).__name__}"
+                  for node in ast.walk(ast.parse(code)) if isinstance(node, LOGIC)]
+    assert found == []

@@ -32,7 +32,9 @@ import pandas as pd
 from helpers import contract
 from helpers.history.gaps import (
     estimate_gaps,
+    estimated_cells,
     estimated_share,
+    estimated_share_by_year,
     find_gaps,
     legacy_period,
     monthly_sales,
@@ -49,8 +51,8 @@ from helpers.history.rules import (
 )
 
 __all__ = ["DEFINITIONS", "RepairResult", "RepairSettings", "definitions_table",
-           "estimated_share", "find_gaps", "log_examples", "repair_history",
-           "revenue_before_after"]
+           "estimated_cells", "estimated_share", "estimated_share_by_year", "find_gaps",
+           "log_examples", "repair_history", "revenue_before_after"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ class RepairResult:
     rules: pd.DataFrame
     definitions: pd.DataFrame
     model: dict = field(default_factory=dict)
+
+    def outputs(self) -> dict[str, pd.DataFrame]:
+        """The tables notebook 02 writes: repaired order lines, the log, monthly sales."""
+        return {"order_lines": self.order_lines, "repair_log": self.repair_log,
+                "monthly_sales": self.monthly_sales}
 
 
 

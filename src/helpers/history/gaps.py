@@ -161,3 +161,18 @@ def estimated_share(table: pd.DataFrame, by: list[str], value: str = "revenue",
     return out
 
 
+
+
+def estimated_share_by_year(monthly_sales: pd.DataFrame, by: str = "region") -> pd.DataFrame:
+    """Share of revenue resting on estimates (0-1), one row per ``by`` group, one column per
+    year (``estimated_share`` laid out for the page)."""
+    return estimated_share(monthly_sales, [by, "year"])["share_estimated"].unstack("year")
+
+
+ESTIMATED_CELL_COLUMNS = ["region", "category", "month", "revenue", "revenue_lower",
+                          "revenue_upper"]
+
+
+def estimated_cells(monthly_sales: pd.DataFrame) -> pd.DataFrame:
+    """The region x category x months estimated as a whole, with their revenue interval."""
+    return monthly_sales.loc[monthly_sales["is_estimated"], ESTIMATED_CELL_COLUMNS]
