@@ -28,9 +28,9 @@ def test_unknown_language_is_refused():
 
 
 def test_charts_draw_chinese_text_with_the_cjk_font(chinese):
-    from helpers import plots
+    from helpers.plots import common
 
-    plots._theme()  # seaborn resets the fonts; the theme puts the CJK font back first
+    common.theme()  # seaborn resets the fonts; the theme puts the CJK font back first
     fig, ax = plt.subplots()
     ax.set_title("每月订单数（红点：预警）")
     with warnings.catch_warnings():

@@ -81,3 +81,10 @@ def test_notebook_cells_only_call_helpers_and_show_results(path):
         found += [f"cell {number}, line {node.lineno}: {type(node).__name__}"
                   for node in ast.walk(ast.parse(code)) if isinstance(node, LOGIC)]
     assert found == []
+
+
+def test_no_module_is_longer_than_about_400_lines():
+    """A module holds one idea; a longer one is split at its seams (issue 14)."""
+    long = {str(path.relative_to(PACKAGE)): lines for path in PACKAGE.rglob("*.py")
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400}
+    assert long == {}
