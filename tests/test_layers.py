@@ -12,8 +12,8 @@ from helpers import io
 LAYERS = {
     "base": ["words", "vocabulary", "io", "contract", "stats", "configs"],
     "cleaning": ["sources", "cleaning", "history", "sample"],
-    "statistics": ["behaviour", "attitude", "retention", "churn", "price", "regression",
-                   "scorecard", "monitoring", "stages"],
+    "statistics": ["behaviour", "attitude", "retention", "churn", "price", "pricing",
+                   "regression", "scorecard", "monitoring", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
                      "pages"],
     "running": ["run"],

@@ -347,9 +347,13 @@ def test_partial_data_runs_with_the_missing_analyses_marked(cleaned, tmp_path):
     status = {nb["name"]: (nb["status"], nb["error"]) for nb in manifest["notebooks"]}
     assert code == 0, status
     assert {name: s for name, (s, _) in status.items()} == dict.fromkeys(status, "ok")
-    for page in ["06_price_sensitivity", "07_regional_regression"]:
-        assert "the market adjustment (no market price index)" in (
-            run_dir / f"{page}.html").read_text()
+    # no market index delivered: 02 builds one from the company's own prices, and 06 says so
+    assert "an index of the company's own regular prices" in (
+        run_dir / "06_price_sensitivity.html").read_text().replace("&#x27;", "'")
+    assert "the market adjustment (no market price index)" not in (
+        run_dir / "07_regional_regression.html").read_text()
+    assert len(pd.read_parquet(tmp_path / "clean" / "derived_market_index.parquet"))
+    assert not (tmp_path / "clean" / "derived_price_changes.parquet").exists()  # delivered
     attitude = (run_dir / "04_attitude.html").read_text()
     for left_out in ["actual referrals (no referral data)",
                      "complaint taxonomy and rates (no complaint data)"]:
@@ -552,13 +556,16 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     status = {nb["name"]: nb["status"] for nb in manifest["notebooks"]}
     assert status == {"01_cleaning": "ok", "02_history_repair": "ok", "03_behaviour": "ok",
                       "04_attitude": "not evaluated", "05_retention": "ok",
-                      "06_price_sensitivity": "not evaluated",
+                      "06_price_sensitivity": "ok",  # on price changes found in the lines
                       "07_regional_regression": "not evaluated", "08_scorecard": "ok"}
     index = (run_dir / "index.html").read_text()
-    assert "3 report(s) not evaluated for lack of data" in index
+    assert "2 report(s) not evaluated for lack of data" in index
     assert "no survey, referral, engagement or complaint data" in index
+    assert "lasting price changes found in the order lines" in index
     scorecard = (run_dir / "08_scorecard.html").read_text()
-    assert "from behaviour and retention only" in scorecard
+    assert "from behaviour, retention and price only" in scorecard
+    derived = pd.read_parquet(clean_dir / "derived_price_changes.parquet")
+    assert len(derived) > 100 and (derived["origin"] == "derived").all()
     repair = (run_dir / "02_history_repair.html").read_text()
     assert "passed on as delivered" in repair and "One set of definitions" not in repair
     card = pd.read_parquet(clean_dir / "scorecard.parquet")
@@ -577,7 +584,8 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("name", ["index", "01_cleaning", "02_history_repair", "03_behaviour",
-                                  "04_attitude", "05_retention", "08_scorecard"])
+                                  "04_attitude", "05_retention", "06_price_sensitivity",
+                                  "08_scorecard"])
 def test_online_retail_pages_render(chromium, online_retail_run, tmp_path, name):  # noqa: F811
     from tests.test_browser import _images_decode, _rendered_dom
 

@@ -123,6 +123,17 @@ def _dimension_remark(dimension: str) -> Callable[[Facts], str]:
                            "other dimensions", dimension=i18n.label(dimension))
 
 
+
+def _price_changes(facts: Facts) -> bool:
+    """Price changes delivered, or found in the order lines by notebook 02."""
+    return facts.any("price_changes", "derived_price_changes")
+
+
+def _market_index(facts: Facts) -> bool:
+    """A market index delivered, or built from the company's own prices by notebook 02."""
+    return facts.any("market_index", "derived_market_index")
+
+
 REQUIREMENTS: list[Requirement] = [
     Requirement("02_history_repair", "section", _legacy_lines, lambda f: _(
         "legacy-system repairs (all order lines come from one current system: nothing to "
@@ -151,11 +162,10 @@ REQUIREMENTS: list[Requirement] = [
     Requirement("05_retention", "section", lambda f: not _churn_history_problem(f),
                 lambda f: _("the churn early-warning model: {reason}",
                             reason=_churn_history_problem(f)), "churn-model"),
-    Requirement("06_price_sensitivity", "notebook", lambda f: f.has("price_changes"),
-                lambda f: _("no price changes were delivered: behaviour around price "
-                            "adjustments cannot be measured, so price sensitivity is not "
-                            "evaluated")),
-    Requirement("06_price_sensitivity", "section", lambda f: f.has("market_index"), lambda f: _(
+    Requirement("06_price_sensitivity", "notebook", _price_changes, lambda f: _(
+        "no price changes were delivered and none were found in the order lines: behaviour "
+        "around price adjustments cannot be measured, so price sensitivity is not evaluated")),
+    Requirement("06_price_sensitivity", "section", _market_index, lambda f: _(
         "the market adjustment (no market price index): changes are compared with other "
         "regions only"), "market"),
     Requirement("07_regional_regression", "notebook", lambda f: f.has("price_changes"),
@@ -165,12 +175,12 @@ REQUIREMENTS: list[Requirement] = [
                             "not estimable")),
     Requirement("07_regional_regression", "notebook", lambda f: f.regions() >= 2,
                 lambda f: _("a single region: the regional regression is not estimable")),
-    Requirement("07_regional_regression", "remark", lambda f: f.has("market_index"),
+    Requirement("07_regional_regression", "remark", _market_index,
                 lambda f: _("the market adjustment (no market price index): prices are used as "
                             "charged")),
     Requirement("08_scorecard", "remark", lambda f: f.any(*ATTITUDE_TABLES),
                 _dimension_remark("attitude")),
-    Requirement("08_scorecard", "remark", lambda f: f.has("price_changes"),
+    Requirement("08_scorecard", "remark", _price_changes,
                 _dimension_remark("price sensitivity")),
 ]
 

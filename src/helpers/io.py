@@ -50,7 +50,8 @@ def write_clean(tables: dict[str, pd.DataFrame], clean_dir: str | Path) -> dict[
 
 # which notebook writes which clean table (the rest come from 01_cleaning)
 PRODUCED_BY = {"order_lines": "02_history_repair", "repair_log": "02_history_repair",
-               "monthly_sales": "02_history_repair", "customer_value": "03_behaviour",
+               "monthly_sales": "02_history_repair", "derived_price_changes": "02_history_repair",
+               "derived_market_index": "02_history_repair", "customer_value": "03_behaviour",
                "customer_segments": "03_behaviour", "survey_scored": "04_attitude",
                "churn_risk": "05_retention", "price_sensitivity": "06_price_sensitivity",
                "regional_elasticities": "07_regional_regression",

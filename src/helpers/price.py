@@ -28,13 +28,40 @@ def _window_total(series: pd.Series, product: str, region: str, months: list) ->
     return float(sum(series.get((product, region, m), 0) for m in months))
 
 
+def _with_windows(price_changes: pd.DataFrame, window_months: int) -> pd.DataFrame:
+    """Each change with its month, its before and after windows and the months its price is
+    unknown in (the change month; for a derived change every month from the last one sold at
+    the old price to the first one at the new price). A delivered change is dated: before =
+    the ``window_months`` months before it, after = its month and the following ones. A derived
+    change (``last_old_period`` given) leaves out the two months it was found in."""
+    month = price_changes["effective_date"].dt.to_period("M").dt.to_timestamp()
+    last_old = (price_changes["last_old_period"].dt.to_period("M").dt.to_timestamp()
+                if "last_old_period" in price_changes else pd.Series(pd.NaT, index=month.index))
+    befores, afters, unknowns = [], [], []
+    for start, old in zip(month, last_old, strict=True):
+        if pd.isna(old):
+            befores.append(list(pd.date_range(end=start - pd.DateOffset(months=1),
+                                              periods=window_months, freq="MS")))
+            afters.append(list(pd.date_range(start, periods=window_months, freq="MS")))
+            unknowns.append([start])
+        else:
+            befores.append(list(pd.date_range(end=old - pd.DateOffset(months=1),
+                                              periods=window_months, freq="MS")))
+            afters.append(list(pd.date_range(start + pd.DateOffset(months=1),
+                                             periods=window_months, freq="MS")))
+            unknowns.append(list(pd.date_range(old, start, freq="MS")))
+    return price_changes.assign(month=month, before=befores, after=afters, unknown=unknowns)
+
+
 def price_change_events(price_changes: pd.DataFrame, sales: pd.DataFrame,
                         market_index: pd.DataFrame, categories: pd.Series,
                         window_months: int = 3) -> pd.DataFrame:
     """One row per price change with what happened around it (difference in differences).
 
     Before = the ``window_months`` months before the change, after = the month of the change
-    and the following ones. Treated: the product in the region of the change. Control: the same
+    and the following ones (for a change derived from the order lines, the two months it was
+    found in are left out: see ``helpers.pricing``). Treated: the product in the region of
+    the change. Control: the same
     product in the regions with no price change in the whole window. Outcomes per window are
     units (0 when nothing sold) and buyers. Returns product_id, region, effective_date,
     direction, dlog_price, dlog_market (the market index's change), dlog_relative_price,
@@ -51,24 +78,22 @@ def price_change_events(price_changes: pd.DataFrame, sales: pd.DataFrame,
     buyers = sales.set_index(["product_id", "region", "month"])["buyers"]
     value = sales.set_index(["product_id", "region", "month"])["line_value"]
     index = market_index.set_index(["category", "region", "month"])["index"]
-    changes = price_changes.assign(month=price_changes["effective_date"].dt.to_period(
-        "M").dt.to_timestamp())
-    changed = set(zip(changes["product_id"], changes["region"], changes["month"], strict=True))
+    changes = _with_windows(price_changes, window_months)
+    changed = {(product, region, month) for product, region, months in zip(
+        changes["product_id"], changes["region"], changes["unknown"], strict=True)
+        for month in months}
     regions = sorted(sales["region"].unique())
     rows = []
-    offsets = range(-window_months, window_months)
     for event in changes.itertuples(index=False):
-        start = event.month - pd.DateOffset(months=window_months)
-        end = event.month + pd.DateOffset(months=window_months - 1)
-        if start < first or end > last:
+        before, after = event.before, event.after
+        if before[0] < first or after[-1] > last:
             continue
-        window = [event.month + pd.DateOffset(months=k) for k in offsets]
+        window = pd.date_range(before[0], after[-1], freq="MS")
         controls = [r for r in regions if r != event.region and not any(
             (event.product_id, r, m) in changed for m in window)]
         if not controls:
             continue
 
-        before, after = window[:window_months], window[window_months:]
         category = categories.get(event.product_id)
         market = [np.mean([index.get((category, event.region, m), np.nan) for m in part])
                   for part in (before, after)]
@@ -127,12 +152,14 @@ def event_summary(events: pd.DataFrame, by: list[str], confidence: float = 0.95,
         "small_group": did["small_group"]})
 
 
-def event_elasticities(events: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def event_elasticities(events: pd.DataFrame, confidence: float = 0.95,
+                       min_size: int = 30) -> pd.DataFrame:
     """Per region, the slope of the unit change on the price change through the origin, with
     product-clustered intervals, two ways: naive (before/after in the region, raw price change)
     and adjusted (difference in differences on the market-relative price change). Events
     missing a value (no sales or no index around them) are left out; ``events`` counts the
-    rest."""
+    rest. A region whose events concern fewer than two products has no clustered interval and
+    is left out; one with fewer than ``min_size`` events is flagged ``small_group``."""
     import statsmodels.api as sm
 
     rows = {}
@@ -141,6 +168,8 @@ def event_elasticities(events: pd.DataFrame, confidence: float = 0.95) -> pd.Dat
     events = events[measurable]  # events without sales (or index) around them: no slope
     for region, part in events.groupby("region"):
         clusters = pd.factorize(part["product_id"])[0]
+        if clusters.max(initial=-1) < 1:
+            continue
         out = {}
         for name, y, x in [("naive", "dlog_units_treated", "dlog_price"),
                            ("adjusted", "did", "dlog_relative_price")]:
@@ -150,8 +179,11 @@ def event_elasticities(events: pd.DataFrame, confidence: float = 0.95) -> pd.Dat
             out.update({name: fit.params.iloc[0], f"{name}_low": low, f"{name}_high": high})
         out["events"] = len(part)
         rows[region] = out
-    table = pd.DataFrame(rows).T
+    table = pd.DataFrame(rows).T.astype(float)
     table.index.name = "region"
+    if len(table):
+        table["events"] = table["events"].astype(int)
+        table["small_group"] = table["events"] < min_size
     return table
 
 
@@ -234,14 +266,15 @@ def customer_price_sensitivity(order_lines: pd.DataFrame, market_index: pd.DataF
 def relation_to_loyalty(sensitivity: pd.Series, dimensions: pd.DataFrame,
                         confidence: float = 0.95) -> pd.DataFrame:
     """Spearman correlation of the price-sensitivity score with each loyalty measure, with a
-    Fisher-z interval and the number of customers behind it."""
+    Fisher-z interval and the number of customers behind it (measures with fewer than 10
+    customers or no variation left out)."""
     from scipy.stats import norm, spearmanr
 
     rows = {}
     for column in dimensions.columns:
         pair = pd.concat([sensitivity, dimensions[column]], axis=1, join="inner").dropna()
         n = len(pair)
-        if n < 10:
+        if n < 10 or (pair.nunique() < 2).any():  # too few customers, or a constant measure
             continue
         rho = spearmanr(pair.iloc[:, 0], pair.iloc[:, 1]).statistic
         half = norm.ppf(0.5 + confidence / 2) / np.sqrt(n - 3)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers import price
+from helpers import price, pricing
 
 
 @dataclass
@@ -19,12 +19,19 @@ class PriceResult:
     """Everything the price-sensitivity page shows."""
 
     window_months: int
-    market_delivered: bool  # a market index was delivered (else prices as charged)
+    changes_origin: str  # 'delivered' or 'derived' (from the order lines, ``helpers.pricing``)
+    index_origin: str  # 'delivered', 'derived' or 'none' (prices as charged)
+    changes: pd.DataFrame  # the price changes the events rest on
     sales: pd.DataFrame  # units per product x region x month
     events: pd.DataFrame  # one row per price change with its before/after windows
     by_region: pd.DataFrame  # price elasticity around price changes per region
     sensitivity: pd.DataFrame  # per customer
     relation: pd.DataFrame  # Spearman correlation with the other loyalty dimensions
+
+    @property
+    def market_adjusted(self) -> bool:
+        """Prices were compared with a market index (delivered or derived)."""
+        return self.index_origin != "none"
 
     def time_profile(self) -> pd.DataFrame:
         return price.event_time_profile(self.events, self.sales, self.window_months)
@@ -40,20 +47,32 @@ class PriceResult:
 def evaluate_price(*, order_lines: pd.DataFrame, price_changes: pd.DataFrame,
                    market_index: pd.DataFrame, customer_value: pd.DataFrame,
                    customer_segments: pd.DataFrame, survey_scored: pd.DataFrame | None,
-                   churn_risk: pd.DataFrame | None, market_delivered: bool,
-                   window_months: int = 3, confidence: float = 0.95) -> PriceResult:
-    """The price page's figures. Without a market index (``market_delivered`` False, an empty
-    ``market_index``) prices are taken as charged; 04's and 05's tables may be None."""
-    market = price.market_index_or_flat(market_index, order_lines)
+                   churn_risk: pd.DataFrame | None,
+                   derived_price_changes: pd.DataFrame | None = None,
+                   derived_market_index: pd.DataFrame | None = None, use_market: bool = True,
+                   window_months: int = 3, confidence: float = 0.95,
+                   min_group_size: int = 30) -> PriceResult:
+    """The price page's figures. The delivered price changes and market index are used when
+    there are any, else those notebook 02 derived from the order lines; without either index
+    (or with ``use_market`` False) prices are taken as charged. 04's and 05's tables may be
+    None."""
+    changes, changes_origin = pricing.delivered_or_derived(price_changes,
+                                                           derived_price_changes)
+    index, index_origin = pricing.delivered_or_derived(market_index, derived_market_index)
+    if not use_market:
+        index, index_origin = market_index.iloc[:0], "none"
+    market = price.market_index_or_flat(index[["category", "region", "month", "index"]],
+                                        order_lines)
     sales = price.monthly_product_sales(order_lines)
     categories = order_lines.drop_duplicates("product_id").set_index("product_id")["category"]
-    events = price.price_change_events(price_changes, sales, market, categories, window_months)
+    events = price.price_change_events(changes, sales, market, categories, window_months)
     sensitivity = price.customer_price_sensitivity(order_lines, market)
     dimensions = price.loyalty_dimensions(customer_value, customer_segments, survey_scored,
                                           churn_risk)
     return PriceResult(
-        window_months=window_months, market_delivered=market_delivered, sales=sales,
-        events=events, by_region=price.event_elasticities(events, confidence),
+        window_months=window_months, changes_origin=changes_origin, index_origin=index_origin,
+        changes=changes, sales=sales, events=events,
+        by_region=price.event_elasticities(events, confidence, min_group_size),
         sensitivity=sensitivity,
         relation=price.relation_to_loyalty(sensitivity["price_sensitivity"], dimensions,
                                            confidence))

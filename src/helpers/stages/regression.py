@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers import regression
+from helpers import pricing, regression
 
 
 @dataclass
@@ -19,7 +19,8 @@ class RegressionResult:
     """Everything the regional-regression page shows."""
 
     panel: pd.DataFrame
-    adjusted: bool  # prices divided by the market index (one was delivered and asked for)
+    adjusted: bool  # prices divided by a market index (delivered or derived, and asked for)
+    index_origin: str  # 'delivered', 'derived' (from the company's own prices) or 'none'
     fit: regression.ElasticityFit
     naive: regression.ElasticityFit  # pooled, prices as charged, no period effects
     diagnostics: dict
@@ -33,16 +34,22 @@ class RegressionResult:
 
 
 def evaluate_regression(*, order_lines: pd.DataFrame, market_index: pd.DataFrame,
+                        derived_market_index: pd.DataFrame | None = None,
                         period_grain: str = "Q", categories: list[str] | None = None,
                         regions: list[str] | None = None, min_lines_per_cell: int = 1,
                         market_adjusted: bool = True,
                         confidence: float = 0.95) -> RegressionResult:
-    """The regression page's figures; empty ``categories``/``regions`` mean all of them."""
-    panel = regression.price_panel(order_lines, market_index, period_grain, categories or None,
+    """The regression page's figures; empty ``categories``/``regions`` mean all of them. The
+    delivered market index is used, else the one notebook 02 built from the company's own
+    prices, else prices as charged."""
+    index, index_origin = pricing.delivered_or_derived(market_index, derived_market_index)
+    index = index[["category", "region", "month", "index"]]
+    panel = regression.price_panel(order_lines, index, period_grain, categories or None,
                                    regions or None, min_lines_per_cell)
-    adjusted = market_adjusted and len(market_index) > 0  # none delivered: prices as charged
+    adjusted = market_adjusted and len(index) > 0
     fit = regression.fit_elasticities(panel, market_adjusted=adjusted, confidence=confidence)
     naive = regression.fit_elasticities(panel, market_adjusted=False, period_effects=False,
                                         confidence=confidence)
-    return RegressionResult(panel=panel, adjusted=adjusted, fit=fit, naive=naive,
+    return RegressionResult(panel=panel, adjusted=adjusted, index_origin=index_origin, fit=fit,
+                            naive=naive,
                             diagnostics=regression.diagnostics(fit))

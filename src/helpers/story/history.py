@@ -8,6 +8,7 @@ import pandas as pd
 from helpers import i18n
 from helpers.history import RepairResult, estimated_share
 from helpers.i18n import _
+from helpers.pricing import DerivedPrices
 
 
 def estimated_share_sentences(table: pd.DataFrame, by: list[str], *, what: str = "revenue",
@@ -113,3 +114,27 @@ def estimated_share_list(monthly_sales: pd.DataFrame) -> str:
     if not sentences:
         return _("No figure rests on estimates.")
     return "\n".join(f"- {sentence}{_('.')}" for sentence in sentences)
+
+
+def derived_prices_sentence(derived: DerivedPrices) -> str:
+    """What notebook 02 derived from the order lines for the price reports (or that nothing
+    was needed)."""
+    parts = []
+    if derived.price_changes is not None:
+        changes = derived.price_changes
+        parts.append(_("The order lines show {count:,} lasting price changes of {products:,} "
+                       "products (a new regular price that held for at least two months with "
+                       "sales; {up:,} increases, {down:,} decreases).", count=len(changes),
+                       products=changes["product_id"].nunique(),
+                       up=int((changes["new_price"] > changes["old_price"]).sum()),
+                       down=int((changes["new_price"] < changes["old_price"]).sum())))
+    if derived.market_index is not None:
+        index = derived.market_index
+        parts.append(_("An index of the company's own regular prices stands in for the market "
+                       "index, for {cells:,} category x region series: it removes the "
+                       "company's general repricing, not what the whole market does.",
+                       cells=len(index.groupby(["category", "region"]))))
+    if not parts:
+        return _("Price changes and a market price index were delivered: nothing is derived "
+                 "from the order lines.")
+    return i18n.sentences(parts)
