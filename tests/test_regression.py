@@ -125,3 +125,37 @@ def test_findings_state_the_effect_of_a_ten_percent_rise_in_words():
     assert "Least: North, about 0% (-1% to 1%)" in text and "-0%" not in text
     assert "relative to the market" not in story.regression.findings(table, test,
                                                                market_adjusted=False)
+
+
+def test_a_single_region_gives_one_pooled_elasticity_and_no_test():
+    """One region: the fit is estimable (it used to divide by zero in the equality test), the
+    equality test is NaN, and the page's words say there is nothing to compare."""
+    panel = _panel().query("region == 'West'")
+    fit = regression.fit_elasticities(panel)
+    assert list(fit.table.index) == ["West"]
+    assert fit.table.loc["West", "elasticity"] == pytest.approx(-2.0, abs=0.25)
+    assert fit.equality_test["df_num"] == 0 and np.isnan(fit.equality_test["p_value"])
+    assert "One region: a 10% price rise relative to the market cuts units sold by about" in (
+        story.regression.findings(fit.table, fit.equality_test))
+    assert "no regions to compare" in story.regression.equality_sentence(
+        fit.equality_test, fit.table)
+
+
+def test_small_regions_share_one_slope_but_keep_their_own_product_levels():
+    """Two big regions and three with a product each: the three get one 'other regions'
+    slope and period effects; each product keeps its level in its own region."""
+    panel = _panel()
+    small = []
+    for k, name in enumerate(["Tiny1", "Tiny2", "Tiny3"]):
+        part = panel.query(f"region == 'West' and product_id == 'P{k}'").assign(region=name)
+        small.append(part)
+    pooled, names = regression.pool_small_regions(pd.concat([panel, *small]), min_products=5)
+    assert names == ["Tiny1", "Tiny2", "Tiny3"]
+    assert set(pooled["region"]) == {"East", "West", regression.OTHER_REGIONS}
+    assert set(pooled.loc[pooled["region"] == regression.OTHER_REGIONS, "home_region"]) == set(
+        names)
+    fit = regression.fit_elasticities(pooled)
+    assert fit.table.loc[regression.OTHER_REGIONS, "elasticity"] == pytest.approx(-2.0,
+                                                                                  abs=0.3)
+    assert fit.data["product_region"].nunique() == 12 * 2 + 3  # own fixed effects kept
+    assert regression.pool_small_regions(panel, min_products=5)[1] == []  # none small

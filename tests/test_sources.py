@@ -438,8 +438,8 @@ def test_capabilities_follow_the_delivered_tables(tmp_path):
                                "join_date": pd.to_datetime(["2023-01-01"]), "channel": ["web"]})
     io.write_clean({"price_changes": changes, "customers": one_region}, tmp_path)
     assert capabilities.check("06_price_sensitivity", tmp_path).runnable
-    regression = capabilities.check("07_regional_regression", tmp_path)
-    assert not regression.runnable and "a single region" in regression.reason
+    # a single region gives one pooled elasticity (tests/test_regression.py)
+    assert capabilities.check("07_regional_regression", tmp_path).runnable
     assert capabilities.check("05_retention", tmp_path).not_evaluated == [
         "complaints as a churn warning sign (no complaint data)",
         "survey answers as churn warning signs (no survey data)"]
@@ -557,15 +557,21 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     assert status == {"01_cleaning": "ok", "02_history_repair": "ok", "03_behaviour": "ok",
                       "04_attitude": "not evaluated", "05_retention": "ok",
                       "06_price_sensitivity": "ok",  # on price changes found in the lines
-                      "07_regional_regression": "not evaluated", "08_scorecard": "ok"}
+                      "07_regional_regression": "ok", "08_scorecard": "ok"}
     index = (run_dir / "index.html").read_text()
-    assert "2 report(s) not evaluated for lack of data" in index
+    assert "1 report not evaluated for lack of data" in index
     assert "no survey, referral, engagement or complaint data" in index
     assert "lasting price changes found in the order lines" in index
     scorecard = (run_dir / "08_scorecard.html").read_text()
     assert "from behaviour, retention and price only" in scorecard
     derived = pd.read_parquet(clean_dir / "derived_price_changes.parquet")
     assert len(derived) > 100 and (derived["origin"] == "derived").all()
+    # 37 countries, most with a handful of products: the small ones share one slope
+    elasticities = pd.read_parquet(clean_dir / "regional_elasticities.parquet")
+    assert "other regions" in set(elasticities["region"]) and "United Kingdom" in set(
+        elasticities["region"])
+    uk = elasticities.set_index("region").loc["United Kingdom"]
+    assert uk["ci_low"] < uk["elasticity"] < uk["ci_high"] < 0
     repair = (run_dir / "02_history_repair.html").read_text()
     assert "passed on as delivered" in repair and "One set of definitions" not in repair
     card = pd.read_parquet(clean_dir / "scorecard.parquet")
@@ -585,7 +591,7 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
 @pytest.mark.browser
 @pytest.mark.parametrize("name", ["index", "01_cleaning", "02_history_repair", "03_behaviour",
                                   "04_attitude", "05_retention", "06_price_sensitivity",
-                                  "08_scorecard"])
+                                  "07_regional_regression", "08_scorecard"])
 def test_online_retail_pages_render(chromium, online_retail_run, tmp_path, name):  # noqa: F811
     from tests.test_browser import _images_decode, _rendered_dom
 

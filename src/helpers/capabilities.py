@@ -79,11 +79,6 @@ class Facts:
                 pd.read_parquet(path, columns=[column])[column] if path.exists() else None)
         return self._columns[(table, column)]
 
-    def regions(self) -> int:
-        """Distinct regions of the customers (0 without a customer table)."""
-        regions = self.column("customers", "region")
-        return 0 if regions is None else int(regions.nunique())
-
 
 Scope = Literal["notebook", "section", "remark"]
 
@@ -168,13 +163,11 @@ REQUIREMENTS: list[Requirement] = [
     Requirement("06_price_sensitivity", "section", _market_index, lambda f: _(
         "the market adjustment (no market price index): changes are compared with other "
         "regions only"), "market"),
-    Requirement("07_regional_regression", "notebook", lambda f: f.has("price_changes"),
-                lambda f: _("no price changes were delivered: without the company's own price "
-                            "decisions, price differences within a product come from quantity "
-                            "discounts and customer mix, so the regional price regression is "
-                            "not estimable")),
-    Requirement("07_regional_regression", "notebook", lambda f: f.regions() >= 2,
-                lambda f: _("a single region: the regional regression is not estimable")),
+    Requirement("07_regional_regression", "notebook", _price_changes,
+                lambda f: _("no price changes were delivered or found in the order lines: "
+                            "without the company's own price decisions, price differences "
+                            "within a product come from quantity discounts and customer mix, "
+                            "so the regional price regression is not estimable")),
     Requirement("07_regional_regression", "remark", _market_index,
                 lambda f: _("the market adjustment (no market price index): prices are used as "
                             "charged")),

@@ -7,7 +7,8 @@ Specification (stated in the notebook too): on a product x region x period panel
 * units: units sold (sale lines) of product p in region r and period t; cells without a sale
   have no log and are left out (a cell filter on the outcome, so keep the grain coarse enough
   that zeros are rare: quarters by default);
-* price: the product's regional list price in the period (mean over its sale lines), divided by
+* price: the product's regional regular price in the period (each sale line at its month's
+  regular price, the price most lines sold at, averaged over the lines), divided by
   the market price index of its category and region (the market adjustment; optional);
 * a_{pr}: product x region fixed effects (each product's level in each region);
 * d_{rt}: region x period fixed effects (each region's demand in each period: seasonality,
@@ -29,11 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import pricing
+from helpers.words import N_
+
 
 def price_panel(order_lines: pd.DataFrame, market_index: pd.DataFrame, grain: str = "Q",
                 categories: list[str] | None = None, regions: list[str] | None = None,
                 min_lines: int = 1) -> pd.DataFrame:
-    """Product x region x period cells: units, lines, list price, market index, estimated share.
+    """Product x region x period cells: units, lines, regular price (``pricing.regular_prices``
+    of each line's month, averaged over the cell's lines), market index.
 
     Reads order_lines (sale lines; ``is_estimated`` lines are left out: their price is a
     guess) and market_index (category, region, month, index). ``grain`` is a pandas period
@@ -44,15 +49,41 @@ def price_panel(order_lines: pd.DataFrame, market_index: pd.DataFrame, grain: st
         lines = lines[lines["category"].isin(categories)]
     if regions:
         lines = lines[lines["region"].isin(regions)]
-    lines = lines.assign(period=lines["order_date"].dt.to_period(grain))
+    # each line at its month's regular price: a quantity discount or a promotional line is
+    # not a price decision (with list prices delivered this is the list price)
+    regular = pricing.regular_prices(lines).set_index(["product_id", "region", "period"])[
+        "price"]
+    month = lines["order_date"].dt.to_period("M").dt.start_time
+    lines = lines.assign(period=lines["order_date"].dt.to_period(grain),
+                         regular_price=regular.reindex(pd.MultiIndex.from_arrays(
+                             [lines["product_id"], lines["region"], month])).to_numpy())
     panel = lines.groupby(["product_id", "category", "region", "period"], observed=True).agg(
         units=("quantity", "sum"), lines=("quantity", "size"),
-        price=("list_price", "mean")).reset_index()
+        price=("regular_price", "mean")).reset_index()
     index = (market_index.assign(period=market_index["month"].dt.to_period(grain))
              .groupby(["category", "region", "period"])["index"].mean().rename("index")
              .reset_index())
     panel = panel.merge(index, on=["category", "region", "period"], how="left")
     return panel[panel["lines"] >= min_lines].reset_index(drop=True)
+
+
+OTHER_REGIONS = N_("other regions")
+
+
+def pool_small_regions(panel: pd.DataFrame, min_products: int = 30) -> tuple[
+        pd.DataFrame, list[str]]:
+    """Regions with fewer than ``min_products`` products whose price changed there get one
+    slope and one set of period effects together, as 'other regions' (each product keeps its
+    level in its own region: ``home_region``), so the regression answers for the regions that
+    carry the data.
+
+    Returns (the panel with ``home_region`` and the pooled ``region``, the pooled regions)."""
+    changing = identification(panel)["series_with_price_changes"]
+    small = sorted(changing.index[changing < min_products])
+    if len(small) == len(changing) or len(small) < 2:  # nothing to pool, or only one
+        return panel.assign(home_region=panel["region"]), []
+    pooled = panel["region"].where(~panel["region"].isin(small), OTHER_REGIONS)
+    return panel.assign(home_region=panel["region"], region=pooled), small
 
 
 def absorb(frame: pd.DataFrame, columns: list[str], groups: list[str], tol: float = 1e-10,
@@ -102,7 +133,9 @@ def fit_elasticities(panel: pd.DataFrame, *, market_adjusted: bool = True,
     data["log_price"] = np.log(data["price"])
     if market_adjusted:
         data["log_price"] -= np.log(data["index"] / 100)
-    data["product_region"] = data["product_id"] + "|" + data["region"]
+    # product effects in each cell's own region; period effects and slopes per (pooled) region
+    home = data["home_region"] if "home_region" in data else data["region"]
+    data["product_region"] = data["product_id"] + "|" + home
     when = data["period"].astype("str") if period_effects else data["period"].map(
         lambda p: str(getattr(p, "quarter", getattr(p, "month", 0))))
     data["region_period"] = data["region"] + "|" + when
@@ -143,10 +176,12 @@ def fit_elasticities(panel: pd.DataFrame, *, market_adjusted: bool = True,
 
 def equal_slopes_test(params: np.ndarray, cov: np.ndarray, dof: int) -> dict:
     """Wald test that all regional elasticities are equal (k - 1 restrictions), F form with
-    the cluster-robust covariance."""
+    the cluster-robust covariance; with a single region there is nothing to test (NaN)."""
     from scipy.stats import f as f_dist
 
     k = len(params)
+    if k < 2:
+        return {"F": float("nan"), "df_num": 0, "df_den": int(dof), "p_value": float("nan")}
     restrictions = np.zeros((k - 1, k))
     restrictions[:, 0] = 1.0
     restrictions[np.arange(k - 1), np.arange(1, k)] = -1.0

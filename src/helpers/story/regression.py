@@ -8,9 +8,28 @@ from helpers import i18n
 from helpers.i18n import _
 
 
-def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True) -> str:
+def _drop(elasticity: float) -> float:
+    """% fewer units after a 10% relative price rise, in whole percent (never "-0")."""
+    return float(round(100 * (1 - 1.1 ** elasticity)))
+
+
+def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True,
+             index_origin: str = "delivered", pooled: list[str] | None = None) -> str:
     """Plain-language finding for managers from the elasticity table and the equality test
-    (``market_adjusted``: prices were taken relative to the market index)."""
+    (``market_adjusted``: prices were taken relative to a market index, ``index_origin``
+    'derived' when it is the company's own price index; ``pooled``: the small regions
+    estimated together as 'other regions')."""
+    pooled_note = _(" {count} small regions are estimated together as 'other regions'.",
+                    count=len(pooled)) if pooled else ""
+    relative = "" if not market_adjusted else (
+        _("relative to the company's own price level ") if index_origin == "derived"
+        else _("relative to the market "))
+    if len(table) == 1:
+        row = table.iloc[0]
+        return _("One region: a 10% price rise {relative}cuts units sold by about {drop:.0f}% "
+                 "(95% interval {low:.0f}% to {high:.0f}%).", relative=relative,
+                 drop=_drop(row["elasticity"]), low=_drop(row["ci_high"]),
+                 high=_drop(row["ci_low"])) + pooled_note
     ordered = table.sort_values("elasticity")
     most, least = ordered.index[0], ordered.index[-1]
     if test["p_value"] < 0.01:
@@ -20,11 +39,7 @@ def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True) -> s
     else:
         differ = _("The data cannot tell the regions apart in how they react to price")
     m, lo = ordered.loc[most], ordered.loc[least]
-
-    def drop(elasticity: float) -> float:  # % fewer units after a 10% relative price rise
-        return float(round(100 * (1 - 1.1 ** elasticity)))  # whole percent, never "-0"
-
-    relative = _("relative to the market ") if market_adjusted else ""
+    drop = _drop
     return _("{differ} (equal-sensitivity test p = {p:.2g}). Most price-sensitive: {most}, where "
              "a 10% price rise {relative}cuts units sold by about {most_drop:.0f}% (95% interval "
              "{most_low:.0f}% to {most_high:.0f}%). Least: {least}, about {least_drop:.0f}% "
@@ -32,7 +47,7 @@ def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True) -> s
              most=i18n.label(most), relative=relative, most_drop=drop(m["elasticity"]),
              most_low=drop(m["ci_high"]), most_high=drop(m["ci_low"]), least=i18n.label(least),
              least_drop=drop(lo["elasticity"]), least_low=drop(lo["ci_high"]),
-             least_high=drop(lo["ci_low"]))
+             least_high=drop(lo["ci_low"])) + pooled_note
 
 
 def diagnostics_sentence(checks: dict) -> str:
@@ -64,6 +79,8 @@ def equality_sentence(equality_test: dict, naive_fit: pd.DataFrame) -> str:
     """Whether the regions differ (the Wald test that every regional elasticity is equal),
     and how far the naive model's elasticities spread."""
     test = equality_test
+    if test["df_num"] == 0:
+        return _("One region only: there are no regions to compare.")
     wald = f"F({test['df_num']}, {test['df_den']}) = {test['F']:.1f}, p = {test['p_value']:.2g}"
     return _("Do regions differ? Wald test that all regional elasticities are equal: {wald}. "
              "The naive model (raw prices, no period effects) gives elasticities between "
