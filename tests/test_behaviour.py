@@ -69,7 +69,7 @@ def test_rfm_summary_in_weeks():
                     ("O4", "A", "2024-01-22", "X", 40.0, False),
                     ("O5", "A", "2024-03-01", "X", 99.0, False)])  # after the calibration end
     summary = behaviour.rfm_summary(lines, pd.Timestamp("2024-01-29"))
-    assert summary.loc["A"].tolist() == [2, 3.0, 4.0, (25.0 + 40.0) / 2]
+    assert summary.loc["A"].tolist() == [2, 3.0, 4.0, (25.0 + 40.0) / 2, 2]
 
 
 # --- the published CDNOW results ----------------------------------------------------------------
@@ -175,3 +175,49 @@ def test_value_model_sentence_warns_when_nobody_drops_out():
     stuck = {"purchases": {"r": 0.8, "alpha": 10.0, "a": 0.001, "b": 2891.0}, "spend": spend}
     text = story.behaviour.value_model_sentence(stuck)
     assert "a / (a + b) = 0.00% per purchase" in text and "upper bounds" in text
+
+
+def test_the_headline_names_no_small_category_as_an_extreme():
+    """A category with two buyers both buying again (100%) is flagged small and not named; the
+    extremes come from the categories with enough buyers, with their intervals."""
+    by_category = pd.DataFrame({
+        "repeat_rate": [0.30, 0.55, 1.0], "repeat_rate_low": [0.25, 0.50, 0.34],
+        "repeat_rate_high": [0.35, 0.60, 1.0], "small_group": [False, False, True]},
+        index=pd.Index(["Clocks", "Paintings", "Coins & Stamps"], name="category"))
+    tiers = pd.DataFrame({"share_of_customers": [0.05], "share_of_revenue": [0.4]})
+    values = pd.DataFrame({"expected_value": [10.0, 20.0]})
+    text = story.behaviour.summary_sentence(values, tiers, by_category, 52.0)
+    assert ("Repeat buying ranges from 30% of buyers in Clocks (25%-35%) to 55% in Paintings "
+            "(50%-60%) (1 category with too few buyers to compare is left out).") in text
+    assert "Coins" not in text
+
+
+def test_a_zero_value_purchase_counts_for_frequency_but_not_for_spend():
+    lines = _lines([("O1", "A", "2024-01-01", "X", 10.0, False),
+                    ("O2", "A", "2024-01-08", "X", 0.0, False),    # a free item: a purchase
+                    ("O2", "A", "2024-01-15", "X", -10.0, True),   # a return only: none
+                    ("O3", "A", "2024-01-22", "X", 40.0, False)])
+    summary = behaviour.rfm_summary(lines, pd.Timestamp("2024-01-29"))
+    assert summary.loc["A"].tolist() == [2, 3.0, 4.0, 40.0, 1]
+
+
+def test_the_cdnow_summary_is_recovered_from_its_raw_transactions():
+    """lifetimes ships the CDNOW 1/10 sample's raw transactions and the published calibration
+    summary (Fader, Hardie and Lee 2005: 39 weeks to 1997-09-30); 8 purchases have a value of 0
+    and count as purchases there. Frequency and recency are recovered exactly, the mean spend to
+    the cent; the published T ends on 1997-09-30 itself, ours the day after (1/7 week)."""
+    folder = Path(importlib.util.find_spec("lifetimes").submodule_search_locations[0]) / (
+        "datasets")
+    raw = pd.read_csv(folder / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["master_id", "customer_id", "date", "quantity", "amount"])
+    assert (raw["amount"] == 0).sum() == 8
+    lines = pd.DataFrame({"customer_id": raw["customer_id"], "amount": raw["amount"],
+                          "order_date": pd.to_datetime(raw["date"].astype(str)),
+                          "is_return": False})
+    published = pd.read_csv(folder / "cdnow_customers_summary_with_transactions.csv").set_index(
+        "ID")
+    ours = behaviour.rfm_summary(lines, pd.Timestamp("1997-10-01")).reindex(published.index)
+    assert (ours["frequency"] == published["x"]).all()
+    assert (ours["recency"] - published["t_x"]).abs().max() < 0.005
+    assert (ours["monetary_value"] - published["zbar"]).abs().max() <= 0.01 + 1e-9
+    assert ((ours["T"] - published["T"]).abs() - 1 / 7).abs().max() < 0.005

@@ -65,7 +65,8 @@ def test_current_orders_dedupe_quarantine_and_sign_returns():
             {**CURRENT_ROW, "line_no": "3", "quantity": "0"},
             {**CURRENT_ROW, "line_no": "4", "order_date": "2024-02-30"},
             {**CURRENT_ROW, "line_no": "5", "line_type": "gift"},
-            {**CURRENT_ROW, "line_no": "6", "region": "Atlantis"}]
+            {**CURRENT_ROW, "line_no": "6", "region": "Atlantis"},
+            {**CURRENT_ROW, "line_no": "1.5"}]  # no line number: set aside, not truncated
     out = cleaning.clean_order_lines(BUILTIN.part("orders_current"), _raw(rows))
     table = out.table
     assert table["line_no"].tolist() == [1, 51]
@@ -76,7 +77,7 @@ def test_current_orders_dedupe_quarantine_and_sign_returns():
     quarantined = pd.concat(out.quarantine)
     assert dict(zip(quarantined["row"], quarantined["reason"], strict=True)) == {
         4: "missing customer_id", 5: "zero or missing quantity", 6: "invalid order_date",
-        7: "unknown line_type", 8: "unknown category or region"}
+        7: "unknown line_type", 8: "unknown category or region", 9: "invalid line_no"}
     steps = pd.DataFrame(out.steps).set_index("rule")
     assert steps.loc["exact duplicate rows", "rows_affected"] == 1
     assert steps.loc["contract check", "rows_out"] == 2

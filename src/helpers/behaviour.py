@@ -238,25 +238,32 @@ def segment_customers(features: pd.DataFrame, k: int, sample: int = 4000,
 def rfm_summary(order_lines: pd.DataFrame, calibration_end: pd.Timestamp | None = None,
                 unit_days: float = 7.0) -> pd.DataFrame:
     """The BG/NBD inputs per customer, in weeks: frequency x (repeat purchase days), recency
-    t_x (first to last purchase), T (first purchase to ``calibration_end``) and monetary_value
-    (mean net spend of the repeat purchases; 0 without repeats). Purchases on one day count as
-    one, as in the literature; data after ``calibration_end`` are ignored."""
+    t_x (first to last purchase), T (first purchase to ``calibration_end``), monetary_value
+    (mean net spend of the repeat days with a positive value; 0 without) and spend_days (those
+    days). One day is one purchase; a day with a sale line is one whatever its value (as in
+    Fader, Hardie and Lee 2005 and lifetimes' summary; only positive days feed the spend
+    model), a day with returns only is none. Data after ``calibration_end`` are ignored."""
     lines = order_lines
     end = calibration_end or lines["order_date"].max() + pd.Timedelta(days=1)
     lines = lines[lines["order_date"] < end]
-    daily = lines.groupby(["customer_id", lines["order_date"].dt.normalize()])["amount"].sum()
-    daily = daily.rename("amount").reset_index()
-    daily = daily[daily["amount"] > 0]
+    sale = ~lines["is_return"] if "is_return" in lines else pd.Series(True, index=lines.index)
+    daily = lines.assign(sale=sale).groupby(
+        ["customer_id", lines["order_date"].dt.normalize()]).agg(
+        amount=("amount", "sum"), sale=("sale", "any")).reset_index()
+    daily = daily[daily["sale"]]
     first = daily.groupby("customer_id")["order_date"].transform("min")
     per = daily.groupby("customer_id").agg(first=("order_date", "min"),
                                            last=("order_date", "max"),
                                            days=("order_date", "size"))
-    repeat = daily[daily["order_date"] > first].groupby("customer_id")["amount"].mean()
+    positive = daily[(daily["order_date"] > first) & (daily["amount"] > 0)].groupby(
+        "customer_id")["amount"]
+    repeat, spend_days = positive.mean(), positive.size()
     return pd.DataFrame({
         "frequency": per["days"] - 1,
         "recency": (per["last"] - per["first"]).dt.days / unit_days,
         "T": (end - per["first"]).dt.days / unit_days,
         "monetary_value": repeat.reindex(per.index, fill_value=0.0),
+        "spend_days": spend_days.reindex(per.index, fill_value=0).astype(int),
     })
 
 
@@ -308,11 +315,18 @@ def bgnbd_expected_purchases(params: dict, summary: pd.DataFrame, horizon: float
     return pd.Series(expected, index=summary.index, name="expected_purchases")
 
 
+def _spend_observations(summary: pd.DataFrame) -> pd.Series:  # zero-value days left out
+    return summary["spend_days"] if "spend_days" in summary else summary["frequency"]
+
+
 def fit_gamma_gamma(summary: pd.DataFrame) -> dict[str, float]:
     """Maximum-likelihood Gamma-Gamma spend parameters p, q, gamma (Fader and Hardie 2013)
-    from repeat customers' frequency and monetary_value (must be positive)."""
-    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-    x, m = repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(float)
+    from repeat customers' number of spend observations (``spend_days`` where the summary has
+    it, else frequency) and monetary_value (must be positive)."""
+    spends = _spend_observations(summary)
+    keep = (spends > 0) & (summary["monetary_value"] > 0)
+    x = spends[keep].to_numpy(float)
+    m = summary.loc[keep, "monetary_value"].to_numpy(float)
 
     def negative(log_params: np.ndarray) -> float:
         p, q, gamma = np.exp(log_params)
@@ -331,7 +345,8 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> dict[str, float]:
 def gamma_gamma_expected_spend(params: dict, summary: pd.DataFrame) -> pd.Series:
     """Expected spend per purchase given x and the mean spend (population mean when x = 0)."""
     p, q, gamma = params["p"], params["q"], params["gamma"]
-    x, m = summary["frequency"].to_numpy(float), summary["monetary_value"].to_numpy(float)
+    x = _spend_observations(summary).to_numpy(float)
+    m = summary["monetary_value"].to_numpy(float)
     expected = (gamma + x * m) * p / (p * x + q - 1)
     return pd.Series(expected, index=summary.index, name="expected_spend")
 

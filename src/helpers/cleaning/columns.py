@@ -60,7 +60,8 @@ def parse_column(table: str, column: str, values: pd.Series, spec: dict[str, Any
     if column in ("wave", "line_no"):  # numbers where every value is one, else text
         number = pd.to_numeric(values.astype("str").str.strip(), errors="coerce")
         text = values.astype("str").str.strip()
-        return number.astype("Int64") if column == "line_no" or not (
+        whole = number.where(number % 1 == 0)  # 1.5 is no line number: missing, quarantined
+        return whole.astype("Int64") if column == "line_no" or not (
             number.isna() & (text != "")).any() else text
     if dtype.startswith("datetime"):
         return parse_dates(values, date_formats(spec, column)).dt.normalize()

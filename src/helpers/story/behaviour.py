@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers import i18n
-from helpers.i18n import _
+from helpers.i18n import _, ngettext
 
 
 def value_model_sentence(value_models: dict) -> str:
@@ -49,15 +49,31 @@ def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> st
 
 def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.DataFrame,
                      horizon_weeks: float) -> str:
-    """The behaviour headline: where value concentrates and which category is bought again."""
+    """The behaviour headline: where value concentrates and which category is bought again
+    (the extremes among categories with enough buyers: a ``small_group`` is never named)."""
     top = tiers.iloc[0]
-    repeat = by_category["repeat_rate"].sort_values()
+    large = by_category.loc[~by_category["small_group"].astype(bool)] if \
+        "small_group" in by_category else by_category
+    left_out = len(by_category) - len(large)
+    if len(large) < 2:
+        large = by_category
+    repeat = large["repeat_rate"].sort_values()
     low, high = by_category["repeat_rate_low"].iloc[0], by_category["repeat_rate_high"].iloc[0]
     if len(repeat) > 1:
-        repeat_text = _("Repeat buying ranges from {low_rate:.0%} of buyers in {lowest} to "
-                        "{high_rate:.0%} in {highest}.", low_rate=repeat.iloc[0],
-                        lowest=i18n.label(repeat.index[0]), high_rate=repeat.iloc[-1],
-                        highest=i18n.label(repeat.index[-1]))
+        lowest, highest = repeat.index[0], repeat.index[-1]
+        small = ngettext(" ({n} category with too few buyers to compare is left out)",
+                         " ({n} categories with too few buyers to compare are left out)",
+                         left_out) if left_out and len(large) < len(
+            by_category) else ""
+        repeat_text = _("Repeat buying ranges from {low_rate:.0%} of buyers in {lowest} "
+                        "({lowest_low:.0%}-{lowest_high:.0%}) to {high_rate:.0%} in {highest} "
+                        "({highest_low:.0%}-{highest_high:.0%}){small}.",
+                        low_rate=repeat.iloc[0], lowest=i18n.label(lowest),
+                        lowest_low=large.loc[lowest, "repeat_rate_low"],
+                        lowest_high=large.loc[lowest, "repeat_rate_high"],
+                        high_rate=repeat.iloc[-1], highest=i18n.label(highest),
+                        highest_low=large.loc[highest, "repeat_rate_low"],
+                        highest_high=large.loc[highest, "repeat_rate_high"], small=small)
     else:
         repeat_text = _("{rate:.0%} of buyers bought more than once (95% interval "
                         "{low:.0%}-{high:.0%}).", rate=repeat.iloc[0], low=low, high=high)
