@@ -718,3 +718,42 @@ def test_the_built_in_mapping_reads_every_file_the_sample_writes(builtin):
     assert written == {part.name for part in builtin.parts()}
     assert sources.is_builtin("") and sources.is_builtin(sources.BUILTIN_MAPPING)
     assert not sources.is_builtin("configs/sources/online_retail.yaml")
+
+
+# --- a damaged file stops with a message that names it ------------------------------------------
+def test_an_empty_file_names_itself(raw_copy):
+    (raw_copy / "referrals.csv").write_bytes(b"")
+    with pytest.raises(io.RawFileError, match=r"referrals\.csv: the file is empty \(not even a "
+                                              r"header line\)"):
+        reading.read_all(BUILTIN, raw_copy)
+
+
+def test_a_row_with_too_many_fields_names_the_file_and_line(raw_copy):
+    path = raw_copy / "referrals.csv"
+    lines = path.read_text().splitlines()
+    lines[5] += ",extra,fields"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(io.RawFileError, match=r"referrals\.csv: line 6 has 5 fields where the "
+                                              r"header has 3"):
+        reading.read_all(BUILTIN, raw_copy)
+
+
+def test_order_lines_with_a_header_only_stop_the_run(raw_copy):
+    path = raw_copy / "orders_current.csv"
+    content = path.read_text()
+    path.write_text(content.splitlines()[0] + "\n")
+    with pytest.raises(io.RawFileError, match=r"orders_current\.csv: no rows below the header"):
+        reading.read_all(BUILTIN, raw_copy)
+    path.write_text(content)
+    # another table with a header only is simply empty (not delivered)
+    path = raw_copy / "customer_id_map.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    assert reading.read_all(BUILTIN, raw_copy)["customer_id_map"].empty
+
+
+def test_a_wrong_separator_is_pointed_out(raw_copy):
+    path = raw_copy / "referrals.csv"
+    path.write_text(path.read_text().replace(",", ";"))
+    with pytest.raises(io.RawFileError, match=r"referrals\.csv: missing column.*the header "
+                                              r"line holds ';': is the separator ';'"):
+        reading.read_all(BUILTIN, raw_copy)

@@ -72,6 +72,18 @@ def _read_file(source: TableSource, path: Path) -> pd.DataFrame:
                            keep_default_na=False, compression="infer" if compressed else None)
     except UnicodeDecodeError as error:
         raise io.RawFileError(f"{path}: not readable as {encoding} ({error})") from None
+    except pd.errors.EmptyDataError:
+        raise io.RawFileError(f"{path}: the file is empty (not even a header line): raw "
+                              f"source '{source.name}' of the table '{source.table}'") from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if found is None:
+            raise io.RawFileError(f"{path}: not readable as a '{spec.get('sep', ',')}'-"
+                                  f"separated file ({str(error).strip()})") from None
+        expected, line, saw = found.groups()
+        raise io.RawFileError(f"{path}: line {line} has {saw} fields where the header has "
+                              f"{expected} (a separator inside an unquoted value, or two lines "
+                              "run together?); fix that line and run again") from None
 
 
 def read_source(source: TableSource, raw_dir: str | Path) -> pd.DataFrame:
@@ -100,8 +112,16 @@ def read_source(source: TableSource, raw_dir: str | Path) -> pd.DataFrame:
         frame = read_sql(str(spec["url"]), spec.get("query"), spec.get("table"))
     missing = [c for c in source.source_columns() if c not in frame.columns]
     if missing:
+        header = " ".join(map(str, frame.columns))
+        other = [sep for sep in (";", ",", "\t", "|") if sep in header and sep != spec.get(
+            "sep", ",")]
+        hint = (f" (the header line holds {other[0]!r}: is the separator {other[0]!r}? Set "
+                f"'sep' in the mapping)") if other else ""
         raise io.RawFileError(f"{where}: missing column(s) {missing} (named in the mapping of "
-                              f"'{source.table}'); found {list(frame.columns)}")
+                              f"'{source.table}'); found {list(frame.columns)}{hint}")
+    if source.table == "order_lines" and frame.empty:
+        raise io.RawFileError(f"{where}: no rows below the header: the order lines of "
+                              f"'{source.name}' are required (every report rests on them)")
     frame = frame.reset_index(drop=True)
     frame.insert(0, "_row", range(1, len(frame) + 1))
     return frame
