@@ -99,6 +99,8 @@ def mapped_frame(source: TableSource, frame: pd.DataFrame) -> pd.DataFrame:
     for column, value in source.defaults.items():
         out[column] = parse_column(source.table, column,
                                    pd.Series(str(value), index=frame.index), spec)
+    if source.table == "complaints" and "complaint_id" not in out:  # the row number
+        out["complaint_id"] = out["_row"].astype("str")
     return out
 
 

@@ -23,6 +23,7 @@ from helpers.cleaning.rules import (
     exclusions,
     in_vocabulary,
     lower_case,
+    mapped_rows,
     one_row_per_key,
     required_values,
     start,
@@ -116,11 +117,7 @@ def clean_customers(source: TableSource, raw: pd.DataFrame,
     """Customers: one row per id (a repeated id with other details quarantined), region in the
     vocabulary when one is named, city spellings unified, channel lower-cased; without a
     delivered join date, the customer's first order (``first_orders``: customer_id -> date)."""
-    ledger = start(source, raw)
-    exclusions(ledger, source)
-    frame = ledger.table
-    ledger.table = mapped_frame(source, frame)
-    required_values(ledger, source, frame)
+    ledger, frame = mapped_rows(source, raw)
     one_row_per_key(ledger, "customers")
     in_vocabulary(ledger, source)
     count_changes(ledger, source, frame)
@@ -169,11 +166,7 @@ def clean_survey(source: TableSource, raw: pd.DataFrame,
     Returns:
         (the survey table's part, the answers' own bookkeeping or None).
     """
-    ledger = start(source, raw)
-    exclusions(ledger, source)
-    frame = ledger.table
-    ledger.table = mapped_frame(source, frame)
-    required_values(ledger, source, frame)
+    ledger, _delivered = mapped_rows(source, raw)
     survey = ledger.table
     answered_part = None
     if source.answers is not None and answers_raw is not None:
@@ -237,14 +230,7 @@ def clean_complaints(source: TableSource, raw: pd.DataFrame) -> Cleaned:
     """Complaints: the free-form label kept as raw_label and mapped to a taxonomy category by
     ``vocabulary.COMPLAINT_RULES`` (unless a category is delivered); severity words and digits
     to 1-3; one row per complaint_id (the row number when none is delivered)."""
-    ledger = start(source, raw)
-    exclusions(ledger, source)
-    frame = ledger.table
-    complaints = mapped_frame(source, frame)
-    if "complaint_id" not in complaints:
-        complaints["complaint_id"] = complaints["_row"].astype("str")
-    ledger.table = complaints
-    required_values(ledger, source, frame)
+    ledger, _delivered = mapped_rows(source, raw)
     one_row_per_key(ledger, "complaints")
     complaints = ledger.table
     category = complaints["category"] if "category" in complaints else \
@@ -266,11 +252,7 @@ def clean_other(source: TableSource, raw: pd.DataFrame) -> Cleaned:
     renamed, parsed and checked (positive prices and index values, no self-referral, one row
     per key); the month of a market index is its first day; event kinds lower-cased."""
     name = source.table
-    ledger = start(source, raw)
-    exclusions(ledger, source)
-    frame = ledger.table
-    ledger.table = mapped_frame(source, frame)
-    required_values(ledger, source, frame)
+    ledger, frame = mapped_rows(source, raw)
     table = ledger.table
     if name == "price_changes":
         ledger.quarantine((table["old_price"] <= 0) | (table["new_price"] <= 0),

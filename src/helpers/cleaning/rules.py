@@ -12,6 +12,7 @@ from helpers.cleaning.columns import (
     column_type,
     date_formats,
     delivered_text,
+    mapped_frame,
     rule_matches,
 )
 from helpers.cleaning.ledger import Ledger
@@ -38,6 +39,18 @@ def start(source: TableSource, raw: pd.DataFrame) -> Ledger:
     if source.table != "engagement":  # events carry no id: identical rows are separate events
         ledger.drop_exact_duplicates()
     return ledger
+
+
+def mapped_rows(source: TableSource, raw: pd.DataFrame) -> tuple[Ledger, pd.DataFrame]:
+    """The rules every source starts with: exact duplicates, the mapping's exclusions, the
+    columns mapped and parsed, required values. Returns the ledger (its table the mapped rows)
+    and the delivered rows they came from (for the counts of changed values)."""
+    ledger = start(source, raw)
+    exclusions(ledger, source)
+    frame = ledger.table
+    ledger.table = mapped_frame(source, frame)
+    required_values(ledger, source, frame)
+    return ledger, frame
 
 
 def exclusions(ledger: Ledger, source: TableSource, is_return: pd.Series | None = None,
