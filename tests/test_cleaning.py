@@ -283,3 +283,26 @@ def test_scores_off_their_scale_are_set_missing_and_flagged():
     assert cleaning.on_scales(recommend, satisfaction,
                               missing_is_out_of_range=True)[2].tolist() == [False, True, True,
                                                                              True]
+
+
+def test_absurd_amounts_and_future_dates_are_set_aside_except_in_the_legacy_export():
+    """A 1e15 amount, a 1e15 market index and an order dated 2099 would wreck revenue and the
+    market adjustment: set aside with their reason. The legacy export keeps its wrong values
+    for the history repair (02 corrects and logs them)."""
+    rows = [{**CURRENT_ROW, "line_no": str(k)} for k in range(1, 6)]
+    rows += [{**CURRENT_ROW, "line_no": "6", "amount": "1e15"},
+             {**CURRENT_ROW, "line_no": "7", "order_date": "2099-01-05"}]
+    out = cleaning.clean_order_lines(BUILTIN.part("orders_current"), _raw(rows))
+    reasons = pd.concat(out.quarantine).set_index("row")["reason"].to_dict()
+    assert reasons == {6: "implausible amount", 7: "future order_date"}
+    assert out.table["line_no"].tolist() == [1, 2, 3, 4, 5]
+    legacy = {"BILL_NO": "500007", "ITEM_SEQ": "1", "CUST_NO": "42", "BILL_DATE": "31/01/2032",
+              "ITEM_CODE": "P9", "CATEGORY_CN": "钟表", "AREA_CN": "西南", "QTY": "3",
+              "PRICE_FEN": "12345", "LIST_FEN": "12345", "AMOUNT_FEN": "3703500000000"}
+    kept = cleaning.clean_order_lines(BUILTIN.part("orders_legacy"), _raw([legacy])).table
+    assert len(kept) == 1 and kept["order_date"].iloc[0].year == 2032
+    index = _raw([{"category": "Clocks", "region": "Metro", "month": f"2024-{m:02d}",
+                   "index": "1e15" if m == 3 else "101.5"} for m in range(1, 5)])
+    market = cleaning.clean_other(BUILTIN.part("market_index"), index)
+    assert pd.concat(market.quarantine)["reason"].tolist() == ["implausible index"]
+    assert len(market.table) == 3

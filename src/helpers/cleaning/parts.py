@@ -25,6 +25,7 @@ from helpers.cleaning.rules import (
     lower_case,
     mapped_rows,
     one_row_per_key,
+    plausible_values,
     required_values,
     start,
 )
@@ -73,6 +74,7 @@ def clean_order_lines(source: TableSource, raw: pd.DataFrame, currency: str = ""
     if "list_price" in lines:
         bad_price |= lines["list_price"] < 0
     ledger.quarantine(bad_price, N_("invalid price"), N_("price missing, non-numeric or negative"))
+    plausible_values(ledger, source)
     one_row_per_key(ledger, "order_lines")
     in_vocabulary(ledger, source)
     count_changes(ledger, source, frame)
@@ -202,8 +204,8 @@ def clean_survey(source: TableSource, raw: pd.DataFrame,
 def _clean_answers(source: TableSource, raw: pd.DataFrame,
                    invitations: pd.DataFrame) -> tuple[pd.DataFrame, Cleaned]:
     ledger = start(source, raw)
-    frame = ledger.table
-    ledger.table = mapped_frame(source, frame)
+    ledger.table = mapped_frame(source, ledger.table)
+    plausible_values(ledger, source)
     ledger.quarantine(~ledger.table["invitation_id"].isin(invitations["invitation_id"]),
                       N_("unknown invitation"), N_("answer to an invitation that was never sent"))
     ledger.quarantine(ledger.table["invitation_id"].duplicated(keep="first"),

@@ -50,7 +50,42 @@ def mapped_rows(source: TableSource, raw: pd.DataFrame) -> tuple[Ledger, pd.Data
     frame = ledger.table
     ledger.table = mapped_frame(source, frame)
     required_values(ledger, source, frame)
+    plausible_values(ledger, source)
     return ledger, frame
+
+
+# a delivered value this many times the column's median is a keying or export error (1e15)
+IMPLAUSIBLE_FACTOR = 1e5
+PLAUSIBLE_COLUMNS = {"order_lines": ("unit_price", "list_price", "amount"),
+                     "price_changes": ("old_price", "new_price"), "market_index": ("index",)}
+
+
+def plausible_values(ledger: Ledger, source: TableSource,
+                     today: pd.Timestamp | None = None) -> None:
+    """Quarantine money and index values more than ``IMPLAUSIBLE_FACTOR`` times their
+    column's median (a 1e15 amount would wreck every revenue figure) and dates after
+    ``today`` (default: the day the run starts). A ``system: legacy`` source is left as
+    delivered: the history repair (02) corrects its wrong values and logs them."""
+    if source.spec.get("system") == "legacy":
+        return
+    for column in PLAUSIBLE_COLUMNS.get(source.table, ()):
+        if column not in ledger.table:
+            continue
+        values = ledger.table[column].abs()
+        median = values[values > 0].median()
+        if pd.notna(median) and (values > IMPLAUSIBLE_FACTOR * median).any():
+            ledger.quarantine(values > IMPLAUSIBLE_FACTOR * median,
+                              N_("implausible {column}").format(column=column),
+                              N_("more than {factor:,.0f} times the median {column} "
+                                 "({median:,.2f})").format(factor=IMPLAUSIBLE_FACTOR,
+                                                           column=column, median=median))
+    limit = (today or pd.Timestamp.now()).normalize() + pd.Timedelta(days=1)
+    for column in ledger.table.columns:
+        if column_type(source.table, column).startswith("datetime") and (
+                ledger.table[column] >= limit).any():
+            ledger.quarantine(ledger.table[column] >= limit,
+                              N_("future {column}").format(column=column),
+                              N_("{column} after the day of the run").format(column=column))
 
 
 def exclusions(ledger: Ledger, source: TableSource, is_return: pd.Series | None = None,
