@@ -99,6 +99,7 @@ def test_csv_source_cleans_to_the_hand_computed_tables(csv_dir):
     _check_hand_case(result)
     origins = result.sources.set_index("table")["origin"]
     assert origins["order_lines"] == "file lines.csv"
+    assert "currency" in cleaning.sources_shown(result.sources)  # GBP: shown
     assert origins["complaints"] == "not delivered"
 
 

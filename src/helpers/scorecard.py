@@ -14,6 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import io
+from helpers.attitude import net_score
+from helpers.stats import rate_table
+
 DIMENSIONS = ["behaviour", "attitude", "retention", "price"]
 INDICATORS: dict[str, str] = {  # indicator -> dimension
     "purchases_per_year": "behaviour", "categories": "behaviour", "expected_value": "behaviour",
@@ -259,8 +263,6 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
     revenue, repeat-purchase rate (buyers with 2+ purchases, Wilson interval), and the share of
     each period's revenue resting on estimated history. ``covered`` is False for a period that
     starts before the data does (its figures are partial: no comparison with it)."""
-    from helpers.stats import rate_table
-
     rows = {}
     for name, stop in [("this period", end), ("previous period", end - pd.DateOffset(
             months=months))]:
@@ -282,8 +284,6 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
 def currency(clean_dir: str) -> str:
     """The currency label of the run's data (a source mapping's ``currency``; '' when the data
     did not name one)."""
-    from helpers import io
-
     sources = io.read_clean("data_sources", clean_dir, optional=True)
     if sources is None or "currency" not in sources or sources.empty:
         return ""
@@ -295,8 +295,6 @@ def survey_waves(survey_scored: pd.DataFrame | None,
     """Net recommendation score per survey wave (respondents, reversed answers read reversed),
     with interval and answers, ordered by sent date. Without a ``wave`` column, each calendar
     quarter of sending is a wave. None without survey data (04 not evaluated)."""
-    from helpers.attitude import net_score
-
     if survey_scored is None:
         return None
     answered = survey_scored[survey_scored["responded"]]

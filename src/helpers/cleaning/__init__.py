@@ -38,6 +38,7 @@ from helpers.cleaning.report import (
     quarantine_counts,
     rules_that_acted,
     source_summary,
+    sources_shown,
     table_overview,
 )
 from helpers.cleaning.values import (
@@ -79,6 +80,7 @@ __all__ = [
     "rule_matches",
     "rules_that_acted",
     "source_summary",
+    "sources_shown",
     "stack_quarantine",
     "table_overview",
 ]

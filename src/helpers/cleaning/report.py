@@ -80,3 +80,12 @@ def quarantine_counts(quarantine: pd.DataFrame) -> pd.DataFrame:
     """Rows set aside (and left out by mapping rules) per source and reason: source, reason,
     rows."""
     return quarantine.groupby(["source", "reason"]).size().rename("rows").reset_index()
+
+
+def sources_shown(data_sources: pd.DataFrame) -> pd.DataFrame:
+    """The data-sources table as the cleaning page shows it: without the currency column when
+    the mapping names no currency (an empty column says nothing)."""
+    if "currency" in data_sources and not data_sources["currency"].astype("str").str.strip(
+            ).ne("").any():
+        return data_sources.drop(columns="currency")
+    return data_sources

@@ -9,6 +9,7 @@ from helpers.churn import ChurnWarning, snapshot_dates
 from helpers.i18n import _
 from helpers.retention import ACTIVE_MONTHS
 from helpers.stages.retention import RetentionResult
+from helpers.stats import wilson_interval
 
 
 def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
@@ -101,8 +102,6 @@ def evaluation_sentence(warning: ChurnWarning) -> str:
 def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
     """The retention headline without a churn model: purchases followed by another within one
     cycle, over all categories (Wilson interval), and why the churn model is missing."""
-    from helpers.stats import wilson_interval
-
     kept, judged = by_category["successes"].sum(), by_category["trials"].sum()
     low, high = wilson_interval(kept, judged)
     cycles = by_category["cycle_days"]

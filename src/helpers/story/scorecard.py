@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers import i18n
+from helpers import display, i18n
 from helpers.i18n import _
 from helpers.scorecard import DIMENSIONS, ESTIMATED_MARK
 
@@ -180,8 +180,6 @@ def tier_migration(migration: pd.DataFrame, tier_order: list[str], covered: bool
     """The tier migration matrix as a table, or (when the history does not cover the year
     before last year) why it is not evaluated."""
     from IPython.display import Markdown
-
-    from helpers import display
 
     if not covered:
         return Markdown(_("**Tier migration not evaluated:** the order history does not cover "
