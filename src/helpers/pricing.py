@@ -58,7 +58,10 @@ def derive_price_changes(order_lines: pd.DataFrame, *, period: str = "M",
     day of the first period at the new price, old_price, new_price) plus last_old_period (the
     last period sold at the old price) and origin = 'derived'.
     """
-    regular = regular_prices(order_lines, period)
+    return _changes_of(regular_prices(order_lines, period), persistence, tolerance)
+
+
+def _changes_of(regular: pd.DataFrame, persistence: int, tolerance: float) -> pd.DataFrame:
     rows = []
     for (product, region), series in regular.groupby(["product_id", "region"], sort=False):
         prices, periods = series["price"].to_numpy(), series["period"].to_numpy()
@@ -88,7 +91,10 @@ def market_index_from_prices(order_lines: pd.DataFrame, period: str = "M") -> pd
     month from the first to the last order, plus products (how many products' prices the
     month's change rests on) and origin = 'derived'.
     """
-    regular = regular_prices(order_lines, period)
+    return _index_of(regular_prices(order_lines, period))
+
+
+def _index_of(regular: pd.DataFrame) -> pd.DataFrame:
     months = pd.date_range(regular["period"].min(), regular["period"].max(), freq="MS")
     wide = regular.pivot_table(index="period", columns=["category", "region", "product_id"],
                                values="price", aggfunc="first").reindex(months)
@@ -124,11 +130,14 @@ def derive_missing(order_lines: pd.DataFrame, price_changes: pd.DataFrame,
                    market_index: pd.DataFrame, *, persistence: int = 2,
                    tolerance: float = 0.02) -> DerivedPrices:
     """Price changes and a market index from the order lines, each only when the delivered
-    table is empty (not delivered)."""
+    table is empty (not delivered); the regular prices both rest on are found once."""
+    if len(price_changes) and len(market_index):
+        return DerivedPrices(price_changes=None, market_index=None)
+    regular = regular_prices(order_lines)
     return DerivedPrices(
-        price_changes=None if len(price_changes) else derive_price_changes(
-            order_lines, persistence=persistence, tolerance=tolerance),
-        market_index=None if len(market_index) else market_index_from_prices(order_lines))
+        price_changes=None if len(price_changes) else _changes_of(regular, persistence,
+                                                                  tolerance),
+        market_index=None if len(market_index) else _index_of(regular))
 
 
 def delivered_or_derived(delivered: pd.DataFrame, derived: pd.DataFrame | None) -> tuple[

@@ -130,14 +130,14 @@ def clean(mapping: SourceMapping, raw: dict[str, pd.DataFrame]) -> CleaningResul
         ["order_date", "order_id", "line_no"], kind="stable", ignore_index=True)
     parts += lines
     tables = {"order_lines_unrepaired": order_lines}
+    first_orders = order_lines.groupby("customer_id")["order_date"].min()
     for name, sources in mapping.tables.items():
         if name == "order_lines" or "derive" in sources[0].spec:
             continue
         cleaned = []
         for source in sources:
             if name == "customers":
-                first = order_lines.groupby("customer_id")["order_date"].min()
-                cleaned.append(clean_customers(source, raw[source.name], first))
+                cleaned.append(clean_customers(source, raw[source.name], first_orders))
             elif name == "survey_responses":
                 survey, answers = clean_survey(source, raw[source.name], raw.get(
                     source.answers.name) if source.answers is not None else None)

@@ -73,23 +73,26 @@ def plausible_values(ledger: Ledger, source: TableSource,
             continue
         values = ledger.table[column].abs()
         median = values[values > 0].median()
-        if pd.notna(median) and (values > IMPLAUSIBLE_FACTOR * median).any():
-            ledger.quarantine(values > IMPLAUSIBLE_FACTOR * median,
+        implausible = values > IMPLAUSIBLE_FACTOR * median  # all False without a median
+        if implausible.any():
+            ledger.quarantine(implausible,
                               N_("implausible {column}").format(column=column),
                               N_("more than {factor:,.0f} times the median {column} "
                                  "({median:,.2f})").format(factor=IMPLAUSIBLE_FACTOR,
                                                            column=column, median=median))
     limit = (today or pd.Timestamp.now()).normalize() + pd.Timedelta(days=1)
     for column in ledger.table.columns:
-        if column_type(source.table, column).startswith("datetime") and (
-                ledger.table[column] >= limit).any():
-            ledger.quarantine(ledger.table[column] >= limit,
+        if not column_type(source.table, column).startswith("datetime"):
+            continue
+        future = ledger.table[column] >= limit
+        if future.any():
+            ledger.quarantine(future,
                               N_("future {column}").format(column=column),
                               N_("{column} after the day of the run").format(column=column))
 
 
 def exclusions(ledger: Ledger, source: TableSource, is_return: pd.Series | None = None,
-                currency: str = "") -> None:
+               currency: str = "") -> None:
     columns = source.columns
     for rule in source.spec.get("exclude") or []:
         frame = ledger.table
@@ -110,7 +113,7 @@ def exclusions(ledger: Ledger, source: TableSource, is_return: pd.Series | None 
 
 
 def required_values(ledger: Ledger, source: TableSource, frame: pd.DataFrame,
-              skip: set[str] = frozenset()) -> None:
+                    skip: set[str] = frozenset()) -> None:
     """Quarantine rows without a value, or with an unreadable one, in a required column."""
     schema = contract.SCHEMAS[source.table].columns
     vocabulary_columns = set(source.spec.get("vocabulary") or {})
@@ -127,7 +130,7 @@ def required_values(ledger: Ledger, source: TableSource, frame: pd.DataFrame,
             ledger.quarantine(missing, N_("missing {column}").format(column=column),
                               N_("{column} (from {origin}) is empty").format(
                                   column=column, origin=origin))
-        if column in vocabulary_columns:  # an unknown spelling: ``_in_vocabulary``
+        if column in vocabulary_columns:  # an unknown spelling: ``in_vocabulary``
             continue
         invalid = ledger.table[column].isna()
         if invalid.any():
@@ -151,9 +154,8 @@ def kind(source: TableSource, column: str) -> str:
     return N_("number") if dtype.startswith(("float", "int", "Int")) else N_("value")
 
 
-def one_row_per_key(ledger: Ledger, table: str, key: list[str] | None = None) -> None:
+def one_row_per_key(ledger: Ledger, table: str) -> None:
     columns, reason, keep = KEYS[table]
-    columns = key or columns
     frame = ledger.table
     if not set(columns) <= set(frame):
         return
@@ -199,7 +201,7 @@ def count_changes(ledger: Ledger, source: TableSource, frame: pd.DataFrame) -> N
 
 
 def lower_case(ledger: Ledger, frame: pd.DataFrame, source: TableSource,
-                column: str) -> pd.Series:
+               column: str) -> pd.Series:
     values = ledger.table[column].str.lower()
     ledger.changed(N_("{column} case").format(column=column),
                    int((values != delivered_text(source, frame, column).reindex(
