@@ -16,7 +16,7 @@ LAYERS = {
                    "regression", "scorecard", "monitoring", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
                      "pages"],
-    "running": ["run"],
+    "running": ["publishing", "operations", "run"],
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
 PACKAGE = io.PACKAGE_ROOT / "src" / "helpers"

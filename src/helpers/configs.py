@@ -1,13 +1,15 @@
 """Run configurations: YAML files of notebook parameters, merged and checked before a run.
 
-A configuration has one block per notebook (``NN_name: {parameter: value}``) and two optional
-keys:
+A configuration has one block per notebook (``NN_name: {parameter: value}``) and three
+optional keys:
 
 * ``common: {parameter: value}`` sets a parameter in every notebook that declares it (the
   report language, the clean folder, the confidence level); a notebook's own block wins;
 * ``extends: other.yaml`` (relative to this file) starts from another configuration, so a
   configuration holds only what differs from it; a parameter given here replaces the other
-  file's value (a dictionary such as ``tiers`` is replaced whole, not merged).
+  file's value (a dictionary such as ``tiers`` is replaced whole, not merged);
+* ``runner: {keep_runs: N, notify: command}`` settles the runner's own behaviour
+  (``runner_settings``), not a notebook's.
 
 ``-p KEY=VALUE`` overrides on the command line come last (``-p NN_name.KEY=VALUE`` for one
 notebook). Unknown notebooks, undeclared parameters and values of the wrong type are reported
@@ -24,6 +26,8 @@ import yaml
 
 COMMON = "common"
 EXTENDS = "extends"
+RUNNER = "runner"
+RUNNER_DEFAULTS: dict[str, Any] = {"keep_runs": None, "notify": None}
 _TYPE_OK = {
     "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
     "list": (list,), "dict": (dict,),
@@ -112,7 +116,7 @@ def resolve_parameters(config: dict[str, Any], overrides: list[str],
         for nb in targets:
             resolved[nb][key] = value
     for block, values in (config or {}).items():
-        if block == COMMON:
+        if block in (COMMON, RUNNER):
             continue
         if block not in declared:
             problems.append(f"config block '{block}': no notebook of that name "
@@ -157,3 +161,34 @@ def resolve_parameters(config: dict[str, Any], overrides: list[str],
     if problems:
         raise ParameterError("invalid parameters, nothing was run:\n  " + "\n  ".join(problems))
     return resolved
+
+
+def runner_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration's ``runner`` block with its defaults, checked:
+
+    * ``keep_runs``: keep this many run folders in the reports folder, deleting older ones
+      after each run (never the one ``reports/latest`` points at); empty keeps them all;
+    * ``notify``: a command (a string split like a shell line, or a list) called after a
+      successful run whose data's last month has alerts, with the alerts file as ``{alerts}``
+      (``operations.notify``); empty calls nothing.
+    """
+    given = (config or {}).get(RUNNER) or {}
+    if not isinstance(given, dict):
+        raise ParameterError(f"config block '{RUNNER}': expected a mapping of settings")
+    problems = [f"config block '{RUNNER}': unknown setting '{key}' (settings: "
+                f"{', '.join(RUNNER_DEFAULTS)})" for key in given if key not in RUNNER_DEFAULTS]
+    settings = {**RUNNER_DEFAULTS, **given}
+    keep = settings["keep_runs"]
+    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+        problems.append(f"config block '{RUNNER}': keep_runs expects a whole number of at "
+                        f"least 1, got {keep!r}")
+    command = settings["notify"]
+    if command is not None and not (
+            (isinstance(command, str) and command.strip())
+            or (isinstance(command, list) and command and all(isinstance(a, str)
+                                                              for a in command))):
+        problems.append(f"config block '{RUNNER}': notify expects a command (a string or a "
+                        f"list of strings), got {command!r}")
+    if problems:
+        raise ParameterError("invalid parameters, nothing was run:\n  " + "\n  ".join(problems))
+    return settings

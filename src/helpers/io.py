@@ -37,13 +37,23 @@ class RawFileError(ValueError):
 
 
 def write_clean(tables: dict[str, pd.DataFrame], clean_dir: str | Path) -> dict[str, Path]:
-    """Write each table to ``clean_dir/<name>.parquet``; returns the paths written."""
+    """Write each table to ``clean_dir/<name>.parquet``; returns the paths written.
+
+    Each file is written beside its target under a hidden name and then renamed over it, so a
+    reader never sees a half-written table, a process killed while writing leaves the old one,
+    and a table hard-linked from elsewhere (``publishing.stage``) is replaced, never changed.
+    """
     clean_dir = resolve(clean_dir)
     clean_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, frame in tables.items():
         path = clean_dir / f"{name}.parquet"
-        frame.to_parquet(path, index=False)
+        temporary = clean_dir / f".{name}.parquet.tmp-{os.getpid()}"
+        try:
+            frame.to_parquet(temporary, index=False)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
         paths[name] = path
     return paths
 
@@ -82,15 +92,19 @@ def read_clean_tables(clean_dir: str | Path, *names: str) -> tuple[pd.DataFrame 
     return tuple(read_clean(name, clean_dir, optional=True) for name in names)
 
 
+def workbook_table_files() -> list[str]:
+    """The file names of every table the workbook writes into a clean folder."""
+    names = (set(contract.SCHEMAS) | set(PRODUCED_BY)
+             | {"quality_report", "quarantine", "data_sources"})
+    return [f"{name}.parquet" for name in sorted(names)]
+
+
 def remove_clean(clean_dir: str | Path) -> list[Path]:
     """Delete the workbook's tables from ``clean_dir`` (before 01 writes a new set, so a table
     of an earlier run on other data can never be read as this run's); returns what was
     deleted. Only tables the workbook writes are touched."""
-    names = (set(contract.SCHEMAS) | set(PRODUCED_BY)
-             | {"quality_report", "quarantine", "data_sources"})
     folder = resolve(clean_dir)
-    removed = [folder / f"{name}.parquet" for name in sorted(names)
-               if (folder / f"{name}.parquet").exists()]
+    removed = [folder / name for name in workbook_table_files() if (folder / name).exists()]
     for path in removed:
         path.unlink()
     return removed

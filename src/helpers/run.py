@@ -14,11 +14,21 @@
   run, and the exit code is 1. ``reports/latest`` points at the last successful run.
 * Raw inputs (every ``*raw_dir`` parameter) are hashed before and after each notebook; a change
   fails the run.
+* The notebooks write into a staging folder; the clean folder gets the run's tables all at once
+  when every notebook succeeded, and keeps the last good run's otherwise (``publishing``). One
+  run at a time per clean folder: a second one waits (``--wait``) or stops naming the first.
+* SIGTERM or SIGINT (a scheduler stopping the run, Ctrl-C) fails the run cleanly: the kernel is
+  shut down, nothing is published, the pages so far and the manifest are written.
+* The run ends with one line: success and its page, or what failed and the page showing the
+  error (``--quiet`` prints only that line). A successful run that monitored writes
+  ``alerts.json`` and calls the configuration's ``runner.notify`` command when the data's last
+  month has alerts; ``runner.keep_runs`` prunes old run folders (``operations``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -34,8 +44,14 @@ from typing import Any
 
 import nbformat
 
-from helpers import capabilities, i18n, io, pages
-from helpers.configs import COMMON, ParameterError, load_config, resolve_parameters
+from helpers import capabilities, i18n, io, operations, pages, publishing
+from helpers.configs import (
+    COMMON,
+    ParameterError,
+    load_config,
+    resolve_parameters,
+    runner_settings,
+)
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 HEADLINE_TAG = "headline"
@@ -144,8 +160,14 @@ def _point_latest(reports_dir: Path, run_id: str) -> None:
 # --------------------------------------------------------------------------------------------
 def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: Path,
               reports_dir: Path, run_id: str | None = None, only: list[str] | None = None,
-              kernel_name: str | None = None, log=print) -> tuple[int, Path]:
-    """Run the chain; returns (exit code, run folder). See the module docstring."""
+              kernel_name: str | None = None, wait_s: float = 0.0, log=print,
+              report=None) -> tuple[int, Path]:
+    """Run the chain; returns (exit code, run folder). See the module docstring.
+
+    ``log`` gets the progress, ``report`` (default ``log``) the one closing line
+    (``operations.outcome_line``). Raises ``publishing.LockedError`` when another run holds
+    a clean folder longer than ``wait_s`` seconds.
+    """
     started = time.monotonic()
     notebooks = discover_notebooks(notebooks_dir)
     if only:
@@ -156,6 +178,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
     if not notebooks:
         raise ParameterError(f"no notebooks named NN_name.ipynb in {notebooks_dir}")
     config = load_config(config_path) if config_path is not None else {}
+    settings = runner_settings(config)
     if only:
         config = {k: v for k, v in config.items() if k in only or k == COMMON}
     declared = {p.stem: declared_parameters(p) for p in notebooks}
@@ -172,6 +195,55 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
 
     reports_dir.mkdir(parents=True, exist_ok=True)
     run_id = run_id or _new_run_id(reports_dir)
+    if (reports_dir / run_id).exists():
+        raise ParameterError(f"--run-id {run_id}: {reports_dir / run_id} exists already")
+    with contextlib.ExitStack() as held:
+        for clean_dir in publishing.clean_dirs(parameters):
+            held.enter_context(publishing.RunLock(clean_dir, run_id, wait_s=wait_s, log=log))
+        operations.watch_signals()
+        recovered = [note for clean_dir in publishing.clean_dirs(parameters)
+                     for note in publishing.recover(clean_dir, log)]
+        staging = {d: publishing.stage(d, run_id) for d in publishing.clean_dirs(parameters)}
+        try:
+            manifest, run_dir = _run_notebooks(
+                notebooks, parameters, staging, run_id=run_id, reports_dir=reports_dir,
+                kernel_name=kernel_name, raw_dirs=raw_dirs, inputs_before=inputs_before,
+                log=log)
+            if manifest["status"] == "success":
+                with operations.signals_held():
+                    for clean_dir, folder in staging.items():
+                        publishing.publish(clean_dir, folder, run_id)
+        finally:
+            for folder in staging.values():  # a journal is completed by the next run
+                if not (folder / publishing.JOURNAL_FILE).exists():
+                    publishing.discard(folder)
+        manifest.update({"config_file": str(config_path) if config_path else None,
+                         "overrides": overrides, "recovered": recovered,
+                         "duration_s": round(time.monotonic() - started, 2)})
+        code = 0 if manifest["status"] == "success" else 1
+        scorecard = parameters.get("08_scorecard", {})
+        if code == 0 and scorecard.get("clean_dir"):
+            code = operations.deliver_alerts(manifest, run_dir, scorecard["clean_dir"],
+                                             settings["notify"], log)
+        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str)
+                                               + "\n")
+        pages.write_index(run_dir, manifest)
+        if manifest["status"] == "success":
+            _point_latest(reports_dir, run_id)
+    if settings["keep_runs"]:
+        pruned = operations.prune_runs(reports_dir, settings["keep_runs"], protect=(run_dir,))
+        if pruned:
+            log(f"deleted {len(pruned)} old run folder(s) (keep_runs: {settings['keep_runs']})")
+    (report or log)(operations.outcome_line(manifest, run_dir))
+    return code, run_dir
+
+
+def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
+                   staging: dict[Path, Path], *, run_id: str, reports_dir: Path,
+                   kernel_name: str | None, raw_dirs: list[str],
+                   inputs_before: dict[str, dict[str, str]], log) -> tuple[dict, Path]:
+    """Execute and render the notebooks in order until one fails; returns the manifest (its
+    configuration entries are added by the caller) and the run folder."""
     run_dir = reports_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
     started_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -190,67 +262,67 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
     for k, (path, result) in enumerate(zip(notebooks, results, strict=True), start=1):
         if failed:
             continue
-        log(f"[{k}/{len(notebooks)}] {path.stem} ...", end=" ")
         executed = run_dir / path.name
-        t0 = time.monotonic()
-        verdict = _verdict(path.stem, result.parameters)
-        reason = "" if verdict.runnable else verdict.reason
-        if reason:
-            result.status, result.duration_s = "not evaluated", 0.0
-            language = result.parameters.get("report_language", "en")
-            result.html = pages.write_not_evaluated(run_dir / f"{path.stem}.html", path.stem,
-                                                    reason, language)
-            result.headlines = [pages.not_evaluated_headline(reason, language)]
-            log(f"not evaluated: {reason}")
-            continue
+        language = result.parameters.get("report_language", "en")
         try:
-            papermill.execute_notebook(
-                str(path), str(executed), parameters=result.parameters, progress_bar=False,
-                kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config)
-            result.status = "ok"
-        except Exception as error:
+            log(f"[{k}/{len(notebooks)}] {path.stem} ...", end=" ")
+            t0 = time.monotonic()
+            given = publishing.staged_parameters(result.parameters, staging)
+            verdict = _verdict(path.stem, given)
+            if not verdict.runnable:
+                result.status, result.duration_s = "not evaluated", 0.0
+                result.html = pages.write_not_evaluated(run_dir / f"{path.stem}.html",
+                                                        path.stem, verdict.reason, language)
+                result.headlines = [pages.not_evaluated_headline(verdict.reason, language)]
+                log(f"not evaluated: {verdict.reason}")
+                continue
+            try:
+                papermill.execute_notebook(
+                    str(path), str(executed), parameters=given, progress_bar=False,
+                    kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config)
+                result.status = "ok"
+            except Exception as error:
+                result.status, failed = "failed", True
+                result.error = _short_error(error)
+            finally:
+                operations.watch_signals()
+            result.duration_s = round(time.monotonic() - t0, 2)
+            after = {d: io.file_hashes(d) for d in raw_dirs}
+            if after != inputs_before:
+                raw_unchanged, failed = False, True
+                result.status = "failed"
+                result.error = ((result.error or "")
+                                + " raw input files were modified during the run")
+            if executed.exists():
+                target = run_dir / f"{path.stem}.html"
+                pages.render_html(executed, target, title=path.stem, language=language,
+                                  hidden_sections=verdict.hidden_sections)
+                result.ipynb, result.html = executed.name, target.name
+                result.headlines = headlines(executed)
+                result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
+            log(f"{result.status} ({result.duration_s:.1f} s)" + (
+                f"\n    error: {result.error}" if result.error else ""))
+        except operations.Interrupted as stop:
             result.status, failed = "failed", True
-            result.error = _short_error(error)
-        result.duration_s = round(time.monotonic() - t0, 2)
-        after = {d: io.file_hashes(d) for d in raw_dirs}
-        if after != inputs_before:
-            raw_unchanged, failed = False, True
-            result.status = "failed"
-            result.error = (result.error or "") + " raw input files were modified during the run"
-        result.ipynb = executed.name if executed.exists() else None
-        if executed.exists():
-            target = run_dir / f"{path.stem}.html"
-            pages.render_html(executed, target, title=path.stem,
-                              language=result.parameters.get("report_language", "en"),
-                              hidden_sections=verdict.hidden_sections)
-            result.html = target.name
-            result.headlines = headlines(executed)
-            result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
-        log(f"{result.status} ({result.duration_s:.1f} s)" + (
-            f"\n    error: {result.error}" if result.error else ""))
+            result.error = f"{stop}; nothing of this run was published"
+            log(f"failed: {result.error}")
+            if executed.exists() and not result.html:
+                result.ipynb = executed.name
 
-    status = "failed" if failed else "success"
     manifest = {
         "run_id": run_id,
-        "status": status,
+        "status": "failed" if failed else "success",
         "started_at": started_at,
-        "duration_s": round(time.monotonic() - started, 2),
-        "config_file": str(config_path) if config_path else None,
-        "overrides": overrides,
         "parameters": {r.name: r.parameters for r in results},
         "inputs": inputs_before,
         "raw_unchanged": raw_unchanged,
         "project_dir": str(io.project_dir()),
+        "clean_dirs": [str(d) for d in staging],
         "packages": _package_versions(),
         "git": _git_state(),
         "notebooks": [asdict(r) for r in results],
     }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    index = pages.write_index(run_dir, manifest)
-    if not failed:
-        _point_latest(reports_dir, run_id)
-    log(f"{'done' if not failed else 'FAILED'} in {manifest['duration_s']:.0f} s: {index}")
-    return (0 if not failed else 1), run_dir
+    return manifest, run_dir
 
 
 def _verdict(notebook: str, parameters: dict[str, Any]) -> capabilities.Check:
@@ -272,7 +344,10 @@ def _short_error(error: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line entry point (``python -m helpers.run`` / ``loyalty-run``)."""
+    """Command line entry point (``python -m helpers.run`` / ``loyalty-run``).
+
+    Exit codes: 0 success, 1 a notebook (or the notification) failed, 2 invalid parameters,
+    3 another run holds the clean folder."""
     parser = argparse.ArgumentParser(prog="python -m helpers.run",
                                      description="Run the notebook chain and publish reports.")
     parser.add_argument("--config", default=str(io.PACKAGE_ROOT / "configs" / "default.yaml"),
@@ -287,20 +362,36 @@ def main(argv: list[str] | None = None) -> int:
                         help="parent folder of the run folders (default: <project>/reports)")
     parser.add_argument("--kernel", default=None,
                         help="Jupyter kernel (default: each notebook's own kernelspec)")
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long for another run on the same clean folder to "
+                             "finish (default: stop at once, naming it)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="for cron: print only the closing line (success and the run's "
+                             "page, or what failed and the page showing the error)")
     args = parser.parse_args(argv)
 
     def log(message: str, end: str = "\n") -> None:
-        print(message, end=end, flush=True)
+        if not args.quiet:
+            print(message, end=end, flush=True)
 
+    closing: list[str] = []
     try:
         code, _ = run_chain(
             config_path=Path(args.config).resolve() if args.config else None,
             overrides=args.param, notebooks_dir=Path(args.notebooks_dir).resolve(),
-            reports_dir=Path(args.reports_dir).resolve(),
-            run_id=args.run_id, only=args.only, kernel_name=args.kernel, log=log)
+            reports_dir=Path(args.reports_dir).resolve(), run_id=args.run_id, only=args.only,
+            kernel_name=args.kernel, wait_s=args.wait, log=log, report=closing.append)
     except ParameterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except publishing.LockedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    except operations.Interrupted as stop:
+        print(f"error: {stop} before the notebooks ran; nothing was published",
+              file=sys.stderr)
+        return 1
+    print(*closing, file=sys.stdout if code == 0 else sys.stderr, flush=True)
     return code
 
 

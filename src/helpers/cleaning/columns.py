@@ -57,12 +57,12 @@ def parse_column(table: str, column: str, values: pd.Series, spec: dict[str, Any
     dtype = column_type(table, column)
     if column == "severity":
         return parse_severity(values)
-    if column in ("wave", "line_no"):  # numbers where every value is one, else text
-        number = pd.to_numeric(values.astype("str").str.strip(), errors="coerce")
+    if column in ("wave", "line_no"):  # numbers where most values are, else text labels
         text = values.astype("str").str.strip()
+        number = pd.to_numeric(text, errors="coerce")
         whole = number.where(number % 1 == 0)  # 1.5 is no line number: missing, quarantined
-        return whole.astype("Int64") if column == "line_no" or not (
-            number.isna() & (text != "")).any() else text
+        numbered = whole.notna().sum() > (text != "").sum() / 2  # a junk label among numbers
+        return whole.astype("Int64") if column == "line_no" or numbered else text
     if dtype.startswith("datetime"):
         return parse_dates(values, date_formats(spec, column)).dt.normalize()
     if dtype.startswith(("float", "int", "Int")):

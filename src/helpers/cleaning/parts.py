@@ -28,6 +28,7 @@ from helpers.cleaning.rules import (
     plausible_values,
     required_values,
     start,
+    unreadable_values,
 )
 from helpers.cleaning.values import classify_complaints, normalise_city, on_scales
 from helpers.sources import EXTRA_COLUMNS, TableSource
@@ -195,6 +196,12 @@ def clean_survey(source: TableSource, raw: pd.DataFrame,
         if "quality_flag" not in source.columns:
             survey["quality_flag"] = np.where(off, "out_of_range", np.where(
                 survey["responded"].fillna(False), "ok", "no_response"))
+    early = survey["response_date"] < survey["sent_date"]
+    if early.any():
+        survey["response_date"] = survey["response_date"].mask(early)
+        ledger.changed(N_("answered before sent"), int(early.sum()),
+                       N_("response date before the invitation's sent date set to missing "
+                          "(the answer is kept)"))
     columns = [c for c in ["invitation_id", "customer_id", "wave"] if c in survey] + [
         "sent_date", "responded", "response_date", "recommend_score", "satisfaction",
         "quality_flag"]
@@ -204,7 +211,9 @@ def clean_survey(source: TableSource, raw: pd.DataFrame,
 def _clean_answers(source: TableSource, raw: pd.DataFrame,
                    invitations: pd.DataFrame) -> tuple[pd.DataFrame, Cleaned]:
     ledger = start(source, raw)
-    ledger.table = mapped_frame(source, ledger.table)
+    delivered = ledger.table
+    ledger.table = mapped_frame(source, delivered)
+    unreadable_values(ledger, source, delivered)
     plausible_values(ledger, source)
     ledger.quarantine(~ledger.table["invitation_id"].isin(invitations["invitation_id"]),
                       N_("unknown invitation"), N_("answer to an invitation that was never sent"))

@@ -18,6 +18,7 @@ from helpers.cleaning.columns import (
 from helpers.cleaning.ledger import Ledger
 from helpers.cleaning.values import parse_numbers
 from helpers.sources import EXTRA_COLUMNS, TableSource
+from helpers.sources.reading import CUT_LAST_LINE
 from helpers.words import N_
 
 # columns a row may leave empty ('' is a value: an unknown city, an unlabelled complaint)
@@ -35,7 +36,24 @@ KEYS: dict[str, tuple[list[str], str, str]] = {
 
 
 def start(source: TableSource, raw: pd.DataFrame) -> Ledger:
+    """A source's ledger after the rules about its lines rather than its values: the header
+    line repeated inside the file (files concatenated, an export in pages) is left out, a last
+    line cut off (the file ends inside it, with fewer fields than the header) is set aside,
+    exact duplicate rows are removed."""
     ledger = Ledger(source.name, raw)
+    delivered = raw.drop(columns="_row")
+    if len(delivered.columns):
+        names = pd.Series([str(c).strip() for c in delivered.columns], index=delivered.columns)
+        header = delivered.apply(lambda column: column.astype("str").str.strip()
+                                 == names[column.name]).all(axis=1)
+        if header.any():
+            ledger.exclude(header, N_("repeated header line"),
+                           N_("a line repeating the column names inside the file"))
+    if raw.attrs.get(CUT_LAST_LINE) and len(ledger.table):
+        last = ledger.table["_row"] == raw["_row"].max()
+        ledger.quarantine(last, N_("truncated last line"),
+                          N_("the file ends inside its last line, which has fewer fields than "
+                             "the header (an export or copy that stopped early?)"))
     if source.table != "engagement":  # events carry no id: identical rows are separate events
         ledger.drop_exact_duplicates()
     return ledger
@@ -50,8 +68,33 @@ def mapped_rows(source: TableSource, raw: pd.DataFrame) -> tuple[Ledger, pd.Data
     frame = ledger.table
     ledger.table = mapped_frame(source, frame)
     required_values(ledger, source, frame)
+    unreadable_values(ledger, source, frame)
     plausible_values(ledger, source)
     return ledger, frame
+
+
+def unreadable_values(ledger: Ledger, source: TableSource, frame: pd.DataFrame,
+                      shown: int = 3) -> None:
+    """Count, per column, the values a row may leave empty but that were delivered unreadable
+    (text in a number column, '31/02/2024' for a date, a number with a thousands separator
+    the mapping did not declare): the row stays, the value is set to missing, and the quality
+    report names the column, the first delivered values and their rows. (A required column's
+    unreadable value sets its row aside: ``required_values``.)"""
+    vocabulary_columns = set(source.spec.get("vocabulary") or {})
+    for column in source.columns:
+        if column in vocabulary_columns or column not in ledger.table:
+            continue
+        text = delivered_text(source, frame, column).reindex(ledger.table.index)
+        unreadable = (text != "") & ledger.table[column].isna()
+        if not unreadable.any():
+            continue
+        examples = ", ".join(f"'{value}' (row {row})" for value, row in zip(
+            text[unreadable].head(shown), ledger.table.loc[unreadable, "_row"].head(shown),
+            strict=True))
+        ledger.changed(N_("unreadable {column}").format(column=column), int(unreadable.sum()),
+                       N_("{column} (from {origin}) cannot be read as a {kind}, set to missing: "
+                          "{examples}").format(column=column, origin=source.columns[column],
+                                               kind=kind(source, column), examples=examples))
 
 
 # a delivered value this many times the column's median is a keying or export error (1e15)

@@ -57,6 +57,25 @@ def read_sql(url: str, query: str | None = None, table: str | None = None) -> pd
     return _as_strings(frame)
 
 
+CUT_LAST_LINE = "cut_last_line"  # frame.attrs flag: the file ends inside its last line
+
+
+def _last_line_cut(path: Path, encoding: str, sep: str, n_columns: int) -> bool:
+    """True when the file does not end with a line break and its last line has fewer fields
+    than the header: the export (or the copy) stopped in the middle of a line. (Short lines
+    inside the file read as empty values, which the cleaning's value rules catch.)"""
+    import csv
+
+    with path.open("rb") as handle:
+        handle.seek(max(path.stat().st_size - 65536, 0))
+        tail = handle.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return False
+    last = tail.splitlines()[-1].decode(encoding, errors="replace")
+    fields = next(csv.reader([last], delimiter=sep), [])
+    return len(fields) < n_columns
+
+
 def _read_file(source: TableSource, path: Path) -> pd.DataFrame:
     spec = source.spec
     suffix = path.suffix.lower()
@@ -68,8 +87,12 @@ def _read_file(source: TableSource, path: Path) -> pd.DataFrame:
     compressed = ".gz" in "".join(path.suffixes[-2:]).lower() or suffix in (".zip", ".bz2",
                                                                               ".xz")
     try:
-        return pd.read_csv(path, sep=spec.get("sep", ","), encoding=encoding, dtype=str,
-                           keep_default_na=False, compression="infer" if compressed else None)
+        frame = pd.read_csv(path, sep=spec.get("sep", ","), encoding=encoding, dtype=str,
+                            keep_default_na=False, compression="infer" if compressed else None)
+        if not compressed and len(frame) and _last_line_cut(path, encoding, spec.get("sep", ","),
+                                                            len(frame.columns)):
+            frame.attrs[CUT_LAST_LINE] = True
+        return frame
     except UnicodeDecodeError as error:
         raise io.RawFileError(f"{path}: not readable as {encoding} ({error})") from None
     except pd.errors.EmptyDataError:
@@ -122,8 +145,16 @@ def read_source(source: TableSource, raw_dir: str | Path) -> pd.DataFrame:
     if source.table == "order_lines" and frame.empty:
         raise io.RawFileError(f"{where}: no rows below the header: the order lines of "
                               f"'{source.name}' are required (every report rests on them)")
+    if source.table == "customers" and frame.empty and not spec.get("optional"):
+        raise io.RawFileError(f"{where}: no rows below the header: the customer file "
+                              f"'{source.name}' was delivered empty, so every order would "
+                              "belong to an unknown customer (without a customer file, leave "
+                              "it out of the mapping: customers are then derived from the "
+                              "order lines)")
+    cut = frame.attrs.get(CUT_LAST_LINE, False)
     frame = frame.reset_index(drop=True)
     frame.insert(0, "_row", range(1, len(frame) + 1))
+    frame.attrs[CUT_LAST_LINE] = cut
     return frame
 
 

@@ -1,0 +1,191 @@
+"""What an unattended run does besides running the chain: stopping cleanly on a signal, its
+one-line outcome, the alerts file and notification, and pruning old runs.
+
+The runner's settings come from the configuration's ``runner`` block (``configs.runner_settings``):
+``keep_runs`` (how many run folders to keep; the one ``reports/latest`` points at is always kept)
+and ``notify`` (a command called when the latest month has alerts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers import io
+
+ALERTS_FILE = "alerts.json"
+ALERTS_PAGE = "08_scorecard.html"
+RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}(-\d+)?$")  # the runner's default run ids
+
+
+def outcome_line(manifest: dict[str, Any], run_dir: Path) -> str:
+    """The one line a scheduler's log needs: success and the index, or what failed and the page
+    showing the error."""
+    seconds = manifest["duration_s"]
+    if manifest["status"] == "success":
+        note = f" but {manifest['status_note']}" if manifest.get("status_note") else ""
+        return (f"run {manifest['run_id']} succeeded in {seconds:.0f} s{note}: "
+                f"{run_dir / 'index.html'}")
+    failed = [nb for nb in manifest["notebooks"] if nb["status"] == "failed"]
+    if not failed:
+        return f"run {manifest['run_id']} FAILED after {seconds:.0f} s: {run_dir / 'index.html'}"
+    first = failed[0]
+    page = run_dir / (first["html"] or "index.html")
+    error = (first["error"] or "").splitlines()[0] if first["error"] else "no message"
+    return (f"run {manifest['run_id']} FAILED in {first['name']} after {seconds:.0f} s "
+            f"({error}); the page showing the error: {page}")
+
+
+# --------------------------------------------------------------------------------------------
+class Interrupted(Exception):  # noqa: N818 (the run was stopped, not an error of its own)
+    """The runner received SIGTERM or SIGINT between notebooks."""
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
+
+
+def watch_signals() -> None:
+    """Turn SIGTERM and SIGINT into ``Interrupted`` (papermill's kernel client installs its own
+    handlers while a notebook runs, which shut the kernel down, and removes them after)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """SIGTERM and SIGINT wait while the clean tables are being published."""
+    held = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
+# --------------------------------------------------------------------------------------------
+def current_alerts(alerts: pd.DataFrame, last_month: pd.Timestamp | None) -> pd.DataFrame:
+    """The alerts of the data's last month (those a person should hear about now)."""
+    if last_month is None or alerts.empty:
+        return alerts.iloc[0:0]
+    return alerts[pd.to_datetime(alerts["month"]) == pd.Timestamp(last_month)]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = frame.copy()
+    for column in ("month", "since"):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m")
+    return json.loads(out.to_json(orient="records", double_precision=6))
+
+
+def write_alerts(run_dir: Path, run_id: str, alerts: pd.DataFrame,
+                 last_month: pd.Timestamp | None) -> Path:
+    """``<run_dir>/alerts.json``: the run, the data's last month, that month's alerts
+    (``current``) and every earlier one (``earlier``), each with the page that charts it."""
+    now = current_alerts(alerts, last_month)
+    earlier = alerts.drop(index=now.index)
+    content = {"run_id": run_id,
+               "last_month": None if last_month is None else
+               pd.Timestamp(last_month).strftime("%Y-%m"),
+               "page": ALERTS_PAGE, "current": _records(now), "earlier": _records(earlier)}
+    path = run_dir / ALERTS_FILE
+    path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def deliver_alerts(manifest: dict[str, Any], run_dir: Path, clean_dir: str | Path,
+                   command: str | list[str] | None, log: Callable[[str], None]) -> int:
+    """After a successful run whose 08 ran: write ``alerts.json`` from ``clean_dir``'s
+    alerts and call ``command`` (the configuration's ``runner.notify``) when the data's last
+    month has alerts; the manifest records both. Returns the exit code: 1 when the
+    notification failed (the run itself is published), else 0."""
+    ran = any(nb["name"].startswith("08_") and nb["status"] == "ok"
+              for nb in manifest["notebooks"])
+    alerts = io.read_clean("alerts", clean_dir, optional=True) if ran else None
+    if alerts is None:
+        return 0
+    monthly = io.read_clean("monthly_sales", clean_dir, optional=True)
+    last_month = (pd.to_datetime(monthly["month"]).max()
+                  if monthly is not None and len(monthly) else None)
+    path = write_alerts(run_dir, manifest["run_id"], alerts, last_month)
+    current = len(current_alerts(alerts, last_month))
+    manifest["alerts"] = {"file": path.name, "current": current, "all": len(alerts)}
+    if current and command:
+        succeeded, what = notify(command, path, run_dir)
+        manifest["alerts"]["notification"] = what
+        log(what)
+        if not succeeded:
+            manifest["status_note"] = what
+            return 1
+    return 0
+
+
+def notify(command: str | list[str], alerts_file: Path, run_dir: Path,
+           timeout_s: float = 120) -> tuple[bool, str]:
+    """Call the configured notification ``command`` (a string split like a shell line, or a
+    list; ``{alerts}`` and ``{run_dir}`` in it are replaced by the paths, which are also in
+    the environment as LOYALTY_ALERTS and LOYALTY_RUN_DIR). Returns (succeeded, what
+    happened in one line)."""
+    argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+    argv = [a.replace("{alerts}", str(alerts_file)).replace("{run_dir}", str(run_dir))
+            for a in argv]
+    env = {**os.environ, "LOYALTY_ALERTS": str(alerts_file), "LOYALTY_RUN_DIR": str(run_dir)}
+    try:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout_s,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return False, f"notification command {argv[0]!r} could not run: {error}"
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        return False, (f"notification command {argv[0]!r} failed with exit code "
+                       f"{done.returncode}" + (f": {detail[-1]}" if detail else ""))
+    return True, f"notification command {argv[0]!r} called"
+
+
+# --------------------------------------------------------------------------------------------
+def run_folders(reports_dir: Path) -> list[Path]:
+    """The run folders of ``reports_dir``, oldest first: those with a manifest, and those of
+    runs killed before writing one (named like a run id)."""
+    def started(folder: Path) -> tuple[str, str]:
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            when = str(manifest["started_at"])
+        except (OSError, ValueError, KeyError):  # killed early: its id says when it started
+            when = (dt.datetime.strptime(folder.name[:15], "%Y%m%d-%H%M%S").astimezone()
+                    .isoformat(timespec="seconds") if RUN_ID_PATTERN.match(folder.name)
+                    else "")
+        return when, folder.name
+
+    folders = [p for p in reports_dir.iterdir() if p.is_dir() and not p.is_symlink() and (
+        (p / "manifest.json").exists() or RUN_ID_PATTERN.match(p.name))]
+    return sorted(folders, key=started)
+
+
+def prune_runs(reports_dir: Path, keep: int, protect: tuple[Path, ...] = ()) -> list[Path]:
+    """Delete all but the newest ``keep`` run folders, never the one ``latest`` points at nor
+    those in ``protect``; returns the deleted folders."""
+    latest = reports_dir / "latest"
+    kept = {p.resolve() for p in protect}
+    if latest.is_symlink() or latest.exists():
+        kept.add(latest.resolve())
+    folders = run_folders(reports_dir)
+    candidates = folders[:max(len(folders) - keep, 0)]
+    deleted = [p for p in candidates if p.resolve() not in kept]
+    for folder in deleted:
+        shutil.rmtree(folder, ignore_errors=True)
+    return deleted
