@@ -9,6 +9,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 SIZE ?= default
 CONFIG ?= configs/default.yaml
+PDF ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
@@ -29,10 +30,10 @@ $(STAMP): requirements.txt pyproject.toml
 sample: setup
 	@$(PY) -m helpers.sample --if-empty --size $(SIZE)
 
-## Run the whole notebook chain: reports/<run_id>/index.html (ARGS="-p key=value ..." overrides)
+## Run the whole notebook chain: reports/<run_id>/index.html (PDF=1 also index.pdf; ARGS="-p key=value ..." overrides)
 report: setup
 	@$(PY) -m helpers.sample --if-empty --size $(SIZE) --config $(CONFIG)
-	@$(PY) -m helpers.run --config $(CONFIG) $(ARGS)
+	@$(PY) -m helpers.run --config $(CONFIG) $(if $(PDF),--pdf) $(ARGS)
 
 ## Run the whole test suite (PYTEST_ARGS="-k cleaning" to narrow it)
 test: setup

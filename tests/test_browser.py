@@ -90,7 +90,10 @@ def test_index_renders_with_findings_and_working_links(chromium, report_run, tmp
     assert {"01_cleaning.html", "02_history_repair.html"} <= set(links)
     for href in links:
         if not href.startswith(("http", "#", "mailto:")):
-            assert (run_dir / href).is_file(), f"index.html links to missing {href}"
+            target, _, anchor = href.partition("#")
+            assert (run_dir / target).is_file(), f"index.html links to missing {href}"
+            if anchor:  # the section it points at exists on that page
+                assert f'id="{anchor}"' in (run_dir / target).read_text(), href
 
 
 @pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "03_behaviour",

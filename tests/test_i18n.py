@@ -280,3 +280,17 @@ def test_speaking_a_language_ends_with_the_block():
     assert i18n.language() == "en"
     with pytest.raises(i18n.LanguageError), i18n.speaking("xx"):
         pass
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chinese_dashboard_reads_on_a_laptop_and_a_phone(chromium, chinese_run,  # noqa: F811
+                                                         tmp_path):
+    from tests.test_dashboard import check_dashboard
+
+    dom = check_dashboard(chromium, chinese_run[0], tmp_path, "忠诚度现状")
+    text = dom.get_text(" ", strip=True)
+    assert "流失风险" in text and "等级构成" in text
+    board = pd.read_parquet(chinese_run[1] / "data" / "clean" / "dashboard.parquet")
+    churn = board.set_index("tile").loc["churn_risk"]
+    assert f"{churn['value']:.0%}" in text

@@ -13,9 +13,9 @@ LAYERS = {
     "base": ["words", "vocabulary", "io", "contract", "stats", "configs"],
     "cleaning": ["sources", "cleaning", "history", "sample"],
     "statistics": ["behaviour", "attitude", "retention", "churn", "price", "pricing",
-                   "regression", "scorecard", "monitoring", "stages"],
+                   "regression", "scorecard", "monitoring", "dashboard", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
-                     "pages"],
+                     "tiles", "pages"],
     "running": ["publishing", "operations", "run"],
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}

@@ -356,10 +356,12 @@ def test_runner_notifies_of_the_last_months_alerts_and_keeps_the_newest_runs(rep
         "runner": {"keep_runs": 1, "notify": [
             sys.executable, "-c", "import shutil, sys; shutil.copy(*sys.argv[1:])", "{alerts}",
             str(received)]}}))
-    for _ in range(2):
-        done = run_cli(["--config", str(config), "--only", "08_scorecard"], project)
+    for extra in ([], ["--pdf"]):
+        done = run_cli(["--config", str(config), "--only", "08_scorecard", *extra], project)
         assert done.returncode == 0, done.stderr
     latest = (project / "reports" / "latest").resolve()
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["pdf"] == "index.pdf" and (latest / "index.pdf").stat().st_size > 10_000
     alerts = json.loads((latest / operations.ALERTS_FILE).read_text())
     months = pd.to_datetime(pd.read_parquet(project / "data" / "clean" / "monthly_sales.parquet")[
         "month"])

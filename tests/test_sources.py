@@ -585,6 +585,17 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     assert re.search(r"last 12 months: [\d,]+ GBP", index)  # the mapping's currency
     cleaning_page = (run_dir / "01_cleaning.html").read_text()
     assert f"{len(lines):,} order lines remain" in cleaning_page
+    # the dashboard: no survey and a history too short for churn: those tiles link to why
+    from bs4 import BeautifulSoup
+
+    from tests.test_dashboard import _tile_texts
+
+    shown = _tile_texts(BeautifulSoup(index, "html.parser"))
+    assert shown["recommendation"]["value"] == "not evaluated"
+    assert shown["recommendation"]["links"][0] == "04_attitude.html"
+    assert shown["churn_risk"]["value"] == "not evaluated"
+    assert "no comparison: the history is too short" in shown["active_customers"]["text"]
+    assert shown["revenue"]["value"].endswith(" GBP")
 
 
 @needs_online_retail

@@ -65,7 +65,9 @@ PRODUCED_BY = {"order_lines": "02_history_repair", "repair_log": "02_history_rep
                "customer_segments": "03_behaviour", "survey_scored": "04_attitude",
                "churn_risk": "05_retention", "price_sensitivity": "06_price_sensitivity",
                "regional_elasticities": "07_regional_regression",
-               "scorecard": "08_scorecard", "alerts": "08_scorecard"}
+               "scorecard": "08_scorecard", "alerts": "08_scorecard",
+               "dashboard": "08_scorecard", "dashboard_trends": "08_scorecard",
+               "dashboard_tiers": "08_scorecard"}
 
 
 def read_clean(name: str, clean_dir: str | Path = "data/clean", *,

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ import pandas as pd
 
 from helpers import io
 
+KEY_PACKAGES = ["pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
+                "nbconvert", "pandera", "pyarrow", "ipykernel", "loyalty-workbook"]
 ALERTS_FILE = "alerts.json"
 ALERTS_PAGE = "08_scorecard.html"
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}(-\d+)?$")  # the runner's default run ids
@@ -75,6 +79,34 @@ def signals_held():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
+# --------------------------------------------------------------------------------------------
+# run metadata
+def git_state() -> dict[str, Any]:
+    """The code version a run used: the git commit and whether the work tree had changes."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=io.PACKAGE_ROOT, capture_output=True,
+                                  text=True, timeout=10, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and the key packages' versions (for the manifest)."""
+    versions = {"python": platform.python_version()}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import nbformat
 
-from helpers import i18n
+from helpers import i18n, tiles
 from helpers.i18n import _
 from helpers.words import N_
 
@@ -112,12 +112,17 @@ def _markdown_inline(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
 
 
-def write_index(run_dir: Path, manifest: dict[str, Any]) -> Path:
-    """The run's landing page: status, headlines and a link per notebook (self-contained), in
-    the run's report language."""
+def write_index(run_dir: Path, manifest: dict[str, Any],
+                dashboard: tiles.Dashboard | None = None) -> Path:
+    """The run's landing page (self-contained), in the run's report language: the dashboard
+    (``tiles``) when the run has one, status, executive summary, headlines and a link per
+    notebook."""
     language = run_language(manifest)
     with i18n.speaking(language):
-        page = TEMPLATES.get_template("index.html").render(**_index_content(manifest, language))
+        content = _index_content(manifest, language)
+        content["dashboard"] = tiles.content(dashboard, dashboard.latest_month
+                                             if dashboard is not None else None)
+        page = TEMPLATES.get_template("index.html").render(**content)
     path = run_dir / "index.html"
     path.write_text(_self_contained(page, language), encoding="utf-8")
     return path
@@ -202,3 +207,40 @@ def write_not_evaluated(target: Path, name: str, reason: str, language: str = "e
             back=_("Back to the run overview"))
     target.write_text(_self_contained(page, language), encoding="utf-8")
     return target.name
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium() -> str | None:
+    """The path of a Chromium browser (Debian's ``chromium``), None without one."""
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def write_pdf(page: Path, target: Path | None = None, timeout_s: float = 180) -> Path:
+    """``page`` printed to A4 PDF by headless Chromium (its print stylesheet: the dashboard on
+    the first page); returns the PDF's path (default: beside the page).
+
+    Raises:
+        RuntimeError: no Chromium, or it failed (the message says which and how to fix it).
+    """
+    import subprocess
+    import tempfile
+
+    browser = chromium()
+    if browser is None:
+        raise RuntimeError("index.pdf not written: Chromium is not installed "
+                           "(apt-get install chromium)")
+    target = target or page.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory(prefix="loyalty-pdf-") as profile:
+        done = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                               "--no-pdf-header-footer", f"--print-to-pdf={target}",
+                               page.resolve().as_uri()],
+                              capture_output=True, text=True, timeout=timeout_s, check=False)
+    if done.returncode != 0 or not target.exists():
+        detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"{target.name} not written: Chromium failed ({detail})")
+    return target

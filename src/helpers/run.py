@@ -32,19 +32,16 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import re
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from helpers import capabilities, i18n, io, operations, pages, publishing
+from helpers import capabilities, i18n, io, operations, pages, publishing, tiles
 from helpers.configs import (
     COMMON,
     ParameterError,
@@ -56,9 +53,6 @@ from helpers.configs import (
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 HEADLINE_TAG = "headline"
 SUMMARY_TAG = "executive-summary"
-KEY_PACKAGES = ["pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
-                "nbconvert", "pandera", "pyarrow", "ipykernel", "loyalty-workbook"]
-
 
 @dataclass
 class NotebookResult:
@@ -108,32 +102,6 @@ def headlines(executed: Path, tag: str = HEADLINE_TAG) -> list[str]:
     return found
 
 
-# --------------------------------------------------------------------------------------------
-# run metadata
-def _git_state() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=io.PACKAGE_ROOT, capture_output=True,
-                                  text=True, timeout=10, check=True)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip()
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
-
-
-def _package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in KEY_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
 def _raw_dirs(parameters: dict[str, dict[str, Any]]) -> list[str]:
     return sorted({str(v) for params in parameters.values() for k, v in params.items()
                    if k.endswith("raw_dir")})
@@ -160,8 +128,8 @@ def _point_latest(reports_dir: Path, run_id: str) -> None:
 # --------------------------------------------------------------------------------------------
 def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: Path,
               reports_dir: Path, run_id: str | None = None, only: list[str] | None = None,
-              kernel_name: str | None = None, wait_s: float = 0.0, log=print,
-              report=None) -> tuple[int, Path]:
+              kernel_name: str | None = None, wait_s: float = 0.0, pdf: bool = False,
+              log=print, report=None) -> tuple[int, Path]:
     """Run the chain; returns (exit code, run folder). See the module docstring.
 
     ``log`` gets the progress, ``report`` (default ``log``) the one closing line
@@ -209,6 +177,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
                 notebooks, parameters, staging, run_id=run_id, reports_dir=reports_dir,
                 kernel_name=kernel_name, raw_dirs=raw_dirs, inputs_before=inputs_before,
                 log=log)
+            board = _dashboard(manifest, parameters, staging)
             if manifest["status"] == "success":
                 with operations.signals_held():
                     for clean_dir, folder in staging.items():
@@ -225,9 +194,15 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
         if code == 0 and scorecard.get("clean_dir"):
             code = operations.deliver_alerts(manifest, run_dir, scorecard["clean_dir"],
                                              settings["notify"], log)
+        index = pages.write_index(run_dir, manifest, board)
+        if pdf and code == 0:
+            try:
+                manifest["pdf"] = pages.write_pdf(index).name
+                log(f"wrote {run_dir / manifest['pdf']}")
+            except RuntimeError as error:
+                manifest["status_note"], code = str(error), 1
         (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str)
                                                + "\n")
-        pages.write_index(run_dir, manifest)
         if manifest["status"] == "success":
             _point_latest(reports_dir, run_id)
     if settings["keep_runs"]:
@@ -318,11 +293,23 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
         "raw_unchanged": raw_unchanged,
         "project_dir": str(io.project_dir()),
         "clean_dirs": [str(d) for d in staging],
-        "packages": _package_versions(),
-        "git": _git_state(),
+        "packages": operations.package_versions(),
+        "git": operations.git_state(),
         "notebooks": [asdict(r) for r in results],
     }
     return manifest, run_dir
+
+
+def _dashboard(manifest: dict[str, Any], parameters: dict[str, dict[str, Any]],
+                staging: dict[Path, Path]) -> tiles.Dashboard | None:
+    """The dashboard 08 wrote into the staging folder (None when 08 did not run)."""
+    done = [nb for nb in manifest["notebooks"] if nb["name"].startswith("08_")
+            and nb["status"] == "ok"]
+    given = parameters.get(done[0]["name"], {}) if done else {}
+    if not given.get("clean_dir"):
+        return None
+    return tiles.read_dashboard(publishing.staged_parameters(given, staging)["clean_dir"],
+                                confidence=given.get("confidence", 0.95))
 
 
 def _verdict(notebook: str, parameters: dict[str, Any]) -> capabilities.Check:
@@ -365,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for another run on the same clean folder to "
                              "finish (default: stop at once, naming it)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print index.html to index.pdf (A4, headless Chromium)")
     parser.add_argument("--quiet", action="store_true",
                         help="for cron: print only the closing line (success and the run's "
                              "page, or what failed and the page showing the error)")
@@ -380,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
             config_path=Path(args.config).resolve() if args.config else None,
             overrides=args.param, notebooks_dir=Path(args.notebooks_dir).resolve(),
             reports_dir=Path(args.reports_dir).resolve(), run_id=args.run_id, only=args.only,
-            kernel_name=args.kernel, wait_s=args.wait, log=log, report=closing.append)
+            kernel_name=args.kernel, wait_s=args.wait, pdf=args.pdf, log=log,
+            report=closing.append)
     except ParameterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -292,9 +292,12 @@ def currency(clean_dir: str) -> str:
 
 def survey_waves(survey_scored: pd.DataFrame | None,
                  confidence: float = 0.95) -> pd.DataFrame | None:
-    """Net recommendation score per survey wave (respondents, reversed answers read reversed),
-    with interval and answers, ordered by sent date. Without a ``wave`` column, each calendar
-    quarter of sending is a wave. None without survey data (04 not evaluated)."""
+    """Net recommendation score per survey wave, ordered by sent date: ``score`` (with
+    ``ci_low``, ``ci_high``) weighted to all invited customers by the non-response weights of
+    04 (the loyal answer more often, so respondents alone overstate it), ``raw_score``
+    (``raw_low``, ``raw_high``) of the respondents alone, ``n`` answers and ``n_effective``;
+    reversed answers read reversed. Without a ``wave`` column, each calendar quarter of sending
+    is a wave. None without survey data (04 not evaluated)."""
     if survey_scored is None:
         return None
     answered = survey_scored[survey_scored["responded"]]
@@ -302,8 +305,13 @@ def survey_waves(survey_scored: pd.DataFrame | None,
         answered = answered.assign(wave=answered["sent_date"].dt.to_period("Q").astype("str"))
     rows = {}
     for wave, part in answered.groupby("wave"):
-        rows[wave] = {**net_score(part["recommend_used"], None, confidence),
-                      "sent": part["sent_date"].min()}
+        weights = part.get("weight")  # the non-response weights (04)
+        raw = net_score(part["recommend_used"], None, confidence)
+        weighted = net_score(part["recommend_used"], weights, confidence)
+        rows[wave] = {**weighted, "raw_score": raw["score"], "raw_low": raw["ci_low"],
+                      "raw_high": raw["ci_high"], "sent": part["sent_date"].min()}
+    columns = ["score", "ci_low", "ci_high", "n", "n_effective", "raw_score", "raw_low",
+               "raw_high", "sent"]
     if not rows:
-        return pd.DataFrame(columns=["score", "ci_low", "ci_high", "n", "sent"])
+        return pd.DataFrame(columns=columns)
     return pd.DataFrame(rows).T.sort_values("sent")

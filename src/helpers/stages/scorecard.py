@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers import attitude, monitoring, scorecard
+from helpers import attitude, dashboard, monitoring, scorecard
 from helpers.words import N_
 
 
@@ -37,6 +37,9 @@ class ScorecardResult:
     alerts: pd.DataFrame
     period_facts: pd.DataFrame  # this and the previous 12 months, for the summary
     waves: pd.DataFrame | None  # net recommendation score per survey wave
+    dashboard: pd.DataFrame  # the index page's tiles (``dashboard.dashboard_tiles``)
+    dashboard_trends: pd.DataFrame  # their trend points
+    dashboard_tiers: pd.DataFrame  # the tier mix now and a year before
 
     @property
     def weights(self) -> pd.DataFrame:
@@ -65,7 +68,9 @@ class ScorecardResult:
 
     def outputs(self) -> dict[str, pd.DataFrame]:
         """The tables the stage writes to the clean folder."""
-        return {"scorecard": self.card(), "alerts": self.alerts}
+        return {"scorecard": self.card(), "alerts": self.alerts, "dashboard": self.dashboard,
+                "dashboard_trends": self.dashboard_trends,
+                "dashboard_tiers": self.dashboard_tiers}
 
 
 def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
@@ -73,9 +78,10 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                        monthly_sales: pd.DataFrame, customer_value: pd.DataFrame,
                        customer_segments: pd.DataFrame, survey_scored: pd.DataFrame | None,
                        churn_risk: pd.DataFrame | None, price_sensitivity: pd.DataFrame | None,
-                       weights: dict[str, float], tiers: dict[str, dict[str, float]],
+                       regional_elasticities: pd.DataFrame | None, weights: dict[str, float],
+                       tiers: dict[str, dict[str, float]],
                        alert_z: float = 4.0, alert_thresholds: dict | None = None,
-                       confidence: float = 0.95) -> ScorecardResult:
+                       confidence: float = 0.95, min_group_size: int = 30) -> ScorecardResult:
     """The scorecard's figures; ``weights``, ``tiers``, ``alert_z`` and ``alert_thresholds``
     are notebook 08's parameters. An empty ``engagement`` table means none was delivered."""
     connected = attitude.engagement_by_customer(order_lines=order_lines, engagement=engagement,
@@ -96,6 +102,9 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     value = customer_value.set_index("customer_id")["expected_value"].reindex(indicators.index)
     series = monitoring.monitoring_series(order_lines=order_lines, complaints=complaints,
                                           customers=customers, monthly_sales=monthly_sales)
+    alerts = monitoring.detect_alerts(series, alert_z, thresholds=alert_thresholds)
+    facts = scorecard.period_facts(order_lines, monthly_sales, end, confidence=confidence)
+    waves = scorecard.survey_waves(survey_scored, confidence)
     return ScorecardResult(
         indicators=indicators, scores=scores, expert_weights=expert, entropy_weights=entropy,
         index=index, agreement=scorecard.weight_agreement(scores, index, entropy),
@@ -106,8 +115,14 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                                         order).rename_axis("tier"),
         migration=scorecard.migration_matrix(tier_before, tier_now, order).rename_axis(
             index="tier before", columns="tier after"),
-        series=series,
-        alerts=monitoring.detect_alerts(series, alert_z, thresholds=alert_thresholds),
-        period_facts=scorecard.period_facts(order_lines, monthly_sales, end,
+        series=series, alerts=alerts, period_facts=facts, waves=waves,
+        dashboard=dashboard.dashboard_tiles(
+            index=index, period_facts=facts, waves=waves, churn_risk=churn_risk,
+            elasticities=regional_elasticities, alerts=alerts,
+            latest_month=series["month"].max(), confidence=confidence,
+            min_group_size=min_group_size),
+        dashboard_trends=dashboard.dashboard_trends(
+            rolling=dashboard.rolling_facts(order_lines, monthly_sales, end,
                                             confidence=confidence),
-        waves=scorecard.survey_waves(survey_scored, confidence))
+            waves=waves, alerts=alerts, series_months=series["month"]),
+        dashboard_tiers=dashboard.tier_mix(order_lines, tier_now, tier_before, end, order))

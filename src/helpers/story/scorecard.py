@@ -17,12 +17,15 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
                       waves: pd.DataFrame | None, churn_risk: pd.DataFrame | None,
                       elasticities: pd.DataFrame | None, alerts: pd.DataFrame,
                       latest_month: pd.Timestamp, min_group_size: int = 30,
-                      currency: str = "") -> list[str]:
+                      currency: str = "", confidence: float = 0.95) -> list[str]:
     """Five to eight headline findings in plain language (the report language,
     ``helpers.i18n``), each with its number, the direction since the previous period, an
     interval or a low-n warning, and † where it rests on estimated history. Inputs come from
     the scorecard notebook (see its load cell); ``currency`` labels money (a source mapping's
-    currency, '' for none)."""
+    currency, '' for none), ``confidence`` is the intervals' level. Each line carries the
+    figure the page behind it concludes: the recommendation score weighted to all invitees
+    (as 04 and the dashboard), the respondents' own in a note."""
+    level = f"{confidence:.0%}"
     name, month = i18n.label, i18n.month
     facts = []
     by_region = index.groupby(regions).agg(["median", "size"]).sort_values("median")
@@ -71,18 +74,20 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     versus = _(", {arrow} {points:+.1f} points", arrow=_arrow(change),
                points=100 * change) if compare else no_comparison
     facts.append(_("**Repeat purchase**: {rate:.1%} of last year's buyers bought twice or more "
-                   "(95% interval {low:.1%}-{high:.1%}){versus}.", rate=now["repeat_rate"],
-                   low=now["repeat_low"], high=now["repeat_high"], versus=versus))
+                   "({level} interval {low:.1%}-{high:.1%}){versus}.", rate=now["repeat_rate"],
+                   level=level, low=now["repeat_low"], high=now["repeat_high"],
+                   versus=versus))
     if waves is not None and len(waves) >= 2:
         last, previous = waves.iloc[-1], waves.iloc[-2]
         change = last["score"] - previous["score"]
         few = _(" (few answers: read with care)") if last["n"] < min_group_size else ""
-        facts.append(_("**Net recommendation score**, latest survey wave: {score:+.0f} (95% "
-                       "interval {low:+.0f} to {high:+.0f}, {answers:,} answers){few}, {arrow} "
-                       "{change:+.0f} against the wave before; respondents are the more loyal "
-                       "customers.", score=last["score"], low=last["ci_low"],
-                       high=last["ci_high"], answers=int(last["n"]), few=few,
-                       arrow=_arrow(change), change=change))
+        facts.append(_("**Net recommendation score**, latest survey wave, weighted to all "
+                       "invited customers: {score:+.0f} ({level} interval {low:+.0f} to "
+                       "{high:+.0f}, {answers:,} answers){few}, {arrow} {change:+.0f} against "
+                       "the wave before. The respondents alone score {raw:+.0f}: the more loyal "
+                       "customers answer more often.", score=last["score"], level=level,
+                       low=last["ci_low"], high=last["ci_high"], answers=int(last["n"]),
+                       few=few, arrow=_arrow(change), change=change, raw=last["raw_score"]))
     if churn_risk is not None and len(churn_risk):
         expected = churn_risk["risk"].sum()
         horizon = (int(churn_risk["horizon_months"].iloc[0])
