@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 SIZE ?= default
 CONFIG ?= configs/default.yaml
 PDF ?=
+BENCH_SIZES ?= default 1m 10m
 ARGS ?=
 PYTEST_ARGS ?=
 
@@ -34,6 +35,10 @@ sample: setup
 report: setup
 	@$(PY) -m helpers.sample --if-empty --size $(SIZE) --config $(CONFIG)
 	@$(PY) -m helpers.run --config $(CONFIG) $(if $(PDF),--pdf) $(ARGS)
+
+## Benchmark: generate samples and time the chain (BENCH_SIZES="default 1m 10m"): reports/bench/
+bench: setup
+	@$(PY) -m helpers.bench --sizes $(BENCH_SIZES)
 
 ## Run the whole test suite (PYTEST_ARGS="-k cleaning" to narrow it)
 test: setup
@@ -74,4 +79,4 @@ help:
 	@echo "Targets (run 'make report' for the reports, 'make test' for the tests):"
 	@awk '/^## /{desc=substr($$0,4); next} /^[a-z0-9-]+:/{if (desc) {split($$1,t,":"); printf "  %-13s %s\n", t[1], desc}; desc=""}' $(MAKEFILE_LIST)
 
-.PHONY: setup sample report test lint lab lock clean help i18n-extract i18n-update i18n-check
+.PHONY: setup sample report bench test lint lab lock clean help i18n-extract i18n-update i18n-check

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import behaviour, story
+from helpers import behaviour, story, value_models
 
 
 def _lines(rows: list[tuple]) -> pd.DataFrame:
@@ -87,25 +87,25 @@ def cdnow() -> pd.DataFrame:
 
 
 def test_bgnbd_reproduces_fader_hardie_lee_2005(cdnow):
-    params = behaviour.fit_bgnbd(cdnow)
+    params = value_models.fit_bgnbd(cdnow)
     # Fader, Hardie and Lee (2005), CDNOW: r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4
     assert [round(params[k], 3) for k in ["r", "alpha", "a", "b"]] == [0.243, 4.414, 0.793,
                                                                         2.426]
     assert params["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
     first = cdnow.loc[[1]]  # x = 2, t_x = 30.43, T = 38.86
     # Fader and Hardie's BG/NBD Excel note: 1.226 expected purchases in the next 39 weeks
-    assert behaviour.bgnbd_expected_purchases(params, first, 39).iloc[0] == pytest.approx(
+    assert value_models.bgnbd_expected_purchases(params, first, 39).iloc[0] == pytest.approx(
         1.226, abs=5e-4)
-    assert 0 < behaviour.bgnbd_p_alive(params, first).iloc[0] < 1
-    assert behaviour.bgnbd_p_alive(params, cdnow[cdnow["frequency"] == 0]).eq(1).all()
+    assert 0 < value_models.bgnbd_p_alive(params, first).iloc[0] < 1
+    assert value_models.bgnbd_p_alive(params, cdnow[cdnow["frequency"] == 0]).eq(1).all()
 
 
 def test_gamma_gamma_reproduces_fader_hardie_2013(cdnow):
-    params = behaviour.fit_gamma_gamma(cdnow)
+    params = value_models.fit_gamma_gamma(cdnow)
     # Fader and Hardie (2013), CDNOW repeat buyers: p 6.25, q 3.74, gamma 15.44
     assert [params[k] for k in ["p", "q", "gamma"]] == pytest.approx([6.25, 3.74, 15.44],
                                                                      abs=0.01)
-    spend = behaviour.gamma_gamma_expected_spend(params, cdnow.loc[[1, 2, 3]])
+    spend = value_models.gamma_gamma_expected_spend(params, cdnow.loc[[1, 2, 3]])
     # lifetimes' documentation of the same fit: 24.6586, 18.9115, 35.1710
     assert spend.tolist() == pytest.approx([24.6586, 18.9115, 35.1710], abs=1e-3)
 
@@ -139,8 +139,8 @@ def test_purchase_model_predicts_a_holdout_year(valued):
     end = lines["order_date"].max() + pd.Timedelta(days=1)
     calibration_end = end - pd.DateOffset(months=12)
     summary = behaviour.rfm_summary(lines, calibration_end)
-    params = behaviour.fit_bgnbd(summary)
-    predicted = behaviour.bgnbd_expected_purchases(params, summary,
+    params = value_models.fit_bgnbd(summary)
+    predicted = value_models.bgnbd_expected_purchases(params, summary,
                                                    (end - calibration_end).days / 7)
     later = lines[(lines["order_date"] >= calibration_end) & ~lines["is_return"]]
     actual = (later.groupby(["customer_id", later["order_date"].dt.normalize()]).size()

@@ -13,10 +13,11 @@ LAYERS = {
     "base": ["words", "vocabulary", "io", "contract", "stats", "configs"],
     "cleaning": ["sources", "cleaning", "history", "sample"],
     "statistics": ["behaviour", "attitude", "retention", "churn", "price", "pricing",
-                   "regression", "scorecard", "monitoring", "dashboard", "stages"],
+                   "regression", "scorecard", "monitoring", "dashboard", "value_models",
+                   "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
                      "tiles", "pages"],
-    "running": ["publishing", "operations", "run"],
+    "running": ["publishing", "operations", "run", "bench"],
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
 PACKAGE = io.PACKAGE_ROOT / "src" / "helpers"

@@ -6,9 +6,8 @@ an order with at least one sale line; spend is net of returns. Rates come with d
 Wilson intervals, means with t intervals (``helpers.stats``); groups below a minimum size are
 flagged.
 
-The BG/NBD model (Fader, Hardie and Lee 2005, "Counting your customers the easy way") and the
-Gamma-Gamma spend model (Fader and Hardie 2013) are fitted by maximum likelihood with scipy;
-tests reproduce the published CDNOW estimates.
+Customer value combines the BG/NBD purchase model and the Gamma-Gamma spend model
+(``helpers.value_models``) over ``rfm_summary``.
 """
 
 from __future__ import annotations
@@ -17,9 +16,15 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
 from helpers.stats import mean_table, rate_table
+from helpers.value_models import (
+    bgnbd_expected_purchases,
+    bgnbd_p_alive,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    gamma_gamma_expected_spend,
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,90 +270,6 @@ def rfm_summary(order_lines: pd.DataFrame, calibration_end: pd.Timestamp | None 
         "monetary_value": repeat.reindex(per.index, fill_value=0.0),
         "spend_days": spend_days.reindex(per.index, fill_value=0).astype(int),
     })
-
-
-def _bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                          t: np.ndarray) -> np.ndarray:
-    r, alpha, a, b = params
-    beta_ratio = special.betaln(a, b + x) - special.betaln(a, b)
-    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    term1 = beta_ratio + common - (r + x) * np.log(alpha + t)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term2 = np.where(x > 0, special.betaln(a + 1, b + x - 1) - special.betaln(a, b)
-                         + common - (r + x) * np.log(alpha + t_x), -np.inf)
-    return np.logaddexp(term1, term2)
-
-
-def fit_bgnbd(summary: pd.DataFrame) -> dict[str, float]:
-    """Maximum-likelihood BG/NBD parameters r, alpha, a, b (Fader, Hardie and Lee 2005) from
-    ``rfm_summary`` columns frequency, recency, T; also the log-likelihood."""
-    x, t_x, t = (summary[c].to_numpy(float) for c in ["frequency", "recency", "T"])
-
-    def negative(log_params: np.ndarray) -> float:
-        return -_bgnbd_log_likelihood(np.exp(log_params), x, t_x, t).sum()
-
-    best = optimize.minimize(negative, np.log([0.5, max(t.mean() / 5, 1.0), 1.0, 1.0]),
-                             method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-8,
-                                                            "maxiter": 20000})
-    r, alpha, a, b = np.exp(best.x)
-    return {"r": r, "alpha": alpha, "a": a, "b": b, "log_likelihood": -best.fun}
-
-
-def bgnbd_p_alive(params: dict, summary: pd.DataFrame) -> pd.Series:
-    """P(the customer is still active | x, t_x, T) under the BG/NBD model."""
-    r, alpha, a, b = (params[k] for k in ["r", "alpha", "a", "b"])
-    x, t_x, t = (summary[c].to_numpy(float) for c in ["frequency", "recency", "T"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        odds = np.where(x > 0, a / (b + x - 1) * ((alpha + t) / (alpha + t_x)) ** (r + x), 0.0)
-    return pd.Series(1 / (1 + odds), index=summary.index, name="p_alive")
-
-
-def bgnbd_expected_purchases(params: dict, summary: pd.DataFrame, horizon: float) -> pd.Series:
-    """Expected purchases in the next ``horizon`` (same unit as T) given x, t_x, T (Fader,
-    Hardie and Lee 2005, equation 10)."""
-    r, alpha, a, b = (params[k] for k in ["r", "alpha", "a", "b"])
-    x, t = summary["frequency"].to_numpy(float), summary["T"].to_numpy(float)
-    hyper = special.hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + t + horizon))
-    head = (a + b + x - 1) / (a - 1)
-    body = 1 - ((alpha + t) / (alpha + t + horizon)) ** (r + x) * hyper
-    expected = head * body * bgnbd_p_alive(params, summary).to_numpy()
-    return pd.Series(expected, index=summary.index, name="expected_purchases")
-
-
-def _spend_observations(summary: pd.DataFrame) -> pd.Series:  # zero-value days left out
-    return summary["spend_days"] if "spend_days" in summary else summary["frequency"]
-
-
-def fit_gamma_gamma(summary: pd.DataFrame) -> dict[str, float]:
-    """Maximum-likelihood Gamma-Gamma spend parameters p, q, gamma (Fader and Hardie 2013)
-    from repeat customers' number of spend observations (``spend_days`` where the summary has
-    it, else frequency) and monetary_value (must be positive)."""
-    spends = _spend_observations(summary)
-    keep = (spends > 0) & (summary["monetary_value"] > 0)
-    x = spends[keep].to_numpy(float)
-    m = summary.loc[keep, "monetary_value"].to_numpy(float)
-
-    def negative(log_params: np.ndarray) -> float:
-        p, q, gamma = np.exp(log_params)
-        ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
-              + q * np.log(gamma) + (p * x - 1) * np.log(m) + p * x * np.log(x)
-              - (p * x + q) * np.log(gamma + x * m))
-        return -ll.sum()
-
-    best = optimize.minimize(negative, np.log([1.0, 1.0, max(m.mean(), 1.0)]),
-                             method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-8,
-                                                            "maxiter": 20000})
-    p, q, gamma = np.exp(best.x)
-    return {"p": p, "q": q, "gamma": gamma, "log_likelihood": -best.fun}
-
-
-def gamma_gamma_expected_spend(params: dict, summary: pd.DataFrame) -> pd.Series:
-    """Expected spend per purchase given x and the mean spend (population mean when x = 0)."""
-    p, q, gamma = params["p"], params["q"], params["gamma"]
-    x = _spend_observations(summary).to_numpy(float)
-    m = summary["monetary_value"].to_numpy(float)
-    expected = (gamma + x * m) * p / (p * x + q - 1)
-    return pd.Series(expected, index=summary.index, name="expected_spend")
 
 
 def customer_value(order_lines: pd.DataFrame, horizon_weeks: float = 52.0,

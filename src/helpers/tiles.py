@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers import i18n, io
+from helpers import i18n, io, scorecard
 from helpers.i18n import _
 from helpers.words import N_
 
@@ -54,15 +54,13 @@ def read_dashboard(clean_dir: str | Path, confidence: float = 0.95) -> Dashboard
     tiles = io.read_clean("dashboard", clean_dir, optional=True)
     if tiles is None:
         return None
-    sources = io.read_clean("data_sources", clean_dir, optional=True)
-    currency = ("" if sources is None or "currency" not in sources or sources.empty
-                else str(sources["currency"].iloc[0] or ""))
     churn = io.read_clean("churn_risk", clean_dir, optional=True)
     horizon = (int(churn["horizon_months"].iloc[0]) if churn is not None and len(churn)
                and "horizon_months" in churn else None)
     return Dashboard(tiles=tiles, trends=io.read_clean("dashboard_trends", clean_dir),
                      tiers=io.read_clean("dashboard_tiers", clean_dir),
-                     alerts=io.read_clean("alerts", clean_dir), currency=currency,
+                     alerts=io.read_clean("alerts", clean_dir),
+                     currency=scorecard.currency(str(clean_dir)),
                      confidence=confidence, horizon_months=horizon)
 
 

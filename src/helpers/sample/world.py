@@ -64,7 +64,9 @@ START = pd.Timestamp("2022-01-01")
 N_MONTHS = 42  # 2022-01 .. 2025-06
 CUTOVER = pd.Timestamp("2023-07-01")  # legacy system before, current system from this date
 
-SIZES: dict[str, dict[str, int]] = {
+SIZES: dict[str, dict[str, int]] = {  # about 15.5 order lines per customer
+    "10m": {"n_customers": 645_000, "n_products": 1_000},  # the benchmark's (make bench)
+    "1m": {"n_customers": 65_000, "n_products": 600},
     "default": {"n_customers": 20_000, "n_products": 400},
     "small": {"n_customers": 900, "n_products": 120},
     "tiny": {"n_customers": 150, "n_products": 40},

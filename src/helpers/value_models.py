@@ -1,0 +1,109 @@
+"""The customer-value models: BG/NBD purchases (Fader, Hardie and Lee 2005, "Counting your
+customers the easy way") and Gamma-Gamma spend (Fader and Hardie 2013), fitted by maximum
+likelihood with scipy over ``behaviour.rfm_summary``'s columns; tests reproduce the published
+CDNOW estimates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+
+def _bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
+                          t: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = params
+    beta_ratio = special.betaln(a, b + x) - special.betaln(a, b)
+    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    term1 = beta_ratio + common - (r + x) * np.log(alpha + t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term2 = np.where(x > 0, special.betaln(a + 1, b + x - 1) - special.betaln(a, b)
+                         + common - (r + x) * np.log(alpha + t_x), -np.inf)
+    return np.logaddexp(term1, term2)
+
+
+def _maximum_likelihood(negative_mean: Callable[[np.ndarray], float],
+                        start: np.ndarray) -> np.ndarray:
+    """The log-parameters minimising a *mean* (per customer) negative log-likelihood: L-BFGS-B
+    with a numerical gradient. On the mean, its tolerances mean the same at 2,000 and at
+    2,000,000 customers (a summed log-likelihood with an absolute tolerance, as Nelder-Mead
+    had it, kept a 640,000-customer fit iterating for 15 minutes)."""
+    best = optimize.minimize(negative_mean, start, method="L-BFGS-B",
+                             options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000})
+    return best.x
+
+
+def fit_bgnbd(summary: pd.DataFrame) -> dict[str, float]:
+    """Maximum-likelihood BG/NBD parameters r, alpha, a, b (Fader, Hardie and Lee 2005) from
+    ``rfm_summary`` columns frequency, recency, T; also the log-likelihood. Customers with the
+    same (frequency, recency, T) share one term weighted by their count."""
+    grouped = summary.groupby(["frequency", "recency", "T"]).size().reset_index(name="count")
+    x, t_x, t, count = (grouped[c].to_numpy(float) for c in ["frequency", "recency", "T",
+                                                             "count"])
+    total = count.sum()
+
+    def negative_mean(log_params: np.ndarray) -> float:
+        return -(count * _bgnbd_log_likelihood(np.exp(log_params), x, t_x, t)).sum() / total
+
+    best = _maximum_likelihood(negative_mean, np.log([0.5, max(t.mean() / 5, 1.0), 1.0, 1.0]))
+    r, alpha, a, b = np.exp(best)
+    return {"r": r, "alpha": alpha, "a": a, "b": b,
+            "log_likelihood": -negative_mean(best) * total}
+
+
+def bgnbd_p_alive(params: dict, summary: pd.DataFrame) -> pd.Series:
+    """P(the customer is still active | x, t_x, T) under the BG/NBD model."""
+    r, alpha, a, b = (params[k] for k in ["r", "alpha", "a", "b"])
+    x, t_x, t = (summary[c].to_numpy(float) for c in ["frequency", "recency", "T"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds = np.where(x > 0, a / (b + x - 1) * ((alpha + t) / (alpha + t_x)) ** (r + x), 0.0)
+    return pd.Series(1 / (1 + odds), index=summary.index, name="p_alive")
+
+
+def bgnbd_expected_purchases(params: dict, summary: pd.DataFrame, horizon: float) -> pd.Series:
+    """Expected purchases in the next ``horizon`` (same unit as T) given x, t_x, T (Fader,
+    Hardie and Lee 2005, equation 10)."""
+    r, alpha, a, b = (params[k] for k in ["r", "alpha", "a", "b"])
+    x, t = summary["frequency"].to_numpy(float), summary["T"].to_numpy(float)
+    hyper = special.hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + t + horizon))
+    head = (a + b + x - 1) / (a - 1)
+    body = 1 - ((alpha + t) / (alpha + t + horizon)) ** (r + x) * hyper
+    expected = head * body * bgnbd_p_alive(params, summary).to_numpy()
+    return pd.Series(expected, index=summary.index, name="expected_purchases")
+
+
+def _spend_observations(summary: pd.DataFrame) -> pd.Series:  # zero-value days left out
+    return summary["spend_days"] if "spend_days" in summary else summary["frequency"]
+
+
+def fit_gamma_gamma(summary: pd.DataFrame) -> dict[str, float]:
+    """Maximum-likelihood Gamma-Gamma spend parameters p, q, gamma (Fader and Hardie 2013)
+    from repeat customers' number of spend observations (``spend_days`` where the summary has
+    it, else frequency) and monetary_value (must be positive)."""
+    spends = _spend_observations(summary)
+    keep = (spends > 0) & (summary["monetary_value"] > 0)
+    x = spends[keep].to_numpy(float)
+    m = summary.loc[keep, "monetary_value"].to_numpy(float)
+
+    def negative_mean(log_params: np.ndarray) -> float:
+        p, q, gamma = np.exp(log_params)
+        ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
+              + q * np.log(gamma) + (p * x - 1) * np.log(m) + p * x * np.log(x)
+              - (p * x + q) * np.log(gamma + x * m))
+        return -ll.mean()
+
+    best = _maximum_likelihood(negative_mean, np.log([1.0, 1.0, max(m.mean(), 1.0)]))
+    p, q, gamma = np.exp(best)
+    return {"p": p, "q": q, "gamma": gamma, "log_likelihood": -negative_mean(best) * len(x)}
+
+
+def gamma_gamma_expected_spend(params: dict, summary: pd.DataFrame) -> pd.Series:
+    """Expected spend per purchase given x and the mean spend (population mean when x = 0)."""
+    p, q, gamma = params["p"], params["q"], params["gamma"]
+    x = _spend_observations(summary).to_numpy(float)
+    m = summary["monetary_value"].to_numpy(float)
+    expected = (gamma + x * m) * p / (p * x + q - 1)
+    return pd.Series(expected, index=summary.index, name="expected_spend")

@@ -1,0 +1,34 @@
+"""The benchmark runs (at the tiny size: CI keeps it working; the sizes worth measuring are for
+``make bench``), and its yardsticks compute the workbook's own per-customer figures."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from helpers import behaviour, bench
+
+
+@pytest.mark.slow
+def test_bench_runs_and_writes_its_table_and_chart(tmp_path):
+    assert bench.main(["--sizes", "tiny", "--out", str(tmp_path)]) == 0
+    frame = pd.read_csv(tmp_path / "bench.csv")
+    steps = set(frame["step"])
+    assert {"generator", "whole run", "01_cleaning", "08_scorecard",
+            "per-customer summary: DuckDB"} <= steps
+    result = json.loads((tmp_path / "bench.json").read_text())[0]
+    assert result["order_lines"] > 1000 and result["customers"] > 100
+    assert len(result["notebooks"]) == 8
+    assert all(nb["kernel_peak_gib"] > 0.05 for nb in result["notebooks"])  # kernels measured
+    assert result["chain_peak_gib"] >= max(nb["kernel_peak_gib"] for nb in result["notebooks"])
+    assert result["chain_s"] > result["notebooks_s"] > 0
+    assert all(0 < nb["cells_s"] < nb["seconds"] for nb in result["notebooks"])
+    assert (tmp_path / "bench.png").stat().st_size > 10_000
+
+    lines = tmp_path / "work" / "tiny" / "data" / "clean" / "order_lines.parquet"
+    workbook = behaviour.rfm_summary(pd.read_parquet(lines)).sort_index()
+    for summary in (bench.pandas_summary(lines), bench.duckdb_summary(lines)):
+        summary = summary.reindex(workbook.index)
+        for column in ("frequency", "recency", "T"):
+            assert summary[column].astype(float).to_numpy() == pytest.approx(
+                workbook[column].to_numpy(float)), column
