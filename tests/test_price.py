@@ -36,6 +36,24 @@ def test_difference_in_differences_around_one_price_change_by_hand():
     assert event["direction"] == "increase" and event["buyers_after"] == 6
 
 
+def test_event_time_profile_leaves_out_the_months_a_derived_change_was_found_in():
+    # sold 4 a month, except the two months the change was found in (the last at the old
+    # price, 2024-04, and the first at the new price, 2024-05): both had sales by construction
+    sales = _sales({("P", "A"): [4, 4, 4, 9, 9, 4, 4, 4], ("P", "B"): [4] * 8})
+    derived = pd.DataFrame({"product_id": ["P"], "region": ["A"], "direction": ["increase"],
+                            "effective_date": pd.to_datetime(["2024-05-01"]),
+                            "last_old_period": pd.to_datetime(["2024-04-01"])})
+    profile = price.event_time_profile(derived, sales, window_months=3)
+    assert profile.loc["increase"].index.tolist() == [-3, -2, -1, 0, 1, 2]
+    assert profile.loc["increase", "treated"].abs().max() == pytest.approx(0.0)  # no spike
+    # a delivered change dated 2024-04 keeps its month as event time 0
+    delivered = derived.assign(effective_date=pd.to_datetime(["2024-04-01"]),
+                               last_old_period=pd.NaT)
+    profile = price.event_time_profile(delivered, sales, window_months=3)
+    assert profile.loc[("increase", 0), "treated"] == pytest.approx(np.log(9.5 / 4.5))
+    assert profile.loc[("increase", -1), "treated"] == 0.0
+
+
 def test_event_elasticities_recover_a_known_slope():
     rng = np.random.default_rng(3)
     x = rng.normal(0, 0.1, 400)

@@ -115,7 +115,8 @@ def price_change_events(price_changes: pd.DataFrame, sales: pd.DataFrame,
                                             for m in before], dtype=float).mean(),
             "line_value_after": pd.Series([value.get((product, event.region, m))
                                            for m in after], dtype=float).mean(),
-            "controls": len(controls)})
+            "controls": len(controls),
+            "last_old_period": getattr(event, "last_old_period", pd.NaT)})
     events = pd.DataFrame(rows)
     if events.empty:
         return events
@@ -189,15 +190,18 @@ def event_elasticities(events: pd.DataFrame, confidence: float = 0.95,
 
 def event_time_profile(events: pd.DataFrame, sales: pd.DataFrame,
                        window_months: int = 3) -> pd.DataFrame:
-    """Mean log(units + 0.5) by month relative to the change (-window .. window-1), for treated
-    and control series, by direction, each relative to month -1 (the event-study picture)."""
+    """Mean log(units + 0.5) by event time, for treated and control series, by direction, each
+    relative to event time -1 (the event-study picture). Event times -window .. -1 are the
+    months of the before window and 0 .. window-1 those of the after window, exactly as the
+    event study counts them (``_with_windows``): a delivered change's month is event time 0; a
+    change derived from the order lines leaves out the months it was found in (the last sold at
+    the old price, the first at the new one: both had sales by construction), so the picture
+    shows no spike made by how the change was found."""
     units = sales.set_index(["product_id", "region", "month"])["units"]
     regions = sorted(sales["region"].unique())
     rows = []
-    for event in events.itertuples(index=False):
-        month = event.effective_date.to_period("M").to_timestamp()
-        for k in range(-window_months, window_months):
-            m = month + pd.DateOffset(months=k)
+    for event in _with_windows(events, window_months).itertuples(index=False):
+        for k, m in enumerate([*event.before, *event.after], start=-window_months):
             treated = units.get((event.product_id, event.region, m), 0)
             control = np.mean([units.get((event.product_id, r, m), 0) for r in regions
                                if r != event.region])

@@ -177,34 +177,35 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
                 notebooks, parameters, staging, run_id=run_id, reports_dir=reports_dir,
                 kernel_name=kernel_name, raw_dirs=raw_dirs, inputs_before=inputs_before,
                 log=log)
-            board = _dashboard(manifest, parameters, staging)
-            if manifest["status"] == "success":
+            manifest.update({"config_file": str(config_path) if config_path else None,
+                             "overrides": overrides, "recovered": recovered,
+                             "duration_s": round(time.monotonic() - started, 2)})
+            code = 0 if manifest["status"] == "success" else 1
+            scorecard = publishing.staged_parameters(parameters.get("08_scorecard", {}),
+                                                     staging)
+            if code == 0 and scorecard.get("clean_dir"):  # read from the staged tables
+                code = operations.deliver_alerts(manifest, run_dir, scorecard["clean_dir"],
+                                                 settings["notify"], log)
+            index = pages.write_index(run_dir, manifest, _dashboard(manifest, parameters,
+                                                                    staging))
+            if pdf and code == 0:
+                try:
+                    manifest["pdf"] = pages.write_pdf(index).name
+                    log(f"wrote {run_dir / manifest['pdf']}")
+                except RuntimeError as error:
+                    manifest["status_note"], code = str(error), 1
+            manifest["duration_s"] = round(time.monotonic() - started, 2)
+            (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str)
+                                                   + "\n")
+            if manifest["status"] == "success":  # the tables and `latest` switch together
                 with operations.signals_held():
                     for clean_dir, folder in staging.items():
                         publishing.publish(clean_dir, folder, run_id)
+                    _point_latest(reports_dir, run_id)
         finally:
             for folder in staging.values():  # a journal is completed by the next run
                 if not (folder / publishing.JOURNAL_FILE).exists():
                     publishing.discard(folder)
-        manifest.update({"config_file": str(config_path) if config_path else None,
-                         "overrides": overrides, "recovered": recovered,
-                         "duration_s": round(time.monotonic() - started, 2)})
-        code = 0 if manifest["status"] == "success" else 1
-        scorecard = parameters.get("08_scorecard", {})
-        if code == 0 and scorecard.get("clean_dir"):
-            code = operations.deliver_alerts(manifest, run_dir, scorecard["clean_dir"],
-                                             settings["notify"], log)
-        index = pages.write_index(run_dir, manifest, board)
-        if pdf and code == 0:
-            try:
-                manifest["pdf"] = pages.write_pdf(index).name
-                log(f"wrote {run_dir / manifest['pdf']}")
-            except RuntimeError as error:
-                manifest["status_note"], code = str(error), 1
-        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str)
-                                               + "\n")
-        if manifest["status"] == "success":
-            _point_latest(reports_dir, run_id)
     if settings["keep_runs"]:
         pruned = operations.prune_runs(reports_dir, settings["keep_runs"], protect=(run_dir,))
         if pruned:
@@ -378,8 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 3
     except operations.Interrupted as stop:
-        print(f"error: {stop} before the notebooks ran; nothing was published",
-              file=sys.stderr)
+        print(f"error: {stop} outside a notebook; the run stopped there (the clean tables are "
+              "published only after every notebook succeeded)", file=sys.stderr)
         return 1
     print(*closing, file=sys.stdout if code == 0 else sys.stderr, flush=True)
     return code

@@ -68,7 +68,8 @@ def event_profile(profile: pd.DataFrame) -> plt.Figure:
         ax.axvline(-0.5, color="#333333", lw=1, ls="--")
         ax.axhline(0, color="#999999", lw=0.8)
         ax.set_title(i18n.label(f"price {direction}s"))
-        ax.set_xlabel(_("months from the change"))
+        ax.set_xlabel(_("months before (<0) and after the change, as the event study counts "
+                        "them"))
     axes.flat[0].set_ylabel(_("log units, relative to the month before"))
     axes.flat[0].legend(loc="best", fontsize=8)
     return finished(fig)
