@@ -125,6 +125,30 @@ def test_findings_state_the_effect_of_a_ten_percent_rise_in_words():
     assert "Least: North, about 0% (-1% to 1%)" in text and "-0%" not in text
     assert "relative to the market" not in story.regression.findings(table, test,
                                                                market_adjusted=False)
+    assert "(90% interval 16% to 19%)" in story.regression.findings(table, test,
+                                                                    confidence=0.9)
+
+
+def test_the_pooled_small_regions_are_never_named_most_or_least_sensitive():
+    table = pd.DataFrame({"elasticity": [-2.0, -0.5, -4.0], "ci_low": [-2.2, -0.7, -6.0],
+                          "ci_high": [-1.8, -0.3, -2.0]},
+                         index=pd.Index(["South", "North", regression.OTHER_REGIONS],
+                                        name="region"))
+    text = story.regression.findings(table, {"p_value": 0.001}, pooled=["X", "Y", "Z"])
+    assert "Most price-sensitive: South" in text and "Least: North" in text
+    assert "3 small regions are estimated together as 'other regions'" in text
+    summary_line = next(fact for fact in story.scorecard.executive_summary(
+        index=pd.Series([50.0] * 40), regions=pd.Series(["South"] * 40), periods=pd.DataFrame({
+            "this period": {"active_customers": 40, "revenue": 1.0, "repeat_rate": 0.5,
+                            "repeat_low": 0.3, "repeat_high": 0.7, "estimated_share": 0.0,
+                            "covered": False},
+            "previous period": {"active_customers": 40, "revenue": 1.0, "repeat_rate": 0.5,
+                                "repeat_low": 0.3, "repeat_high": 0.7, "estimated_share": 0.0,
+                                "covered": False}}).T,
+        waves=None, churn_risk=None, elasticities=table.reset_index(),
+        alerts=pd.DataFrame(columns=["month", "z", "indicator", "region", "change", "since"]),
+        latest_month=pd.Timestamp("2024-06-01")) if "Price sensitivity" in fact)
+    assert "strongest in South" in summary_line and "weakest in North" in summary_line
 
 
 def test_a_single_region_gives_one_pooled_elasticity_and_no_test():

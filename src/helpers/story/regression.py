@@ -6,6 +6,7 @@ import pandas as pd
 
 from helpers import i18n
 from helpers.i18n import _
+from helpers.regression import OTHER_REGIONS
 
 
 def _drop(elasticity: float) -> float:
@@ -14,11 +15,14 @@ def _drop(elasticity: float) -> float:
 
 
 def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True,
-             index_origin: str = "delivered", pooled: list[str] | None = None) -> str:
+             index_origin: str = "delivered", pooled: list[str] | None = None,
+             confidence: float = 0.95) -> str:
     """Plain-language finding for managers from the elasticity table and the equality test
     (``market_adjusted``: prices were taken relative to a market index, ``index_origin``
     'derived' when it is the company's own price index; ``pooled``: the small regions
-    estimated together as 'other regions')."""
+    estimated together as 'other regions', never named as the most or least sensitive: a
+    pool is no region a manager can act on; ``confidence``: the intervals' level)."""
+    level = f"{confidence:.0%}"
     pooled_note = _(" {count} small regions are estimated together as 'other regions'.",
                     count=len(pooled)) if pooled else ""
     relative = "" if not market_adjusted else (
@@ -27,10 +31,11 @@ def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True,
     if len(table) == 1:
         row = table.iloc[0]
         return _("One region: a 10% price rise {relative}cuts units sold by about {drop:.0f}% "
-                 "(95% interval {low:.0f}% to {high:.0f}%).", relative=relative,
+                 "({level} interval {low:.0f}% to {high:.0f}%).", relative=relative, level=level,
                  drop=_drop(row["elasticity"]), low=_drop(row["ci_high"]),
                  high=_drop(row["ci_low"])) + pooled_note
-    ordered = table.sort_values("elasticity")
+    named = table[table.index != OTHER_REGIONS]
+    ordered = (named if len(named) >= 2 else table).sort_values("elasticity")
     most, least = ordered.index[0], ordered.index[-1]
     if test["p_value"] < 0.01:
         differ = _("Regions differ clearly in how they react to price")
@@ -41,9 +46,10 @@ def findings(table: pd.DataFrame, test: dict, market_adjusted: bool = True,
     m, lo = ordered.loc[most], ordered.loc[least]
     drop = _drop
     return _("{differ} (equal-sensitivity test p = {p:.2g}). Most price-sensitive: {most}, where "
-             "a 10% price rise {relative}cuts units sold by about {most_drop:.0f}% (95% interval "
-             "{most_low:.0f}% to {most_high:.0f}%). Least: {least}, about {least_drop:.0f}% "
-             "({least_low:.0f}% to {least_high:.0f}%).", differ=differ, p=test["p_value"],
+             "a 10% price rise {relative}cuts units sold by about {most_drop:.0f}% ({level} "
+             "interval {most_low:.0f}% to {most_high:.0f}%). Least: {least}, about "
+             "{least_drop:.0f}% ({least_low:.0f}% to {least_high:.0f}%).", differ=differ,
+             p=test["p_value"], level=level,
              most=i18n.label(most), relative=relative, most_drop=drop(m["elasticity"]),
              most_low=drop(m["ci_high"]), most_high=drop(m["ci_low"]), least=i18n.label(least),
              least_drop=drop(lo["elasticity"]), least_low=drop(lo["ci_high"]),

@@ -6,6 +6,7 @@ import pandas as pd
 
 from helpers import display, i18n
 from helpers.i18n import _
+from helpers.regression import OTHER_REGIONS
 from helpers.scorecard import DIMENSIONS, ESTIMATED_MARK
 
 
@@ -99,7 +100,8 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
     if elasticities is not None and "region" in elasticities:
         elasticities = elasticities.set_index("region")
     if elasticities is not None and len(elasticities):
-        ordered = elasticities.sort_values("elasticity")
+        named = elasticities[elasticities.index != OTHER_REGIONS]  # a pool is no region
+        ordered = (named if len(named) >= 2 else elasticities).sort_values("elasticity")
         most, least = ordered.iloc[0], ordered.iloc[-1]
         facts.append(_("**Price sensitivity**: strongest in {strong} (elasticity {most:.1f}, "
                        "{most_low:.1f} to {most_high:.1f}), weakest in {weak} ({least:.1f}, "
