@@ -5,21 +5,21 @@ skipped on a workstation but fail under CI=true, so CI can never pass without lo
 """
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from helpers import pages
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = pages.CHROMIUM_FLAGS  # the flags the runner prints the PDF with
 
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = pages.chromium()
     if path is None:
         message = "chromium is not installed (apt-get install -y chromium)"
         if os.environ.get("CI", "").lower() == "true":

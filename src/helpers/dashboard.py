@@ -41,26 +41,24 @@ def _tile(tile: str, **values) -> dict:
 
 
 def rolling_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd.Timestamp,
-                  months: int = TREND_MONTHS, window: int = 12,
-                  confidence: float = 0.95) -> pd.DataFrame:
-    """``scorecard.period_facts``' figures for the ``window`` months before each of the last
-    ``months`` month steps back from ``end`` (the latest point is the tile's own figure); only
-    windows the history covers. Columns: month (the window's last month), active_customers,
-    revenue, repeat_rate, estimated (its revenue rests partly on estimated history)."""
+                  months: int = TREND_MONTHS, window: int = 12) -> pd.DataFrame:
+    """``scorecard.period_facts``' figures (``scorecard.window_facts``) for the ``window``
+    months before each of the last ``months`` month steps back from ``end`` (the latest point
+    is the tile's own figure); only windows the history covers. Columns: month (the window's
+    last month), active_customers, revenue, repeat_rate, estimated (its revenue rests partly on
+    estimated history)."""
     rows = []
     for back in range(months):
         stop = end - pd.DateOffset(months=back)
         start = stop - pd.DateOffset(months=window)
         if not scorecard.covers(order_lines, start):
             break
-        act = scorecard.activity(order_lines, start, stop)
-        sales = monthly_sales[(monthly_sales["month"] >= start) & (monthly_sales["month"] < stop)]
-        revenue = sales["revenue"].sum()
+        facts = scorecard.window_facts(order_lines, monthly_sales, start, stop)
+        active = facts["active_customers"]
         rows.append({"month": (stop - pd.Timedelta(days=1)).to_period("M").to_timestamp(),
-                     "active_customers": float(len(act)), "revenue": revenue,
-                     "repeat_rate": float((act["purchases"] >= 2).mean()) if len(act) else np.nan,
-                     "estimated": bool(revenue and sales["estimated_revenue"].sum() / revenue
-                                       >= 0.005)})
+                     "active_customers": float(active), "revenue": facts["revenue"],
+                     "repeat_rate": facts["repeaters"] / active if active else np.nan,
+                     "estimated": scorecard.rests_on_estimates(facts["estimated_share"])})
     return pd.DataFrame(rows, columns=["month", "active_customers", "revenue", "repeat_rate",
                                        "estimated"]).iloc[::-1].reset_index(drop=True)
 
@@ -100,7 +98,6 @@ def dashboard_tiles(*, index: pd.Series, period_facts: pd.DataFrame,
     figure resting on fewer than ``min_group_size`` answers or customers."""
     now, before = period_facts.loc["this period"], period_facts.loc["previous period"]
     compare = bool(before.get("covered", True))
-    marked = lambda row: bool(row["estimated_share"] >= 0.005)  # noqa: E731
     previous = lambda value: value if compare else np.nan  # noqa: E731
     rows = [_tile("loyalty_index", value=float(index.median()), n=len(index))]
     rows.append(_tile("active_customers", value=float(now["active_customers"]),
@@ -108,7 +105,8 @@ def dashboard_tiles(*, index: pd.Series, period_facts: pd.DataFrame,
                       change_kind="relative", n=float(now["active_customers"])))
     rows.append(_tile("revenue", value=float(now["revenue"]),
                       previous=previous(float(before["revenue"])), change_kind="relative",
-                      estimated=marked(now) or (compare and marked(before))))
+                      estimated=scorecard.rests_on_estimates(now["estimated_share"]) or (
+                          compare and scorecard.rests_on_estimates(before["estimated_share"]))))
     rows.append(_tile("repeat_purchase", value=float(now["repeat_rate"]),
                       ci_low=float(now["repeat_low"]), ci_high=float(now["repeat_high"]),
                       previous=previous(float(before["repeat_rate"])), change_kind="points",

@@ -142,13 +142,12 @@ def write_alerts(run_dir: Path, run_id: str, alerts: pd.DataFrame,
 
 def deliver_alerts(manifest: dict[str, Any], run_dir: Path, clean_dir: str | Path,
                    command: str | list[str] | None, log: Callable[[str], None]) -> int:
-    """After a successful run whose 08 ran: write ``alerts.json`` from ``clean_dir``'s
-    alerts and call ``command`` (the configuration's ``runner.notify``) when the data's last
-    month has alerts; the manifest records both. Returns the exit code: 1 when the
-    notification failed (the run itself is published), else 0."""
-    ran = any(nb["name"].startswith("08_") and nb["status"] == "ok"
-              for nb in manifest["notebooks"])
-    alerts = io.read_clean("alerts", clean_dir, optional=True) if ran else None
+    """After a successful run whose 08 ran (``clean_dir`` holds its tables): write
+    ``alerts.json`` from the alerts and call ``command`` (the configuration's
+    ``runner.notify``) when the data's last month has alerts; the manifest records both.
+    Returns the exit code: 1 when the notification failed (the run itself is published),
+    else 0."""
+    alerts = io.read_clean("alerts", clean_dir, optional=True)
     if alerts is None:
         return 0
     monthly = io.read_clean("monthly_sales", clean_dir, optional=True)

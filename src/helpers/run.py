@@ -165,13 +165,14 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
     run_id = run_id or _new_run_id(reports_dir)
     if (reports_dir / run_id).exists():
         raise ParameterError(f"--run-id {run_id}: {reports_dir / run_id} exists already")
+    clean_dirs = publishing.clean_dirs(parameters)
     with contextlib.ExitStack() as held:
-        for clean_dir in publishing.clean_dirs(parameters):
+        for clean_dir in clean_dirs:
             held.enter_context(publishing.RunLock(clean_dir, run_id, wait_s=wait_s, log=log))
         operations.watch_signals()
-        recovered = [note for clean_dir in publishing.clean_dirs(parameters)
+        recovered = [note for clean_dir in clean_dirs
                      for note in publishing.recover(clean_dir, log)]
-        staging = {d: publishing.stage(d, run_id) for d in publishing.clean_dirs(parameters)}
+        staging = {d: publishing.stage(d, run_id) for d in clean_dirs}
         try:
             manifest, run_dir = _run_notebooks(
                 notebooks, parameters, staging, run_id=run_id, reports_dir=reports_dir,
@@ -181,13 +182,13 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
                              "overrides": overrides, "recovered": recovered,
                              "duration_s": round(time.monotonic() - started, 2)})
             code = 0 if manifest["status"] == "success" else 1
-            scorecard = publishing.staged_parameters(parameters.get("08_scorecard", {}),
-                                                     staging)
-            if code == 0 and scorecard.get("clean_dir"):  # read from the staged tables
+            scorecard = _scorecard_ran(manifest, parameters, staging)  # its staged tables
+            if code == 0 and scorecard:
                 code = operations.deliver_alerts(manifest, run_dir, scorecard["clean_dir"],
                                                  settings["notify"], log)
-            index = pages.write_index(run_dir, manifest, _dashboard(manifest, parameters,
-                                                                    staging))
+            index = pages.write_index(run_dir, manifest, tiles.read_dashboard(
+                scorecard["clean_dir"], confidence=scorecard.get("confidence", 0.95))
+                if scorecard else None)
             if pdf and code == 0:
                 try:
                     manifest["pdf"] = pages.write_pdf(index).name
@@ -301,16 +302,14 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     return manifest, run_dir
 
 
-def _dashboard(manifest: dict[str, Any], parameters: dict[str, dict[str, Any]],
-                staging: dict[Path, Path]) -> tiles.Dashboard | None:
-    """The dashboard 08 wrote into the staging folder (None when 08 did not run)."""
-    done = [nb for nb in manifest["notebooks"] if nb["name"].startswith("08_")
+def _scorecard_ran(manifest: dict[str, Any], parameters: dict[str, dict[str, Any]],
+                   staging: dict[Path, Path]) -> dict[str, Any] | None:
+    """The parameters of the run's scorecard notebook (08) with its staged clean folder, when
+    it ran and succeeded (its tables hold the dashboard and the alerts); None otherwise."""
+    done = [nb["name"] for nb in manifest["notebooks"] if nb["name"].startswith("08_")
             and nb["status"] == "ok"]
-    given = parameters.get(done[0]["name"], {}) if done else {}
-    if not given.get("clean_dir"):
-        return None
-    return tiles.read_dashboard(publishing.staged_parameters(given, staging)["clean_dir"],
-                                confidence=given.get("confidence", 0.95))
+    given = parameters.get(done[0], {}) if done else {}
+    return publishing.staged_parameters(given, staging) if given.get("clean_dir") else None
 
 
 def _verdict(notebook: str, parameters: dict[str, Any]) -> capabilities.Check:

@@ -255,6 +255,25 @@ def tier_table(tiers: pd.Series, value: pd.Series, index: pd.Series,
 
 # executive summary
 ESTIMATED_MARK = "†"
+ESTIMATED_AT_LEAST = 0.005  # a figure whose revenue is at least this share estimated is marked
+
+
+def rests_on_estimates(estimated_share: float) -> bool:
+    """True when a figure rests partly on estimated (repaired) history: at least
+    ``ESTIMATED_AT_LEAST`` of its revenue is estimated (it is then marked ``ESTIMATED_MARK``)."""
+    return bool(estimated_share >= ESTIMATED_AT_LEAST)
+
+
+def window_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, start: pd.Timestamp,
+                 stop: pd.Timestamp) -> dict[str, float]:
+    """The buying in [start, stop): active customers, those with 2+ purchases (repeaters),
+    revenue and the share of it resting on estimated history."""
+    act = activity(order_lines, start, stop)
+    sales = monthly_sales[(monthly_sales["month"] >= start) & (monthly_sales["month"] < stop)]
+    revenue = sales["revenue"].sum()
+    return {"active_customers": len(act), "repeaters": int((act["purchases"] >= 2).sum()),
+            "revenue": revenue,
+            "estimated_share": sales["estimated_revenue"].sum() / revenue if revenue else 0.0}
 
 
 def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd.Timestamp,
@@ -267,15 +286,14 @@ def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd
     for name, stop in [("this period", end), ("previous period", end - pd.DateOffset(
             months=months))]:
         start = stop - pd.DateOffset(months=months)
-        act = activity(order_lines, start, stop)
-        sales = monthly_sales[(monthly_sales["month"] >= start) & (monthly_sales["month"] < stop)]
-        repeat = rate_table(pd.Series([float((act["purchases"] >= 2).sum())]),
-                            pd.Series([float(len(act))]), confidence=confidence).iloc[0]
+        facts = window_facts(order_lines, monthly_sales, start, stop)
+        repeat = rate_table(pd.Series([float(facts["repeaters"])]),
+                            pd.Series([float(facts["active_customers"])]),
+                            confidence=confidence).iloc[0]
         rows[name] = {"start": start, "end": stop - pd.Timedelta(days=1),
                       "covered": covers(order_lines, start),
-                      "active_customers": len(act), "revenue": sales["revenue"].sum(),
-                      "estimated_share": sales["estimated_revenue"].sum() / sales[
-                          "revenue"].sum() if sales["revenue"].sum() else 0.0,
+                      "active_customers": facts["active_customers"],
+                      "revenue": facts["revenue"], "estimated_share": facts["estimated_share"],
                       "repeat_rate": repeat["rate"], "repeat_low": repeat["ci_low"],
                       "repeat_high": repeat["ci_high"]}
     return pd.DataFrame(rows).T

@@ -22,7 +22,6 @@ from helpers import i18n, io, scorecard
 from helpers.i18n import _
 from helpers.words import N_
 
-ESTIMATED_MARK = "†"
 ALERTS_LINK = "08_scorecard.html#cell-id=alerts-h"
 TITLES = {"loyalty_index": N_("Loyalty index"), "active_customers": N_("Active customers"),
           "revenue": N_("Revenue"), "repeat_purchase": N_("Repeat purchase"),
@@ -191,7 +190,7 @@ def tiles(board: Dashboard, latest_month: pd.Timestamp | None) -> list[dict[str,
             continue
         change, css = _change(row)
         entry.update(value=_number(tile, float(row["value"]), board.currency),
-                     mark=ESTIMATED_MARK if bool(row["estimated"]) else "",
+                     mark=scorecard.ESTIMATED_MARK if bool(row["estimated"]) else "",
                      interval=_interval(tile, float(row["ci_low"]), float(row["ci_high"]),
                                         board.confidence),
                      note=_note(row, board, latest_month) + _few(row),

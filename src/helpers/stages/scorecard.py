@@ -122,7 +122,6 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             latest_month=series["month"].max(), confidence=confidence,
             min_group_size=min_group_size),
         dashboard_trends=dashboard.dashboard_trends(
-            rolling=dashboard.rolling_facts(order_lines, monthly_sales, end,
-                                            confidence=confidence),
+            rolling=dashboard.rolling_facts(order_lines, monthly_sales, end),
             waves=waves, alerts=alerts, series_months=series["month"]),
         dashboard_tiers=dashboard.tier_mix(order_lines, tier_now, tier_before, end, order))

@@ -7,7 +7,7 @@ import pandas as pd
 from helpers import display, i18n
 from helpers.i18n import _
 from helpers.regression import OTHER_REGIONS
-from helpers.scorecard import DIMENSIONS, ESTIMATED_MARK
+from helpers.scorecard import DIMENSIONS, ESTIMATED_MARK, rests_on_estimates
 
 
 def _arrow(change: float) -> str:
@@ -57,7 +57,8 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
                    spread=spread, few=few))
     now, before = periods.loc["this period"], periods.loc["previous period"]
     compare = bool(before.get("covered", True))
-    mark = lambda row: f" {ESTIMATED_MARK}" if row["estimated_share"] >= 0.005 else ""  # noqa: E731
+    mark = lambda row: (f" {ESTIMATED_MARK}"  # noqa: E731
+                        if rests_on_estimates(row["estimated_share"]) else "")
     no_comparison = _(" (no comparison: the data do not cover the 12 months before)")
 
     change = now["active_customers"] / before["active_customers"] - 1
