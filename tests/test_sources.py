@@ -423,7 +423,8 @@ def test_capabilities_follow_the_delivered_tables(tmp_path):
     # complaints without a survey: the page runs, says what it cannot measure, hides the rest
     assert attitude.runnable
     assert attitude.not_evaluated[0].startswith("the likelihood to recommend, satisfaction")
-    assert attitude.hidden_sections == ["survey_responses", "referrals", "engagement"]
+    assert attitude.hidden_sections == ["survey_responses", "survey_answers", "referrals",
+                                       "engagement"]
     io.remove_clean(tmp_path)
     referrals = pd.DataFrame({"referrer_id": ["C1"], "referred_customer_id": ["C2"],
                               "referral_date": pd.to_datetime(["2024-01-01"])})

@@ -28,8 +28,8 @@ import pyarrow.parquet as pq
 from helpers import i18n, io, story
 from helpers.i18n import _
 
-OPTIONAL_TABLES = ("price_changes", "market_index", "survey_responses", "referrals",
-                   "engagement", "complaints")
+OPTIONAL_TABLES = ("price_changes", "market_index", "survey_responses", "survey_answers",
+                   "referrals", "engagement", "complaints")
 ATTITUDE_TABLES = ("survey_responses", "referrals", "engagement", "complaints")
 
 
@@ -144,6 +144,10 @@ REQUIREMENTS: list[Requirement] = [
     Requirement("04_attitude", "section", lambda f: f.has("survey_responses"), lambda f: _(
         "the likelihood to recommend, satisfaction, survey quality and how scores match actual "
         "referrals (no survey data)"), "survey_responses"),
+    Requirement("04_attitude", "section",
+                lambda f: f.has("survey_responses") and f.has("survey_answers"), lambda f: _(
+                    "what drives loyalty (no multi-item questionnaire answers)"),
+                "survey_answers"),
     Requirement("04_attitude", "section", lambda f: f.has("referrals"),
                 lambda f: _("actual referrals (no referral data)"), "referrals"),
     Requirement("04_attitude", "section", lambda f: f.has("engagement"),

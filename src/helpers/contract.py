@@ -54,6 +54,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
          "satisfaction": pa.Column("Int64", pa.Check.in_range(1, 5), nullable=True),
          "quality_flag": _TEXT},
         name="survey_responses"),
+    "survey_answers": pa.DataFrameSchema(
+        {"invitation_id": _ID, "item": _TEXT, "score": pa.Column(float)},
+        unique=["invitation_id", "item"], name="survey_answers"),
     "referrals": pa.DataFrameSchema(
         {"referrer_id": _ID, "referred_customer_id": _ID, "referral_date": _date()},
         name="referrals"),

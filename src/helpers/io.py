@@ -63,6 +63,7 @@ PRODUCED_BY = {"order_lines": "02_history_repair", "repair_log": "02_history_rep
                "monthly_sales": "02_history_repair", "derived_price_changes": "02_history_repair",
                "derived_market_index": "02_history_repair", "customer_value": "03_behaviour",
                "customer_segments": "03_behaviour", "survey_scored": "04_attitude",
+               "survey_drivers": "04_attitude",
                "churn_risk": "05_retention", "price_sensitivity": "06_price_sensitivity",
                "regional_elasticities": "07_regional_regression",
                "scorecard": "08_scorecard", "alerts": "08_scorecard",

@@ -21,6 +21,7 @@ from helpers.cleaning.ledger import (
     Cleaned,
     Ledger,
     quarantine_orphans,
+    quarantine_unanswered,
     records,
     stack_quarantine,
 )
@@ -158,6 +159,8 @@ def clean(mapping: SourceMapping, raw: dict[str, pd.DataFrame]) -> CleaningResul
     known_legacy = known | set(id_map.loc[id_map["customer_id"].isin(known),
                                           "legacy_customer_id"])
     tables, orphan_steps, orphan_rows = quarantine_orphans(tables, known, known_legacy)
+    tables, unanswered_steps, unanswered_rows = quarantine_unanswered(tables)
+    orphan_steps, orphan_rows = orphan_steps + unanswered_steps, orphan_rows + unanswered_rows
     steps = [step for part in parts for step in part.steps] + orphan_steps
     quarantined = [rows for part in parts for rows in part.quarantine] + orphan_rows
     return CleaningResult(tables=tables,

@@ -138,6 +138,38 @@ def quarantine_orphans(tables: dict[str, pd.DataFrame], known: set[str],
     return tables, steps, quarantined
 
 
+def quarantine_unanswered(tables: dict[str, pd.DataFrame]) -> tuple[
+        dict[str, pd.DataFrame], list[dict], list[pd.DataFrame]]:
+    """Set aside questionnaire answers (``survey_answers``) whose invitation is not an answered
+    invitation of ``survey_responses``; without survey invitations every answer is set aside.
+
+    Returns:
+        (tables without those rows, quality-report rows, quarantine frames).
+    """
+    if "survey_answers" not in tables:
+        return tables, [], []
+    tables = dict(tables)
+    answers = tables["survey_answers"]
+    survey = tables.get("survey_responses")
+    answered = set() if survey is None else set(
+        survey.loc[survey["responded"], "invitation_id"]) if "invitation_id" in survey else set()
+    unknown = ~answers["invitation_id"].isin(answered)
+    quarantined = []
+    if unknown.any():
+        quarantined.append(pd.DataFrame({
+            "source": "survey_answers",
+            "row": pd.array([pd.NA] * int(unknown.sum()), dtype="Int64"),
+            "reason": N_("unknown invitation"),
+            "record": records(answers.loc[unknown]).to_numpy()}))
+    tables["survey_answers"] = answers.loc[~unknown].reset_index(drop=True)
+    step = {"source": "survey_answers", "rule": N_("invitation answered"),
+            "action": "quarantined", "rows_in": len(answers),
+            "rows_affected": int(unknown.sum()), "rows_out": len(tables["survey_answers"]),
+            "detail": N_("answers to a question of an invitation the survey table does not "
+                         "list as answered")}
+    return tables, [step], quarantined
+
+
 def stack_quarantine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """One quarantine table (source, row, reason, record) from per-rule frames."""
     quarantine = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(

@@ -31,6 +31,7 @@ KEYS: dict[str, tuple[list[str], str, str]] = {
                       N_("conflicting duplicate key"), "first"),
     "market_index": (["category", "region", "month"], N_("conflicting duplicate key"), "first"),
     "complaints": (["complaint_id"], N_("conflicting duplicate key"), "first"),
+    "survey_answers": (["invitation_id", "item"], N_("second answer"), "first"),
     "customer_id_map": (["legacy_customer_id"], N_("ambiguous legacy number"), "none"),
 }
 

@@ -13,6 +13,7 @@ from helpers.plots.data import (
 from helpers.plots.models import (
     compare_intervals,
     event_profile,
+    importance_performance,
     monitoring,
     point_intervals,
     residuals,
@@ -26,6 +27,7 @@ from helpers.plots.rates import (
 )
 
 __all__ = ["calibration", "cohort_heatmap", "compare_intervals", "cycle_distribution",
-           "event_profile", "monitoring", "monthly_lines_by_source", "odds_ratios",
+           "event_profile", "importance_performance", "monitoring", "monthly_lines_by_source",
+           "odds_ratios",
            "point_intervals", "rates_with_intervals", "repairs_by_rule", "residuals",
            "revenue_before_after", "rows_by_source"]

@@ -133,3 +133,30 @@ def monitoring(series: pd.DataFrame, alerts: pd.DataFrame, indicator: str,
     fig.suptitle(_("{indicator} per month (red: alert; hollow: month with estimated "
                    "history{note})", indicator=i18n.label(indicator), note=note))
     return finished(fig)
+
+
+def importance_performance(table: pd.DataFrame | None, title: str, xlabel: str,
+                           ylabel: str) -> plt.Figure | None:
+    """The importance-performance map: one point per driver (index = its label on the page),
+    importance across with its interval (``importance_low``/``_high``), performance up with
+    its interval; dashed lines at the drivers' means split the map into quadrants (bottom
+    right: important and weak, the first to improve). None draws nothing."""
+    if table is None:
+        return None
+    theme()
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    ax.errorbar(table["importance"], table["performance"],
+                xerr=error_bars(table["importance"], table["importance_low"],
+                                table["importance_high"]),
+                yerr=error_bars(table["performance"], table["performance_low"],
+                                table["performance_high"]),
+                fmt="o", color=sns.color_palette("deep")[0], capsize=3)
+    for label, row in table.iterrows():
+        ax.annotate(str(label), (row["importance"], row["performance"]),
+                    textcoords="offset points", xytext=(6, 6), fontsize=10)
+    ax.axvline(table["importance"].mean(), color="#999999", lw=1, ls="--")
+    ax.axhline(table["performance"].mean(), color="#999999", lw=1, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return finished(fig)

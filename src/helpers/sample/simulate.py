@@ -17,6 +17,7 @@ from helpers.sample.files import (
     referrals_file,
     survey_files,
 )
+from helpers.sample.questionnaire import questionnaire_file
 from helpers.sample.world import (
     CATEGORIES,
     CATEGORY_MEDIAN_PRICE,
@@ -267,6 +268,9 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
     churn_or_end = np.where(churn_month >= 0, churn_month, N_MONTHS)
     raw_inv, raw_resp, survey_truth = survey_files(rng, params, customer_id, loyalty, join_month,
                                                churn_or_end)
+    answered = survey_truth[survey_truth["responded"]]
+    raw_items, questionnaire_truth = questionnaire_file(
+        params.seed, answered["invitation_id"].to_numpy(), answered["loyalty_z"].to_numpy())
     raw_referrals = referrals_file(rng, customer_id, loyalty, join_month, join_date, churn_or_end)
     raw_engagement = engagement_file(rng, customer_id, loyalty, join_month, churn_or_end)
     raw_complaints, complaint_truth = complaints_file(rng, customer_id, complaints)
@@ -280,6 +284,7 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
         "market_index": market_index_file(market_index),
         "survey_invitations": raw_inv,
         "survey_responses": raw_resp,
+        "survey_items": raw_items,
         "referrals": raw_referrals,
         "engagement": raw_engagement,
         "complaints": raw_complaints,
@@ -299,5 +304,6 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
         "survey": survey_truth,
         "complaints": complaint_truth,
         "elasticity": pd.DataFrame({"region": REGIONS, "elasticity": elasticity}),
+        **questionnaire_truth,
     }
     return Sample(raw=raw, truth=truth, params=params)

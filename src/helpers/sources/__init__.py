@@ -1,7 +1,7 @@
 """Source mappings: where each contract table comes from and how its columns map (YAML).
 
 Every run reads its data through a mapping, the built-in sample included
-(``configs/sources/builtin.yaml`` describes the reference company's eleven raw files, its legacy
+(``configs/sources/builtin.yaml`` describes the reference company's twelve raw files, its legacy
 export among them). A mapping names, for each contract table, one source or a list of sources
 (``parts``) and how their columns map::
 
@@ -42,7 +42,8 @@ from helpers.words import N_
 
 BUILTIN_MAPPING = "configs/sources/builtin.yaml"
 MAPPABLE_TABLES = ("order_lines", "customers", "price_changes", "market_index",
-                   "survey_responses", "referrals", "engagement", "complaints", "customer_id_map")
+                   "survey_responses", "survey_answers", "referrals", "engagement", "complaints",
+                   "customer_id_map")
 # contract columns the mapping may leave out, because cleaning derives them
 DERIVED_COLUMNS: dict[str, dict[str, str]] = {
     "order_lines": {

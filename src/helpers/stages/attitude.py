@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers import attitude
+from helpers import attitude, drivers
 
 
 @dataclass
@@ -41,6 +41,27 @@ class ComplaintMapping:
 
 
 @dataclass
+class DriverAnalysis:
+    """The questionnaire's driver model: the answers as read, the fit, the group comparisons
+    (None where fewer than two groups are large enough); ``problem`` says why no model was
+    fitted (then ``model`` is None)."""
+
+    questionnaire: drivers.Questionnaire
+    answers: drivers.AnswerMatrix
+    model: drivers.DriverModel | None
+    by_region: drivers.GroupComparison | None
+    by_tier: drivers.GroupComparison | None
+    problem: str | None = None
+
+    def table(self) -> pd.DataFrame:
+        """``survey_drivers``: one row per lever (docs/tables.md)."""
+        frame = self.model.drivers.reset_index()
+        return frame.assign(target=self.questionnaire.target,
+                            respondents=self.model.respondents,
+                            samples=self.model.samples, confidence=self.model.confidence)
+
+
+@dataclass
 class AttitudeResult:
     """Everything the attitude page shows; None where the data did not support it."""
 
@@ -57,6 +78,7 @@ class AttitudeResult:
     complaint_mapping: ComplaintMapping | None
     complaint_rates: pd.DataFrame | None  # per 100 orders, category x region
     repurchase_after_complaint: pd.DataFrame | None
+    drivers: DriverAnalysis | None = None  # the questionnaire's driver model
 
     @property
     def answered(self) -> pd.DataFrame | None:
@@ -65,7 +87,10 @@ class AttitudeResult:
 
     def outputs(self) -> dict[str, pd.DataFrame]:
         """The tables the stage writes to the clean folder."""
-        return {} if self.survey is None else {"survey_scored": self.survey}
+        out = {} if self.survey is None else {"survey_scored": self.survey}
+        if self.drivers is not None and self.drivers.model is not None:
+            out["survey_drivers"] = self.drivers.table()
+        return out
 
 
 def _score_survey(survey: pd.DataFrame, order_lines: pd.DataFrame, referrals: pd.DataFrame, *,
@@ -99,14 +124,43 @@ def _score_survey(survey: pd.DataFrame, order_lines: pd.DataFrame, referrals: pd
     }
 
 
+def analyse_drivers(*, survey_answers: pd.DataFrame, survey_scored: pd.DataFrame,
+                    customer_value: pd.DataFrame | None, questionnaire: drivers.Questionnaire,
+                    misread_gap: float = 3.0, bootstrap_samples: int = 300,
+                    min_group: int = 150, permutations: int = 99,
+                    confidence: float = 0.95) -> DriverAnalysis:
+    """The driver model of the questionnaire, by region and by value tier (03's
+    ``customer_value``, when 03 ran)."""
+    if customer_value is not None and "value_tier" in customer_value:
+        survey_scored = survey_scored.merge(
+            customer_value[["customer_id", "value_tier"]], on="customer_id", how="left")
+    answers = drivers.answer_matrix(survey_answers, survey_scored, questionnaire,
+                                    misread_gap=misread_gap)
+    try:
+        model = drivers.driver_model(answers, questionnaire, samples=bootstrap_samples,
+                                     confidence=confidence)
+    except ValueError as problem:
+        return DriverAnalysis(questionnaire, answers, None, None, None, problem=str(problem))
+    compare = {"qn": questionnaire, "min_group": min_group, "permutations": permutations}
+    return DriverAnalysis(questionnaire, answers, model,
+                          drivers.group_differences(answers, by="region", **compare),
+                          drivers.group_differences(answers, by="value_tier", **compare))
+
+
 def evaluate_attitude(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                       complaints: pd.DataFrame, survey_responses: pd.DataFrame,
                       engagement: pd.DataFrame, referrals: pd.DataFrame,
+                      survey_answers: pd.DataFrame | None = None,
+                      customer_value: pd.DataFrame | None = None,
+                      questionnaire: drivers.Questionnaire | None = None,
                       followup_months: int = 6, referral_window_months: int = 12,
                       reversed_max_recommend: int = 2, reversed_min_satisfaction: int = 4,
-                      confidence: float = 0.95, min_group_size: int = 30) -> AttitudeResult:
+                      misread_gap: float = 3.0, bootstrap_samples: int = 300,
+                      driver_min_group: int = 150, confidence: float = 0.95,
+                      min_group_size: int = 30) -> AttitudeResult:
     """The attitude page's figures from the contract tables (empty ones where none were
-    delivered); the parameters are notebook 04's."""
+    delivered); the parameters are notebook 04's. The driver model runs when questionnaire
+    answers (``survey_answers``) and a ``questionnaire`` are given."""
     parts: dict = dict.fromkeys(AttitudeResult.__dataclass_fields__)
     if len(survey_responses):
         invitees = attitude.invitee_features(
@@ -117,6 +171,13 @@ def evaluate_attitude(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             referral_window_months=referral_window_months, max_recommend=reversed_max_recommend,
             min_satisfaction=reversed_min_satisfaction, confidence=confidence,
             min_group_size=min_group_size))
+    if (parts["survey"] is not None and questionnaire is not None
+            and survey_answers is not None and len(survey_answers)):
+        parts["drivers"] = analyse_drivers(
+            survey_answers=survey_answers, survey_scored=parts["survey"],
+            customer_value=customer_value, questionnaire=questionnaire,
+            misread_gap=misread_gap, bootstrap_samples=bootstrap_samples,
+            min_group=driver_min_group, confidence=confidence)
     if len(engagement):
         connected = attitude.engagement_by_customer(order_lines=order_lines,
                                                     engagement=engagement, customers=customers)

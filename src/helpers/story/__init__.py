@@ -9,6 +9,7 @@ from helpers.story import (
     attitude,
     behaviour,
     cleaning,
+    drivers,
     history,
     price,
     regression,
@@ -16,5 +17,5 @@ from helpers.story import (
     scorecard,
 )
 
-__all__ = ["attitude", "behaviour", "cleaning", "history", "price", "regression", "retention",
-           "scorecard"]
+__all__ = ["attitude", "behaviour", "cleaning", "drivers", "history", "price", "regression",
+           "retention", "scorecard"]
