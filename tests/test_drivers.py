@@ -343,3 +343,37 @@ def test_the_page_names_the_top_driver_and_how_sure(sample_drivers):
         "Too few groups by value tier")
     frame = story.drivers.drivers_frame(sample_drivers)
     assert frame.index[0] == "perceived quality" and frame["importance"].notna().all()
+
+
+@needs_mobi
+def test_each_item_is_standardised_on_its_own(mobi):
+    """Rescaling one item (another unit, another scale length) changes nothing: the items are
+    standardised one by one, not by a pooled standard deviation."""
+    model = pls.PathModel(blocks=ECSI_BLOCKS, paths=ECSI_PATHS)
+    rescaled = mobi.assign(PERQ1=mobi["PERQ1"] * 10 + 3, CUSL3=mobi["CUSL3"] / 4)
+    before, after = pls.fit_pls(mobi, model), pls.fit_pls(rescaled, model)
+    np.testing.assert_allclose(after.paths.to_numpy(), before.paths.to_numpy(), atol=1e-10)
+    np.testing.assert_allclose(after.loadings.to_numpy(), before.loadings.to_numpy(), atol=1e-10)
+
+
+def test_executive_summary_names_the_top_driver():
+    table = pd.DataFrame({"driver": ["image", "quality"], "importance": [0.2, 0.39],
+                          "importance_low": [0.1, 0.35], "importance_high": [0.3, 0.43],
+                          "top_share": [0.0, 1.0], "performance": [65.0, 59.2],
+                          "target": "loyalty", "confidence": 0.9})
+    assert story.scorecard.drivers_fact(table) == (
+        "**What drives loyalty**: perceived quality most; one point more on its 0-100 score "
+        "goes with 0.39 points more loyalty (90% interval 0.35 to 0.43), the strongest driver "
+        "in 100% of the bootstrap samples; it scores 59 of 100.")
+
+
+def test_bootstrap_draws_whole_customers():
+    rng = np.random.default_rng(7)
+    customers = np.array(["a", "a", "b", "c", "c", "c", "d"])
+    for _ in range(20):
+        rows = drivers._customer_resample(rng, customers)
+        drawn = pd.Series(customers[rows]).value_counts()
+        size = pd.Series(customers).value_counts()
+        # every drawn customer comes with all their rows, as many times as drawn
+        assert (drawn % size[drawn.index] == 0).all()
+        assert (drawn // size[drawn.index]).sum() == 4  # four customers drawn

@@ -147,19 +147,20 @@ def answer_matrix(survey_answers: pd.DataFrame, survey_scored: pd.DataFrame, qn:
         reversed_answers=int(complete.sum()) * len(qn.reversed_items), unknown_items=unknown)
 
 
-def _importance_performance(items: pd.DataFrame, fit: pls.PlsFit, qn: Questionnaire,
+def _importance_performance(values: np.ndarray, fit: pls.Estimate, qn: Questionnaire,
                             weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each lever's importance (points of the target's 0-100 score per point of the lever's)
+    and performance (its weighted mean 0-100 score) from one fit on ``values``."""
     low, high = qn.scale
-    rescaled = (items[qn.model.items].to_numpy(dtype=float) - low) / (high - low) * 100
-    raw_weights = fit.weights.to_numpy() / items[qn.model.items].std(ddof=1).to_numpy()[:, None]
+    rescaled = (values - low) / (high - low) * 100
+    raw_weights = fit.weights / values.std(axis=0, ddof=1)[:, None]
     raw_weights = raw_weights / raw_weights.sum(axis=0)
     scores = rescaled @ raw_weights
     names = list(qn.model.constructs)
     sd = scores.std(axis=0, ddof=1)
     t = names.index(qn.target)
     levers = [names.index(c) for c in qn.levers]
-    total = fit.total_effects.to_numpy()
-    importance = total[levers, t] * sd[t] / sd[levers]
+    importance = fit.total[levers, t] * sd[t] / sd[levers]
     performance = np.average(scores[:, levers], axis=0, weights=weights)
     return importance, performance
 
@@ -198,7 +199,9 @@ def _customer_resample(rng: np.random.Generator, customers: np.ndarray) -> np.nd
     starts = np.searchsorted(codes[rows_of], np.arange(len(uniques)))
     ends = np.append(starts[1:], len(codes))
     drawn = rng.integers(0, len(uniques), len(uniques))
-    return np.concatenate([rows_of[starts[k]:ends[k]] for k in drawn])
+    lengths = (ends - starts)[drawn]
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return rows_of[np.repeat(starts[drawn], lengths) + offsets]
 
 
 def driver_model(matrix: AnswerMatrix, qn: Questionnaire, *, samples: int = 300,
@@ -213,32 +216,34 @@ def driver_model(matrix: AnswerMatrix, qn: Questionnaire, *, samples: int = 300,
     weights = matrix.respondents["weight"].to_numpy(dtype=float) if "weight" in \
         matrix.respondents else np.ones(len(items))
     customers = matrix.respondents["customer_id"].to_numpy()
-
-    def estimate(rows: np.ndarray | None) -> tuple[pls.PlsFit, np.ndarray, np.ndarray]:
-        sample = items if rows is None else items.iloc[rows]
-        fit = pls.fit_pls(sample, qn.model, scheme=scheme, consistent=consistent)
-        w = weights if rows is None else weights[rows]
-        return (fit, *_importance_performance(sample, fit, qn, w))
-
-    fit, importance, performance = estimate(None)
+    values = items[qn.model.items].to_numpy(dtype=float)
+    layout = pls.model_layout(qn.model)
+    fit = pls.fit_pls(items, qn.model, scheme=scheme, consistent=consistent)
+    importance, performance = _importance_performance(
+        values, pls.estimate(values, qn.model, scheme=scheme, consistent=consistent,
+                             layout=layout), qn, weights)
     rng = np.random.default_rng(seed)
     path_pairs = list(qn.model.paths)
     names = list(qn.model.constructs)
     t = names.index(qn.target)
     lever_pos = [names.index(c) for c in qn.levers]
+    pair_pos = ([names.index(a) for a, _ in path_pairs], [names.index(b) for _, b in path_pairs])
     draws = {"paths": [], "total": [], "importance": [], "performance": [], "loadings": [],
              "r2": []}
     for _ in range(samples):
+        rows = _customer_resample(rng, customers)
         try:
-            boot, imp, perf = estimate(_customer_resample(rng, customers))
+            boot = pls.estimate(values[rows], qn.model, scheme=scheme, consistent=consistent,
+                                layout=layout)
         except (ValueError, RuntimeError, np.linalg.LinAlgError):
-            continue  # a degenerate resample (an item without variance): drawn again below
-        draws["paths"].append([boot.paths.loc[a, b] for a, b in path_pairs])
-        draws["total"].append(boot.total_effects.to_numpy()[lever_pos, t])
+            continue  # a degenerate resample (an item without variance) is not counted
+        imp, perf = _importance_performance(values[rows], boot, qn, weights[rows])
+        draws["paths"].append(boot.paths[pair_pos])
+        draws["total"].append(boot.total[lever_pos, t])
         draws["importance"].append(imp)
         draws["performance"].append(perf)
-        draws["loadings"].append(boot.loadings.to_numpy())
-        draws["r2"].append(boot.r_squared.to_numpy())
+        draws["loadings"].append(boot.loadings)
+        draws["r2"].append(boot.r_squared)
     arrays = {k: np.asarray(v, dtype=float) for k, v in draws.items()}
 
     def with_ci(estimate_values: np.ndarray, key: str) -> dict[str, np.ndarray]:
@@ -294,14 +299,16 @@ class GroupComparison:
     permutations: int
 
 
-def _group_effects(items: pd.DataFrame, labels: np.ndarray, groups: list[str],
+def _group_effects(values: np.ndarray, labels: np.ndarray, groups: list[str],
                    qn: Questionnaire, consistent: bool) -> np.ndarray:
     names = list(qn.model.constructs)
     t, levers = names.index(qn.target), [names.index(c) for c in qn.levers]
+    layout = pls.model_layout(qn.model)
     out = np.empty((len(levers), len(groups)))
     for k, group in enumerate(groups):
-        fit = pls.fit_pls(items[labels == group], qn.model, consistent=consistent)
-        out[:, k] = fit.total_effects.to_numpy()[levers, t]
+        fit = pls.estimate(values[labels == group], qn.model, consistent=consistent,
+                           layout=layout)
+        out[:, k] = fit.total[levers, t]
     return out
 
 
@@ -322,9 +329,10 @@ def group_differences(matrix: AnswerMatrix, qn: Questionnaire, by: str, *,
     if len(groups) < 2:
         return None
     keep = np.isin(labels, groups)
-    items, labels = matrix.items[keep], labels[keep]
+    values = matrix.items[qn.model.items].to_numpy(dtype=float)[keep]
+    labels = labels[keep]
     customers = matrix.respondents["customer_id"].to_numpy()[keep]
-    observed = _group_effects(items, labels, groups, qn, consistent)
+    observed = _group_effects(values, labels, groups, qn, consistent)
     spread = observed.max(axis=1) - observed.min(axis=1)
     codes, _customers = pd.factorize(customers)
     first_label = pd.Series(labels).groupby(codes).first().to_numpy()
@@ -332,7 +340,7 @@ def group_differences(matrix: AnswerMatrix, qn: Questionnaire, by: str, *,
     exceed = np.zeros(len(qn.levers))
     for _ in range(permutations):
         shuffled = rng.permutation(first_label)[codes]
-        effects = _group_effects(items, shuffled, groups, qn, consistent)
+        effects = _group_effects(values, shuffled, groups, qn, consistent)
         exceed += (effects.max(axis=1) - effects.min(axis=1)) >= spread
     return GroupComparison(
         by=by, effects=pd.DataFrame(observed, index=pd.Index(list(qn.levers), name="driver"),

@@ -140,13 +140,34 @@ def _standardise(values: np.ndarray) -> np.ndarray:
     return centred / sd
 
 
-def _inner_weights(scores: np.ndarray, model: PathModel, scheme: str) -> np.ndarray:
-    n_constructs = len(model.constructs)
+@dataclass(frozen=True)
+class Layout:
+    """A model's positions as arrays: item blocks, antecedents, the path pairs."""
+
+    blocks: tuple[np.ndarray, ...]
+    member: np.ndarray  # item x construct, 1 where the item measures the construct
+    antecedents: tuple[tuple[int, tuple[int, ...]], ...]  # (endogenous, its antecedents)
+    pairs: tuple[tuple[int, int], ...]
+
+
+def model_layout(model: PathModel) -> Layout:
+    """The positions ``estimate`` works with (computed once for many fits of one model)."""
     position = {c: k for k, c in enumerate(model.constructs)}
-    corr = np.corrcoef(scores, rowvar=False)
-    inner = np.zeros((n_constructs, n_constructs))
-    for a, b in model.paths:
-        i, j = position[a], position[b]
+    item_pos = {item: k for k, item in enumerate(model.items)}
+    blocks = tuple(np.array([item_pos[i] for i in model.blocks[c]]) for c in model.constructs)
+    member = np.zeros((len(item_pos), len(blocks)))
+    for j, block in enumerate(blocks):
+        member[block, j] = 1.0
+    return Layout(blocks=blocks, member=member,
+                   antecedents=tuple((position[c], tuple(position[a] for a in
+                                                         model.antecedents(c)))
+                                     for c in model.endogenous),
+                   pairs=tuple((position[a], position[b]) for a, b in model.paths))
+
+
+def _inner_weights(corr: np.ndarray, layout: Layout, scheme: str) -> np.ndarray:
+    inner = np.zeros_like(corr)
+    for i, j in layout.pairs:
         if scheme == "factorial":
             inner[i, j] = inner[j, i] = corr[i, j]
         elif scheme == "centroid":
@@ -154,10 +175,9 @@ def _inner_weights(scores: np.ndarray, model: PathModel, scheme: str) -> np.ndar
         else:  # path weighting: correlation from a consequent back to its antecedent
             inner[j, i] = corr[i, j]
     if scheme == "path":
-        for construct in model.endogenous:
-            j = position[construct]
-            before = [position[a] for a in model.antecedents(construct)]
-            inner[before, j] = np.linalg.solve(corr[np.ix_(before, before)], corr[before, j])
+        for j, before in layout.antecedents:
+            idx = list(before)
+            inner[idx, j] = np.linalg.solve(corr[np.ix_(idx, idx)], corr[idx, j])
     return inner
 
 
@@ -172,17 +192,79 @@ def _rho_a(weights: np.ndarray, item_corr: np.ndarray) -> float:
                  / (weights @ outer_off @ weights))
 
 
-def _solve_paths(corr: np.ndarray, model: PathModel) -> tuple[np.ndarray, dict[str, float]]:
-    position = {c: k for k, c in enumerate(model.constructs)}
+def _solve_paths(corr: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     paths = np.zeros_like(corr)
-    r_squared = {}
-    for construct in model.endogenous:
-        j = position[construct]
-        before = [position[a] for a in model.antecedents(construct)]
-        beta = np.linalg.solve(corr[np.ix_(before, before)], corr[before, j])
-        paths[before, j] = beta
-        r_squared[construct] = float(beta @ corr[before, j])
+    r_squared = np.empty(len(layout.antecedents))
+    for k, (j, before) in enumerate(layout.antecedents):
+        idx = list(before)
+        beta = np.linalg.solve(corr[np.ix_(idx, idx)], corr[idx, j])
+        paths[idx, j] = beta
+        r_squared[k] = beta @ corr[idx, j]
     return paths, r_squared
+
+
+@dataclass
+class Estimate:
+    """One fit as arrays (constructs and items in the model's order)."""
+
+    weights: np.ndarray  # item x construct
+    cross: np.ndarray  # item x construct correlations
+    loadings: np.ndarray  # item
+    paths: np.ndarray  # construct x construct
+    total: np.ndarray
+    r_squared: np.ndarray  # endogenous constructs
+    corr: np.ndarray  # construct correlations (PLSc: corrected)
+    rho_a: np.ndarray
+    scores: np.ndarray  # respondent x construct (unit variance)
+    iterations: int
+
+
+def estimate(values: np.ndarray, model: PathModel, *, scheme: str = "path",
+             consistent: bool = False, tol: float = 1e-10, max_iter: int = 300,
+             layout: Layout | None = None) -> Estimate:
+    """``fit_pls`` on an array (respondent x item, the model's item order): the core the
+    bootstrap and the permutation tests repeat."""
+    layout = layout or model_layout(model)
+    x = _standardise(values)
+    n = len(x)
+    member = layout.member
+
+    def unit_variance(w: np.ndarray) -> np.ndarray:
+        return w / (x @ w).std(axis=0, ddof=1)
+
+    weights = unit_variance(member.copy())
+    iteration, change = 0, np.inf
+    while iteration < max_iter and change >= tol:
+        iteration += 1
+        scores = x @ weights
+        corr = scores.T @ scores / (n - 1)  # scores have mean 0 and unit variance
+        inner = _inner_weights(corr, layout, scheme)
+        new = unit_variance(member * (x.T @ (scores @ inner)) / (n - 1))
+        change = np.abs(new - weights).max()
+        weights = new
+    if change >= tol:
+        raise RuntimeError(f"PLS did not converge in {max_iter} iterations (change {change:.2g})")
+    scores = x @ weights
+    cross = (x.T @ scores) / (n - 1)
+    flip = np.sign((cross * member).sum(axis=0))  # a construct's items load positively
+    weights, scores, cross = weights * flip, scores * flip, cross * flip
+    item_corr = x.T @ x / (n - 1)
+    rho = np.array([_rho_a(weights[b, j], item_corr[np.ix_(b, b)])
+                    for j, b in enumerate(layout.blocks)])
+    corr = scores.T @ scores / (n - 1)
+    loadings = (cross * member).sum(axis=1)
+    if consistent:
+        adjust = np.sqrt(np.outer(rho, rho))
+        np.fill_diagonal(adjust, 1.0)
+        corr = corr / adjust
+        for j, b in enumerate(layout.blocks):
+            w = weights[b, j]
+            loadings[b] = w * np.sqrt(rho[j]) / (w @ w) if b.size > 1 else 1.0
+    path_matrix, r_squared = _solve_paths(corr, layout)
+    eye = np.eye(len(layout.blocks))
+    return Estimate(weights=weights, cross=cross, loadings=loadings, paths=path_matrix,
+                    total=np.linalg.inv(eye - path_matrix) - eye, r_squared=r_squared,
+                    corr=corr, rho_a=rho, scores=scores, iterations=iteration)
 
 
 def fit_pls(items: pd.DataFrame, model: PathModel, *, scheme: str = "path",
@@ -194,60 +276,19 @@ def fit_pls(items: pd.DataFrame, model: PathModel, *, scheme: str = "path",
     missing = [i for i in model.items if i not in items.columns]
     if missing:
         raise ValueError(f"items not in the answers: {', '.join(missing)}")
-    x = _standardise(items[model.items].to_numpy(dtype=float))
-    n, n_items = x.shape
-    item_pos = {item: k for k, item in enumerate(model.items)}
-    blocks = [np.array([item_pos[i] for i in model.blocks[c]]) for c in model.constructs]
-    member = np.zeros((n_items, len(blocks)))
-    for j, block in enumerate(blocks):
-        member[block, j] = 1.0
-
-    def unit_variance(w: np.ndarray) -> np.ndarray:
-        return w / (x @ w).std(axis=0, ddof=1)
-
-    weights = unit_variance(member.copy())
-    iteration = 0
-    while iteration < max_iter:
-        iteration += 1
-        scores = x @ weights
-        inner = _inner_weights(scores, model, scheme)
-        inner_estimate = scores @ inner
-        new = unit_variance(member * (x.T @ inner_estimate) / (n - 1))
-        change = np.abs(new - weights).max()
-        weights = new
-        if change < tol:
-            break
-    if change >= tol:
-        raise RuntimeError(f"PLS did not converge in {max_iter} iterations (change {change:.2g})")
-    scores = x @ weights
-    cross = (x.T @ _standardise(scores)) / (n - 1)
-    flip = np.sign((cross * member).sum(axis=0))  # a construct's items load positively
-    weights, scores, cross = weights * flip, scores * flip, cross * flip
-    item_corr = np.corrcoef(x, rowvar=False)
-    rho = np.array([_rho_a(weights[b, j], item_corr[np.ix_(b, b)])
-                    for j, b in enumerate(blocks)])
-    corr = np.corrcoef(scores, rowvar=False)
-    loadings = (cross * member).sum(axis=1)
-    if consistent:
-        adjust = np.sqrt(np.outer(rho, rho))
-        np.fill_diagonal(adjust, 1.0)
-        corr = corr / adjust
-        for j, b in enumerate(blocks):
-            w = weights[b, j]
-            loadings[b] = w * np.sqrt(rho[j]) / (w @ w) if b.size > 1 else 1.0
-    path_matrix, r_squared = _solve_paths(corr, model)
-    total = np.linalg.inv(np.eye(len(blocks)) - path_matrix) - np.eye(len(blocks))
+    fit = estimate(items[model.items].to_numpy(dtype=float), model, scheme=scheme,
+                   consistent=consistent, tol=tol, max_iter=max_iter)
     names = list(model.constructs)
     frame = lambda m, rows: pd.DataFrame(m, index=rows, columns=names)  # noqa: E731
     return PlsFit(
-        model=model, weights=frame(weights, model.items),
-        loadings=pd.Series(loadings, index=model.items, name="loading"),
-        cross_loadings=frame(cross, model.items), paths=frame(path_matrix, names),
-        total_effects=frame(total, names),
-        r_squared=pd.Series(r_squared, name="r_squared").reindex(model.endogenous),
-        scores=pd.DataFrame(_standardise(scores), index=items.index, columns=names),
-        construct_correlations=frame(corr, names), rho_a=pd.Series(rho, index=names),
-        iterations=iteration, consistent=consistent)
+        model=model, weights=frame(fit.weights, model.items),
+        loadings=pd.Series(fit.loadings, index=model.items, name="loading"),
+        cross_loadings=frame(fit.cross, model.items), paths=frame(fit.paths, names),
+        total_effects=frame(fit.total, names),
+        r_squared=pd.Series(fit.r_squared, index=model.endogenous, name="r_squared"),
+        scores=pd.DataFrame(fit.scores, index=items.index, columns=names),
+        construct_correlations=frame(fit.corr, names), rho_a=pd.Series(fit.rho_a, index=names),
+        iterations=fit.iterations, consistent=consistent)
 
 
 def reliability(items: pd.DataFrame, fit: PlsFit) -> pd.DataFrame:

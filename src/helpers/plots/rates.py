@@ -139,17 +139,20 @@ def calibration(table: pd.DataFrame | None) -> plt.Figure | None:
     return finished(fig)
 
 
-def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame) -> plt.Figure:
+def cycle_distribution(gaps: pd.DataFrame, cycles: pd.DataFrame,
+                       cycle_quantile: float = 0.75) -> plt.Figure:
     """Box plots of days between repeat purchases per category, the cycle marked.
 
-    ``gaps``: category, gap (days); ``cycles``: ``retention.consumption_cycles`` output."""
+    ``gaps``: category, gap (days); ``cycles``: ``retention.consumption_cycles`` output at
+    ``cycle_quantile`` (named in the legend)."""
     theme()
     order = cycles.sort_values("cycle_days").index.tolist()
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(order) + 1.5))
     sns.boxplot(data=gaps, x="gap", y="category", order=order, ax=ax, color="#A1C9F4",
                 showfliers=False)
     ax.scatter(cycles.loc[order, "cycle_days"], range(len(order)), marker="|", s=400,
-               color="#C44E52", zorder=3, label=_("consumption cycle (75th percentile)"))
+               color="#C44E52", zorder=3, label=_("consumption cycle ({share:.0%} quantile)",
+                                                    share=cycle_quantile))
     ax.set_xlabel(_("days between a customer's consecutive purchases in the category"))
     ax.set_ylabel("")
     ax.legend(loc="lower right")

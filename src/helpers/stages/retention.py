@@ -19,6 +19,8 @@ class RetentionResult:
     """Everything the retention page shows; the churn fields are None without a churn model."""
 
     horizon_months: int
+    cycle_quantile: float
+    confidence: float
     gaps: pd.DataFrame  # days between a customer's consecutive purchases, per category
     cycles: pd.DataFrame  # each category's consumption cycle
     by_category: pd.DataFrame  # retained within one cycle (rate table)
@@ -72,7 +74,8 @@ def evaluate_retention(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             by_tier_risk = churn.risk_by_value_tier(warning.current_risk, customer_value,
                                                     min_group_size)
     return RetentionResult(
-        horizon_months=horizon_months, gaps=retention.repeat_gaps(bought), cycles=cycles,
+        horizon_months=horizon_months, cycle_quantile=cycle_quantile, confidence=confidence,
+        gaps=retention.repeat_gaps(bought), cycles=cycles,
         by_category=retention.retention_within_cycle(bought, cycles, data_end, **rates),
         by_region=retention.retention_within_cycle(with_region, cycles, data_end, ["region"],
                                                    **rates),

@@ -16,19 +16,22 @@ from helpers.stages.attitude import AnswerQuality, AttitudeResult, ComplaintMapp
 from helpers.stats import poisson_rate_interval, rate_table
 
 
-def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.DataFrame) -> str:
-    """The attitude headline: response rate, the net score with its interval, the weighting's
-    effect and the flagged answers."""
+def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.DataFrame,
+                     confidence: float = 0.95) -> str:
+    """The attitude headline: response rate, the net score with its interval (``confidence``:
+    the level ``estimates`` were computed at), the weighting's effect and the flagged
+    answers."""
     answered = int(frame["responded"].sum())
     primary = estimates.loc["respondents, reversed answers corrected"]
     weighted = estimates.loc["weighted to all invitees"]
     return _("{answered:,} of {invited:,} invited customers answered the survey ({rate:.0%}); "
-             "their net recommendation score is {score:+.0f} (95% interval {low:+.0f} to "
+             "their net recommendation score is {score:+.0f} ({level:.0%} interval {low:+.0f} to "
              "{high:+.0f}), but loyal customers answer more often: weighted to all invited "
              "customers it is {weighted:+.0f} ({weighted_low:+.0f} to {weighted_high:+.0f}), and "
              "probably lower still. {reversed:,} answers looked like a reversed scale and were "
              "read reversed.", answered=answered, invited=len(frame),
-             rate=answered / len(frame), score=primary["score"], low=primary["ci_low"],
+             rate=answered / len(frame), score=primary["score"], level=confidence,
+             low=primary["ci_low"],
              high=primary["ci_high"], weighted=weighted["score"],
              weighted_low=weighted["ci_low"], weighted_high=weighted["ci_high"],
              reversed=int(flagged.sum()))
@@ -93,7 +96,7 @@ def headline(result: AttitudeResult, *, order_lines: pd.DataFrame, complaints: p
     """The attitude page's headline: the survey's, or without survey data what the delivered
     complaints and engagement show (from the figures the stage already computed)."""
     if result.survey is not None:
-        return summary_sentence(result.survey, result.flagged, result.estimates)
+        return summary_sentence(result.survey, result.flagged, result.estimates, confidence)
     return _no_survey_words(order_lines, complaints, result.repurchase_after_complaint,
                             result.connection_rates, followup_months, confidence)
 
@@ -118,3 +121,19 @@ def complaint_mapping_sentence(mapping: ComplaintMapping | None) -> str:
     return _("{complaints:,} complaints; {unmapped:,} ({share:.1%}) could not be mapped to the "
              "taxonomy.", complaints=mapping.complaints, unmapped=mapping.unmapped,
              share=mapping.unmapped_share)
+
+
+def definitions(confidence: float = 0.95) -> str:
+    """The page's definitions paragraph, with the run's interval level."""
+    return _("**Definitions.** The likelihood to recommend (0-10) is the primary measure: "
+             "*promoters* answer 9-10, *passives* 7-8, *detractors* 0-6, and the *net "
+             "recommendation score* is the share of promoters minus the share of detractors, in "
+             "points (-100 to +100). Actual referrals corroborate it. Every rate is shown with "
+             "its denominator and a {level:.0%} interval.", level=confidence)
+
+
+def referrals_intro(referral_window_months: int = 12) -> str:
+    """What the referral chart shows, with the run's referral window."""
+    return _("Share of respondents in each group who actually referred a new customer within "
+             "{months} months of the survey. If the score means something, promoters refer far "
+             "more often than detractors.", months=referral_window_months)

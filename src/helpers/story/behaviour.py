@@ -48,7 +48,7 @@ def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> st
 
 
 def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.DataFrame,
-                     horizon_weeks: float) -> str:
+                     horizon_weeks: float, confidence: float = 0.95) -> str:
     """The behaviour headline: where value concentrates and which category is bought again
     (the extremes among categories with enough buyers: a ``small_group`` is never named)."""
     top = tiers.iloc[0]
@@ -75,11 +75,21 @@ def summary_sentence(values: pd.DataFrame, tiers: pd.DataFrame, by_category: pd.
                         highest_low=large.loc[highest, "repeat_rate_low"],
                         highest_high=large.loc[highest, "repeat_rate_high"], small=small)
     else:
-        repeat_text = _("{rate:.0%} of buyers bought more than once (95% interval "
-                        "{low:.0%}-{high:.0%}).", rate=repeat.iloc[0], low=low, high=high)
+        repeat_text = _("{rate:.0%} of buyers bought more than once ({level:.0%} interval "
+                        "{low:.0%}-{high:.0%}).", rate=repeat.iloc[0], level=confidence,
+                        low=low, high=high)
     return _("The most valuable {top_share:.0%} of {customers:,} customers are expected to bring "
              "{revenue_share:.0%} of the revenue of the next {months:.0f} months ({value:,.0f} "
              "in all, BG/NBD and Gamma-Gamma models). ", top_share=top["share_of_customers"],
              customers=len(values), revenue_share=top["share_of_revenue"],
              months=horizon_weeks * 12 / 52,
              value=values["expected_value"].sum()) + repeat_text
+
+
+def definitions(confidence: float = 0.95, min_group_size: int = 30) -> str:
+    """The page's definitions paragraph, with the run's interval level and group minimum."""
+    return _("**Definitions.** A *purchase* is an order with at least one sale line; *spend* is "
+             "net of returns. The *repeat-purchase rate* of a group is the share of its buyers "
+             "who bought at least twice in it. Every figure comes with a {level:.0%} interval; "
+             "groups of fewer than {minimum:,} customers are flagged.", level=confidence,
+             minimum=min_group_size)

@@ -92,11 +92,12 @@ def answers_sentence(analysis: DriverAnalysis | None) -> str:
         text += " " + _("The reverse-worded items ({items}) are read reversed, except "
                         "{misread:,} of {total:,} answers that look misread (as written they "
                         "agree with the respondent's other answers): those are read as "
-                        "written.", items=", ".join(qn.reversed_items), misread=answers.misread,
+                        "written.", items=i18n.join(list(qn.reversed_items)),
+                        misread=answers.misread,
                         total=answers.reversed_answers)
     if answers.unknown_items:
         text += " " + _("Items no block names were not used: {items}.",
-                        items=", ".join(answers.unknown_items))
+                        items=i18n.join(answers.unknown_items))
     return text
 
 
@@ -110,17 +111,17 @@ def measurement_sentence(analysis: DriverAnalysis | None) -> str:
         model.reliability["low_reliability"] | model.reliability["low_ave"]]]
     similar = model.htmt[model.htmt["high"]]
     parts = [_("Items load below {threshold:.2f} on their construct: {items}; they are kept "
-               "and flagged.", threshold=MIN_LOADING, items=", ".join(low)) if low else _(
+               "and flagged.", threshold=MIN_LOADING, items=i18n.join(low)) if low else _(
         "Every item loads at least {threshold:.2f} on its construct.", threshold=MIN_LOADING)]
     parts.append(_("Constructs below a composite reliability of {rel:.1f} or an average "
                    "variance extracted of {ave:.1f}: {names}.", rel=MIN_RELIABILITY,
-                   ave=MIN_AVE, names=", ".join(weak)) if weak else _(
+                   ave=MIN_AVE, names=i18n.join(weak)) if weak else _(
         "Every construct is reliable (composite reliability at least {rel:.1f}, average "
         "variance extracted at least {ave:.1f}).", rel=MIN_RELIABILITY, ave=MIN_AVE))
     parts.append(_("The answers hardly tell these constructs apart: {pairs} (HTMT above "
                    "{limit:.2f}).",
-                   pairs=", ".join(f"{construct(a)} / {construct(b)}" for a, b in zip(
-                       similar["construct"], similar["other"], strict=True)), limit=MAX_HTMT)
+                   pairs=i18n.join([f"{construct(a)} / {construct(b)}" for a, b in zip(
+                       similar["construct"], similar["other"], strict=True)]), limit=MAX_HTMT)
                  if len(similar) else _("The answers tell every pair of constructs apart "
                                         "(HTMT at most {limit:.2f}).", limit=MAX_HTMT))
     return " ".join(parts)
@@ -147,8 +148,8 @@ def group_sentence(analysis: DriverAnalysis | None, by: str, min_group: int) -> 
                  "the drivers between them.", by=by_label, minimum=min_group)
     smallest = comparison.p_values.idxmin()
     p = comparison.p_values[smallest]
-    left = (" " + _("Left out for too few answers: {groups}.", groups=", ".join(
-        i18n.label(g) for g in comparison.left_out))) if comparison.left_out else ""
+    left = (" " + _("Left out for too few answers: {groups}.", groups=i18n.join([
+        i18n.label(g) for g in comparison.left_out]))) if comparison.left_out else ""
     if p < 0.05:
         effects = comparison.effects.loc[smallest]
         return _("By {by}, the effect of {driver} differs (permutation test p = {p:.2f}, "
@@ -235,3 +236,15 @@ def groups_frame(analysis: DriverAnalysis | None, by: str) -> pd.DataFrame | Non
     frame.columns = [f"{i18n.label(g)} (n={n:,})" for g, n in comparison.sizes.items()]
     frame["p_value"] = comparison.p_values
     return frame.set_axis([construct(c) for c in frame.index]).rename_axis("driver")
+
+
+def htmt_frame(analysis: DriverAnalysis | None) -> pd.DataFrame | None:
+    """The heterotrait-monotrait ratio of every pair of constructs (upper triangle)."""
+    model = _model(analysis)
+    if model is None:
+        return None
+    matrix = model.htmt.pivot(index="construct", columns="other", values="htmt")
+    order = list(analysis.questionnaire.model.constructs)
+    matrix = matrix.reindex(index=order[:-1], columns=order[1:])
+    return matrix.set_axis([construct(c) for c in matrix.index]).set_axis(
+        [construct(c) for c in matrix.columns], axis=1).rename_axis("construct")

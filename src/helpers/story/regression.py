@@ -92,3 +92,9 @@ def equality_sentence(equality_test: dict, naive_fit: pd.DataFrame) -> str:
              "The naive model (raw prices, no period effects) gives elasticities between "
              "{low:.2f} and {high:.2f}: market-wide price swings masquerade as demand responses.",
              wald=wald, low=naive_fit["elasticity"].min(), high=naive_fit["elasticity"].max())
+
+
+def elasticity_intro(confidence: float = 0.95) -> str:
+    """How to read an elasticity, with the run's interval level."""
+    return _("An elasticity of -1.5 means a 1% price rise relative to the market costs about "
+             "1.5% of units sold. Intervals are {level:.0%}.", level=confidence)

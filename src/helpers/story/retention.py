@@ -41,13 +41,14 @@ def headline(result: RetentionResult) -> str:
     if result.warning is not None:
         return churn_sentence(result.warning, result.risk_by_region)
     return cycle_sentence(result.by_category,
-                          history_too_short(result.history, result.horizon_months))
+                          history_too_short(result.history, result.horizon_months),
+                          result.confidence)
 
 
 def model_sentence(result: RetentionResult) -> str:
     """How the churn model was chosen and tested, or why there is none."""
     if result.warning is not None:
-        return evaluation_sentence(result.warning)
+        return evaluation_sentence(result.warning, result.confidence)
     return _("**Not evaluated:** {reason}.",
              reason=history_too_short(result.history, result.horizon_months))
 
@@ -70,7 +71,7 @@ def tier_risk_sentence(by_tier: pd.DataFrame | None, horizon_months: int) -> str
              worst=worst)
 
 
-def evaluation_sentence(warning: ChurnWarning) -> str:
+def evaluation_sentence(warning: ChurnWarning, confidence: float = 0.95) -> str:
     """How the churn model was chosen and trained, and how it did out of time, in the report
     language."""
     m, snapshots, test = warning.metrics, warning.train_snapshots, warning.test_snapshot
@@ -90,8 +91,9 @@ def evaluation_sentence(warning: ChurnWarning) -> str:
         why = _("there is no snapshot to validate on, so the simpler model is used")
     return _("Risk scores come from {chosen}: {why}. Trained on {count} snapshots ({months}; "
              "{train_customers:,} customer-snapshots, {train_rate:.0%} churned); tested on "
-             "{test} ({customers:,} active customers, {rate:.0%} churned). {auc} (95% interval "
-             "{interval}; 0.5 = guessing), Brier score {brier}, top-decile lift {lift}x.",
+             "{test} ({customers:,} active customers, {rate:.0%} churned). {auc} ({level:.0%} "
+             "interval {interval}; 0.5 = guessing), Brier score {brier}, top-decile lift "
+             "{lift}x.", level=confidence,
              chosen=chosen, why=why, count=len(snapshots),
              months=i18n.join([i18n.month(s, "short") for s in snapshots]),
              train_customers=m["train_customers"], train_rate=m["train_base_rate"],
@@ -99,11 +101,13 @@ def evaluation_sentence(warning: ChurnWarning) -> str:
              interval=interval, brier=brier, lift=lift)
 
 
-def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
+def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "",
+                   confidence: float = 0.95) -> str:
     """The retention headline without a churn model: purchases followed by another within one
-    cycle, over all categories (Wilson interval), and why the churn model is missing."""
+    cycle, over all categories (Wilson interval at ``confidence``), and why the churn model is
+    missing."""
     kept, judged = by_category["successes"].sum(), by_category["trials"].sum()
-    low, high = wilson_interval(kept, judged)
+    low, high = wilson_interval(kept, judged, confidence)
     cycles = by_category["cycle_days"]
     if cycles.nunique() == 1:
         span = _("{days:.0f} days", days=cycles.min())
@@ -113,8 +117,9 @@ def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "") -> str:
     missing = _(" The churn early-warning model was not evaluated: {reason}.",
                 reason=churn_problem) if churn_problem else ""
     return _("{share:.1%} of {judged:,.0f} purchases were followed by another purchase in the "
-             "same category within one consumption cycle ({span}; 95% interval "
+             "same category within one consumption cycle ({span}; {level:.0%} interval "
              "{low:.1%}-{high:.1%}).{missing}", share=kept / judged, judged=judged, span=span,
+             level=confidence,
              low=float(low), high=float(high), missing=missing)
 
 
@@ -139,3 +144,23 @@ def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
              "{regions}.", horizon=horizon, test=i18n.month(snapshot),
              top_rate=m["top_decile_rate"], rate=m["base_rate"], lift=m["lift_top_decile"],
              auc=m["auc"], active=active, expected=expected, regions=regions)
+
+
+def definitions(cycle_quantile: float = 0.75, horizon_months: int = 6) -> str:
+    """The page's definitions paragraph, with the run's cycle quantile and churn horizon."""
+    return _("**Definitions used on this page.** A *purchase* is an order with at least one sale "
+             "line. The *consumption cycle* of a category is the time within which "
+             "{share:.0%} of repeat purchases happen (the {share:.0%} quantile of the days "
+             "between a customer's consecutive purchases in it). A customer is *retained* after "
+             "a purchase when they buy again in the category within one cycle; purchases whose "
+             "cycle has not ended yet are not judged. At a snapshot date, a customer is "
+             "*active* with a purchase in the past {active} months, and has *churned* when they "
+             "then buy nothing for the next {horizon} months (the horizon, a parameter).",
+             share=cycle_quantile, active=ACTIVE_MONTHS, horizon=horizon_months)
+
+
+def retention_intro(confidence: float = 0.95) -> str:
+    """What the retention chart shows, with the run's interval level."""
+    return _("Share of purchases followed by another purchase in the same category within its "
+             "cycle, with {level:.0%} confidence intervals; the denominators are in the table. "
+             "Hollow markers are groups below the minimum size.", level=confidence)

@@ -8,6 +8,7 @@ from helpers import display, i18n
 from helpers.i18n import _
 from helpers.regression import OTHER_REGIONS
 from helpers.scorecard import DIMENSIONS, ESTIMATED_MARK, rests_on_estimates
+from helpers.story.drivers import construct
 
 
 def _arrow(change: float) -> str:
@@ -18,14 +19,16 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
                       waves: pd.DataFrame | None, churn_risk: pd.DataFrame | None,
                       elasticities: pd.DataFrame | None, alerts: pd.DataFrame,
                       latest_month: pd.Timestamp, min_group_size: int = 30,
-                      currency: str = "", confidence: float = 0.95) -> list[str]:
+                      currency: str = "", confidence: float = 0.95,
+                      survey_drivers: pd.DataFrame | None = None) -> list[str]:
     """Five to eight headline findings in plain language (the report language,
     ``helpers.i18n``), each with its number, the direction since the previous period, an
     interval or a low-n warning, and † where it rests on estimated history. Inputs come from
     the scorecard notebook (see its load cell); ``currency`` labels money (a source mapping's
     currency, '' for none), ``confidence`` is the intervals' level. Each line carries the
     figure the page behind it concludes: the recommendation score weighted to all invitees
-    (as 04 and the dashboard), the respondents' own in a note."""
+    (as 04 and the dashboard), the respondents' own in a note; what drives loyalty when 04
+    fitted its driver model (``survey_drivers``)."""
     level = f"{confidence:.0%}"
     name, month = i18n.label, i18n.month
     facts = []
@@ -90,6 +93,8 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
                        "customers answer more often.", score=last["score"], level=level,
                        low=last["ci_low"], high=last["ci_high"], answers=int(last["n"]),
                        few=few, arrow=_arrow(change), change=change, raw=last["raw_score"]))
+    if survey_drivers is not None and len(survey_drivers):
+        facts.append(drivers_fact(survey_drivers))
     if churn_risk is not None and len(churn_risk):
         expected = churn_risk["risk"].sum()
         horizon = (int(churn_risk["horizon_months"].iloc[0])
@@ -125,6 +130,18 @@ def executive_summary(*, index: pd.Series, regions: pd.Series, periods: pd.DataF
         facts.append(_("**Alerts**: no indicator moved abnormally in {month}{earlier}.",
                        month=month(latest_month), earlier=earlier))
     return facts
+
+
+def drivers_fact(survey_drivers: pd.DataFrame) -> str:
+    """The executive summary's line on what drives the target (04's ``survey_drivers``)."""
+    top = survey_drivers.loc[survey_drivers["importance"].idxmax()]
+    return _("**What drives {target}**: {driver} most; one point more on its 0-100 score goes "
+             "with {effect:.2f} points more {target} ({level:.0%} interval {low:.2f} to "
+             "{high:.2f}), the strongest driver in {share:.0%} of the bootstrap samples; it "
+             "scores {score:.0f} of 100.", target=construct(top["target"]),
+             driver=construct(top["driver"]), effect=top["importance"],
+             level=top["confidence"], low=top["importance_low"], high=top["importance_high"],
+             share=top["top_share"], score=top["performance"])
 
 
 def _listed(names: list[str]) -> str:
