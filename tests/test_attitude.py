@@ -180,3 +180,34 @@ def test_the_attitude_stage_gives_the_same_figures_in_one_call(default_run, scor
         "survey_responses": tables["survey_responses"].iloc[:0]})
     assert without.survey is None and without.estimates is None and without.outputs() == {}
     assert without.connection_rates is not None and without.complaint_rates is not None
+
+
+def test_a_companys_own_engagement_kinds_are_reported_and_absent_ones_are_not():
+    """Coupon redemptions as the only engagement: the page reports that kind, never '0% follow
+    the brand' or '0% came to an event', and the scorecard's follow and event indicators are
+    missing, not 0."""
+    from helpers import attitude
+
+    lines = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"],
+                          "customer_id": ["A", "A", "B", "C"],
+                          "order_date": pd.to_datetime(["2024-01-05", "2024-06-05", "2024-03-05",
+                                                        "2024-04-01"]), "is_return": False})
+    engagement = pd.DataFrame({"customer_id": ["A", "A", "B"],
+                               "event_date": pd.to_datetime(["2024-01-01", "2024-02-01",
+                                                             "2024-03-01"]),
+                               "kind": ["coupon_redeemed"] * 3})
+    customers = pd.DataFrame({"customer_id": ["A", "B", "C"], "region": ["East"] * 3})
+    connected = attitude.engagement_by_customer(order_lines=lines, engagement=engagement,
+                                                customers=customers)
+    assert connected["follows"].isna().all() and connected["events"].isna().all()
+    assert connected["kind:coupon_redeemed"].to_dict() == {"A": 2, "B": 1, "C": 0}
+    rates = attitude.connection_rates(connected)
+    assert list(rates.index) == ["coupon_redeemed"]
+    assert rates.loc["coupon_redeemed", "rate"] == pytest.approx(2 / 3)
+    pace = story.attitude.pace_frame(attitude.pace_by_connection(connected))
+    assert list(pace.index) == ["coupon_redeemed: yes", "coupon_redeemed: no"]
+    assert pace["n"].tolist() == [2, 1]
+    sentence = story.attitude.no_survey_sentence(
+        order_lines=lines, customers=customers, complaints=None, engagement=engagement)
+    assert "67% of buyers have engagement of the kind 'coupon_redeemed'" in sentence
+    assert "follow the brand" not in sentence

@@ -230,10 +230,16 @@ def rate_by(frame: pd.DataFrame, outcome: str, by: str | list[str], *,
                       min_size=min_size)
 
 
+KIND_PREFIX = "kind:"
+
+
 def engagement_by_customer(*, order_lines: pd.DataFrame, engagement: pd.DataFrame,
                            customers: pd.DataFrame) -> pd.DataFrame:
     """Per customer who ever bought: follows (0/1), events attended, purchases per year of
-    their buying life, and region."""
+    their buying life, region, and the number of events of each delivered kind (columns
+    ``kind:<kind>``, kinds as delivered, lower-cased). Follows and events are the kinds whose
+    names contain 'follow' and 'event'; with no such kind delivered they are missing for
+    everyone (not 0: the data cannot say), so the scorecard leaves them out."""
     lines = order_lines
     sales = lines.loc[~lines["is_return"]]
     per = sales.groupby("customer_id").agg(first=("order_date", "min"),
@@ -248,8 +254,14 @@ def engagement_by_customer(*, order_lines: pd.DataFrame, engagement: pd.DataFram
                         "events": attended.reindex(per.index, fill_value=0),
                         "orders_per_year": per["orders"] / years}, index=per.index)
     out["attended_event"] = (out["events"] > 0).astype("int64")
+    if not kind.str.contains("follow").any():
+        out["follows"] = np.nan
+    if not kind.str.contains("event").any():
+        out[["events", "attended_event"]] = np.nan
     out["region"] = customers.set_index("customer_id")["region"].reindex(per.index)
-    return out
+    counts = events.assign(kind=kind).groupby(["customer_id", "kind"]).size().unstack(
+        fill_value=0).reindex(per.index, fill_value=0)
+    return out.join(counts.add_prefix(KIND_PREFIX).astype("int64"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -320,21 +332,28 @@ def recommendation_estimates(frame: pd.DataFrame, flagged: pd.Series, weights: p
     return pd.DataFrame(rows).T
 
 
+def delivered_kinds(connected: pd.DataFrame) -> list[str]:
+    """The engagement kinds the data delivered (from ``engagement_by_customer``)."""
+    return [c.removeprefix(KIND_PREFIX) for c in connected if c.startswith(KIND_PREFIX)]
+
+
 def connection_rates(connected: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Share of customers who follow the brand and who came to an event (``rate_table`` rows),
-    from ``engagement_by_customer``."""
-    n = len(connected)
-    successes = pd.Series({"follow us": connected["follows"].sum(),
-                           "came to an event": connected["attended_event"].sum()}, dtype=float)
-    return rate_table(successes, pd.Series(n, index=successes.index, dtype=float),
-                      confidence=confidence)
+    """Per delivered engagement kind (the index: the kind as delivered): the share of customers
+    who ever bought with at least one such event (``rate_table`` rows), from
+    ``engagement_by_customer``. A kind the data does not have has no row."""
+    kinds = delivered_kinds(connected)
+    successes = pd.Series({k: (connected[KIND_PREFIX + k] > 0).sum() for k in kinds},
+                          dtype=float)
+    return rate_table(successes, pd.Series(len(connected), index=successes.index, dtype=float),
+                      confidence=confidence).rename_axis("kind")
 
 
 def pace_by_connection(connected: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Purchases per year (mean with interval) of followers, non-followers, event visitors and
-    customers who never came to an event."""
-    follows = mean_table(connected, "orders_per_year", "follows", confidence)
-    events = mean_table(connected, "orders_per_year", "attended_event", confidence)
-    return pd.concat([
-        follows.rename(index={0: "does not follow", 1: "follows"}),
-        events.rename(index={0: "never came to an event", 1: "came to an event"})])
+    """Purchases per year (mean with interval) of customers with and without each delivered
+    engagement kind: index (kind, has it)."""
+    parts = {}
+    for kind in delivered_kinds(connected):
+        has = (connected[KIND_PREFIX + kind] > 0).rename("has")
+        parts[kind] = mean_table(connected.assign(has=has), "orders_per_year", "has",
+                                 confidence).reindex([True, False]).dropna(subset=["n"])
+    return pd.concat(parts, names=["kind", "has"])

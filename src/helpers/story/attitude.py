@@ -14,6 +14,7 @@ from helpers.attitude import (
 from helpers.i18n import _
 from helpers.stages.attitude import AnswerQuality, AttitudeResult, ComplaintMapping
 from helpers.stats import poisson_rate_interval, rate_table
+from helpers.words import N_
 
 
 def summary_sentence(frame: pd.DataFrame, flagged: pd.Series, estimates: pd.DataFrame,
@@ -84,10 +85,14 @@ def _no_survey_words(order_lines: pd.DataFrame, complaints: pd.DataFrame | None,
             "customers.", rate=rate, level=level, low=100 * float(low), high=100 * float(high),
             count=count, again=again, again_ci=again_ci, judged=judged, months=followup_months,
             baseline=baseline["rate"]))
-    if follow is not None:
-        row = follow.loc["follow us"]
-        parts.append(_("{rate:.0%} of buyers follow the brand ({low:.0%}-{high:.0%}).",
-                       rate=row["rate"], low=row["ci_low"], high=row["ci_high"]))
+    for kind, row in (follow.iterrows() if follow is not None else []):
+        if "follow" in kind:
+            parts.append(_("{rate:.0%} of buyers follow the brand ({low:.0%}-{high:.0%}).",
+                           rate=row["rate"], low=row["ci_low"], high=row["ci_high"]))
+        else:
+            parts.append(_("{rate:.0%} of buyers have engagement of the kind '{kind}' "
+                           "({low:.0%}-{high:.0%}).", rate=row["rate"], kind=kind_label(kind),
+                           low=row["ci_low"], high=row["ci_high"]))
     return i18n.sentences(parts)
 
 
@@ -137,3 +142,42 @@ def referrals_intro(referral_window_months: int = 12) -> str:
     return _("Share of respondents in each group who actually referred a new customer within "
              "{months} months of the survey. If the score means something, promoters refer far "
              "more often than detractors.", months=referral_window_months)
+
+
+KIND_WORDS = (N_("clicked a newsletter"),)  # a built-in kind's words ('follow us' etc. in labels)
+
+
+def kind_label(kind: str) -> str:
+    """An engagement kind on the page: the built-in kinds in words, a company's own kinds as
+    delivered."""
+    if "follow" in kind:
+        return i18n.label("follow us")
+    if "event" in kind:
+        return i18n.label("came to an event")
+    if "newsletter" in kind:
+        return i18n.label("clicked a newsletter")
+    return kind
+
+
+def connection_frame(rates: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``attitude.connection_rates`` with each kind named for the page."""
+    if rates is None:
+        return None
+    return rates.set_axis([kind_label(k) for k in rates.index]).rename_axis(None)
+
+
+def pace_frame(pace: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``attitude.pace_by_connection`` with one readable label per row: customers with and
+    without each kind."""
+    if pace is None:
+        return None
+    words = {("follow", True): _("follows"), ("follow", False): _("does not follow"),
+             ("event", True): _("came to an event"),
+             ("event", False): _("never came to an event")}
+    labels = []
+    for kind, has in pace.index:
+        known = next((w for (part, flag), w in words.items() if part in kind and flag == has),
+                     None)
+        labels.append(known or (_("{kind}: yes", kind=kind_label(kind)) if has else
+                                _("{kind}: no", kind=kind_label(kind))))
+    return pace.set_axis(labels)
