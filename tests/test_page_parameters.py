@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from tests.conftest import make_project, run_cli
 
 OVERRIDES = {"confidence": 0.9, "horizon_months": 3, "cycle_quantile": 0.5,
-             "referral_window_months": 6}
+             "referral_window_months": 6, "period_grain": "M", "market_adjusted": "false"}
 NOTEBOOKS = ["03_behaviour", "04_attitude", "05_retention", "07_regional_regression"]
 
 
@@ -65,3 +65,12 @@ def test_the_default_run_states_the_defaults(report_run):
     assert "within which 75% of repeat purchases happen" in retention
     assert "within 12 months of the survey" in _text(run_dir / "04_attitude.html")
     assert re.search(r"95% (?:interval|confidence)", _text(run_dir / "03_behaviour.html"))
+
+
+def test_the_regression_states_its_specification_as_run(pages, report_run):
+    text = pages["07_regional_regression"]
+    assert "product x region x month cells" in text
+    assert "the log of the price as charged (not measured against a market index)" in text
+    default = _text(report_run["run_dir"] / "07_regional_regression.html")
+    assert "product x region x quarter cells" in default
+    assert "relative to the delivered market price index" in default

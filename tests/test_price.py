@@ -108,3 +108,17 @@ def test_price_change_events_recover_the_regional_elasticities(default_run):
     adjusted_error = (table["adjusted"] - truth).abs().mean()
     naive_error = (table["naive"] - truth).abs().mean()
     assert adjusted_error < naive_error
+
+
+def test_the_price_headline_never_names_a_region_with_few_price_changes():
+    from helpers import story
+
+    events = pd.DataFrame({"events": [2, 80, 90], "adjusted": [-4.0, -1.8, -1.2],
+                           "adjusted_low": [-9.0, -2.2, -1.5], "adjusted_high": [1.0, -1.4, -0.9],
+                           "small_group": [True, False, False]}, index=["Tiny", "North", "South"])
+    relation = pd.DataFrame({"spearman": [0.02]}, index=["recommend"])
+    text = story.price.summary_sentence(events, relation)
+    assert "react most in North (elasticity -1.8" in text and "least in South" in text
+    assert "Tiny" not in text
+    alone = story.price.summary_sentence(events.iloc[:2], relation)
+    assert "too few price changes in each region" in alone and "North" not in alone

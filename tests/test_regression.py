@@ -183,3 +183,14 @@ def test_small_regions_share_one_slope_but_keep_their_own_product_levels():
                                                                                   abs=0.3)
     assert fit.data["product_region"].nunique() == 12 * 2 + 3  # own fixed effects kept
     assert regression.pool_small_regions(panel, min_products=5)[1] == []  # none small
+
+
+def test_the_specification_says_what_the_price_was_measured_against():
+    from helpers import story
+
+    derived = story.regression.specification(True, "derived", "Q")
+    assert "built from the company's own regular prices" in derived
+    assert "not a competitor's" in derived and "x quarter cells" in derived
+    assert "delivered market price index" in story.regression.specification(True, "delivered")
+    charged = story.regression.specification(False, "delivered", "M")
+    assert "as charged" in charged and "x month cells" in charged

@@ -306,3 +306,17 @@ def test_the_retention_stage_gives_the_same_figures_in_one_call(default_run, war
     assert short.warning is None and short.drivers is None and short.outputs() == {}
     assert "it needs about 27 months" in story.retention.headline(short)
     assert story.retention.tier_risk_sentence(None, 6) == ""
+
+
+def test_the_churn_headline_never_names_a_small_region_as_an_extreme():
+    from helpers.story.retention import _regions_clause
+
+    by_region = pd.DataFrame({"customers": [3, 400, 500, 2],
+                              "mean_risk": [0.9, 0.30, 0.20, 0.01],
+                              "small_group": [True, False, False, True]},
+                             index=["Tiny", "North", "South", "Speck"])
+    clause = _regions_clause(by_region)
+    assert clause == ("North has the highest mean risk (30%; South the lowest, 20%) among the 2 "
+                      "regions with enough customers")
+    assert _regions_clause(by_region.iloc[[0, 1, 3]]).startswith("too few customers")
+    assert _regions_clause(by_region.assign(small_group=False)).startswith("Tiny has the highest")

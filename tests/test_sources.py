@@ -770,3 +770,46 @@ def test_a_wrong_separator_is_pointed_out(raw_copy):
     with pytest.raises(io.RawFileError, match=r"referrals\.csv: missing column.*the header "
                                               r"line holds ';': is the separator ';'"):
         reading.read_all(BUILTIN, raw_copy)
+
+
+def test_a_lookup_table_brings_the_category_and_region(tmp_path):
+    """Order lines that name only the product and the store: products.csv gives the category,
+    stores.csv the region. A product missing from the lookup leaves its line without a
+    category (set aside as such, counted), a product listed twice keeps its first row."""
+    pd.DataFrame({"InvoiceNo": ["1", "1", "2", "3"], "StockCode": ["A", "B", "A", "Z"],
+                  "Store": ["S1", "S1", "S2", "S2"], "Quantity": ["1", "2", "1", "1"],
+                  "InvoiceDate": ["2011-01-02 10:00:00"] * 4, "UnitPrice": ["1.5"] * 4,
+                  "CustomerID": ["C1", "C1", "C2", "C2"]}).to_csv(tmp_path / "lines.csv",
+                                                                  index=False)
+    pd.DataFrame({"code": ["A", "B", "B"], "family": ["Vases", "Clocks", "Lamps"]}).to_csv(
+        tmp_path / "products.csv", index=False)
+    pd.DataFrame({"Store": ["S1", "S2"], "area": ["North", "South"]}).to_csv(
+        tmp_path / "stores.csv", index=False)
+    spec = {"columns": {"order_id": "InvoiceNo", "customer_id": "CustomerID",
+                        "order_date": "InvoiceDate", "product_id": "StockCode",
+                        "category": "family", "region": "area", "quantity": "Quantity",
+                        "unit_price": "UnitPrice"},
+            "date_format": "%Y-%m-%d %H:%M:%S", "file": "lines.csv",
+            "lookups": [{"part": "products", "file": "products.csv", "on": "StockCode",
+                         "key": "code", "columns": ["family"]},
+                        {"part": "stores", "file": "stores.csv", "on": "Store",
+                         "columns": ["area"]}]}
+    mapping = sources.validate_mapping({"name": "lookups", "tables": {"order_lines": spec}})
+    assert [p.name for p in mapping.parts()] == ["order_lines", "products", "stores"]
+    result = _clean(mapping, tmp_path)
+    lines = result.tables["order_lines_unrepaired"]
+    assert lines["category"].tolist() == ["Vases", "Clocks", "Vases"]
+    assert lines["region"].tolist() == ["North", "North", "South"]
+    joined = result.quality_report[result.quality_report["rule"] == "lookup joined"]
+    assert joined["rows_affected"].tolist() == [1, 0]  # Z is not in products.csv
+    assert "1 keys listed twice" in joined["detail"].iloc[0]
+    assert (result.quarantine["reason"] == "missing category").sum() == 1
+
+
+def test_a_wrong_lookup_is_named():
+    spec = {**ORDER_LINES_SPEC, "file": "x.csv", "lookups": [{"file": "p.csv",
+                                                              "columns": "family"}]}
+    with pytest.raises(sources.SourceMappingError) as error:
+        sources.validate_mapping({"tables": {"order_lines": spec}})
+    assert "'on' names this source's column" in str(error.value)
+    assert "'columns' lists the lookup's columns" in str(error.value)

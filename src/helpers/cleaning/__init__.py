@@ -20,6 +20,7 @@ from helpers.cleaning.ledger import (
     QUALITY_COLUMNS,
     Cleaned,
     Ledger,
+    join_lookups,
     quarantine_orphans,
     quarantine_unanswered,
     records,
@@ -124,7 +125,14 @@ def clean(mapping: SourceMapping, raw: dict[str, pd.DataFrame]) -> CleaningResul
         absent. The quality report has one row per source and rule (rows_in, rows_affected,
         rows_out, action, detail); the quarantine the source, row number, reason and record.
     """
-    parts: list[Cleaned] = []
+    raw = dict(raw)
+    lookup_steps: list[dict] = []
+    for sources in mapping.tables.values():
+        for source in sources:
+            if source.lookups and source.name in raw:
+                raw[source.name], steps = join_lookups(source, raw[source.name], raw)
+                lookup_steps += steps
+    parts: list[Cleaned] = [Cleaned(table=pd.DataFrame(), steps=lookup_steps)]
     lines = [clean_order_lines(source, raw[source.name], mapping.currency)
              for source in mapping.tables["order_lines"]]
     order_lines = pd.concat([part.table for part in lines], ignore_index=True).sort_values(

@@ -176,3 +176,46 @@ def stack_quarantine(frames: list[pd.DataFrame]) -> pd.DataFrame:
         columns=QUARANTINE_COLUMNS))
     quarantine["row"] = quarantine["row"].astype("Int64")
     return quarantine
+
+
+def join_lookups(source, frame: pd.DataFrame, lookups: dict[str, pd.DataFrame]) -> tuple[
+        pd.DataFrame, list[dict]]:
+    """``frame`` (a source as read) with the columns of each of ``source.lookups`` joined on
+    (``lookups``: the lookup tables as read, by part name). A value with no row in the lookup
+    leaves the brought columns empty (the source's rules then set the row aside as missing
+    that value); a key listed twice in a lookup keeps its first row. Returns the joined frame
+    and one quality-report row per lookup.
+
+    Raises:
+        ValueError: a brought column is also a column of the source (the file names both).
+    """
+    steps = []
+    for lookup in source.lookups:
+        table = lookups[lookup.source.name]
+        clash = [c for c in lookup.columns if c in frame.columns]
+        if clash:
+            raise ValueError(f"lookup '{lookup.source.name}' brings {clash}, which source "
+                             f"'{source.name}' already has: rename one of them")
+        keys = table[lookup.key].astype("str").str.strip()
+        repeated = int(keys.duplicated().sum())
+        table = table.assign(**{lookup.key: keys})[~keys.duplicated()]
+        brought = table.set_index(lookup.key)[lookup.columns]
+        values = frame[lookup.on].astype("str").str.strip()
+        matched = values.isin(brought.index)
+        joined = brought.reindex(values.to_numpy())
+        attrs = dict(frame.attrs)
+        frame = pd.concat([frame.reset_index(drop=True),
+                           joined.reset_index(drop=True).fillna("")], axis=1)
+        frame.attrs.update(attrs)
+        values_of = {"matched": f"{int(matched.sum()):,}", "rows": f"{len(frame):,}",
+                     "column": lookup.on, "lookup": lookup.source.name,
+                     "columns": ", ".join(lookup.columns), "count": f"{repeated:,}"}
+        detail = (N_("{matched} of {rows} rows found their {column} in {lookup}; the others "
+                     "lack {columns} ({count} keys listed twice in the lookup: the first row "
+                     "kept)") if repeated else
+                  N_("{matched} of {rows} rows found their {column} in {lookup}; the others "
+                     "lack {columns}")).format(**values_of)
+        steps.append({"source": source.name, "rule": N_("lookup joined"), "action": "checked",
+                      "rows_in": len(frame), "rows_affected": int((~matched).sum()),
+                      "rows_out": len(frame), "detail": detail})
+    return frame, steps

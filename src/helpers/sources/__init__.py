@@ -71,7 +71,11 @@ SOURCE_KEYS = {"file", "url", "query", "table", "derive"}
 TABLE_KEYS = SOURCE_KEYS | {"part", "description", "optional", "columns", "defaults",
                             "date_format", "encoding", "sep", "sheet", "exclude", "returns",
                             "aliases", "vocabulary", "id_format", "patterns", "money_scale",
-                            "system", "answers"}
+                            "system", "answers", "lookups"}
+# keys of a lookup table joined to a source (``lookups:``): where it comes from, the source's
+# column it is joined on, its own key column and the columns it brings
+LOOKUP_KEYS = {"part", "description", "file", "url", "query", "table", "sep", "encoding",
+               "sheet", "on", "key", "columns"}
 RULE_KEYS = {"reason", "column", "pattern", "empty", "below", "at_most", "applies_to"}
 
 
@@ -100,6 +104,21 @@ class TableSource:
         return dict(self.spec.get("defaults") or {})
 
     @property
+    def lookups(self) -> list[Lookup]:
+        """The lookup tables joined to this source before its columns are mapped."""
+        out = []
+        for k, spec in enumerate(self.spec.get("lookups") or []):
+            key = str(spec.get("key") or spec["on"])
+            brought = [str(c) for c in spec.get("columns") or []]
+            where = {name: value for name, value in spec.items()
+                     if name not in ("on", "key", "columns")}
+            where["columns"] = {c: c for c in [key, *brought]}
+            part = str(spec.get("part") or f"{self.name}_lookup_{k + 1}")
+            out.append(Lookup(source=TableSource(self.table, where, part), on=str(spec["on"]),
+                              key=key, columns=brought))
+        return out
+
+    @property
     def answers(self) -> TableSource | None:
         """A survey's separate answers source (``answers:``), joined on ``invitation_id``."""
         spec = self.spec.get("answers")
@@ -119,12 +138,27 @@ class TableSource:
                                                           dialect=dialect)
 
     def source_columns(self) -> list[str]:
-        """Every column of the source the mapping refers to."""
+        """Every column of the source the mapping refers to (those its lookups bring are the
+        lookups'; the columns they are joined on are the source's)."""
         used = list(self.columns.values())
         used += [rule["column"] for rule in self.spec.get("exclude") or []]
         if self.spec.get("returns"):
             used.append(self.spec["returns"]["column"])
+        brought = {c for lookup in self.lookups for c in lookup.columns}
+        used = [c for c in used if c not in brought]
+        used += [lookup.on for lookup in self.lookups]
         return list(dict.fromkeys(used))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A lookup table (e.g. products -> category) joined to a source: rows whose ``on`` value
+    matches the lookup's ``key`` get its ``columns``."""
+
+    source: TableSource
+    on: str
+    key: str
+    columns: list[str]
 
 
 @dataclass(frozen=True)
@@ -143,6 +177,7 @@ class SourceMapping:
             for source in sources:
                 if "derive" not in source.spec:
                     out.append(source)
+                    out += [lookup.source for lookup in source.lookups]
                     if source.answers is not None:
                         out.append(source.answers)
         return out
@@ -161,6 +196,7 @@ class SourceMapping:
             return (N_("derived from order_lines (no customer source)") if table == "customers"
                     else N_("not delivered"))
         sources += [s.answers for s in sources if s.answers is not None]
+        sources += [lookup.source for s in list(sources) for lookup in s.lookups]
         if len(sources) > 1 and all("file" in s.spec for s in sources):
             return N_("files {names}").format(
                 names=" + ".join(str(s.spec["file"]) for s in sources))
@@ -276,6 +312,30 @@ def _part_problems(where: str, table: str, spec: dict[str, Any], *,
         problems.append(f"{where}: optional (true/false) applies to file sources")
     if "answers" in spec:
         problems += _answers_problems(where, table, spec)
+    if "lookups" in spec:
+        problems += _lookup_problems(where, spec["lookups"])
+    return problems
+
+
+def _lookup_problems(where: str, lookups: Any) -> list[str]:
+    if not isinstance(lookups, list) or not all(isinstance(x, dict) for x in lookups):
+        return [f"{where}: 'lookups' is a list of lookup tables ({{file: ..., on: ..., "
+                "columns: [...]}})"]
+    problems = []
+    for k, spec in enumerate(lookups):
+        here = f"{where}.lookups[{k}]"
+        problems += [f"{here}: unknown key '{name}' (allowed: {', '.join(sorted(LOOKUP_KEYS))})"
+                     for name in spec if name not in LOOKUP_KEYS]
+        if sum(name in spec for name in ("file", "query", "table")) != 1:
+            problems.append(f"{here}: give exactly one of file, query or table (SQL)")
+        if ("query" in spec or "table" in spec) and "url" not in spec:
+            problems.append(f"{here}: a SQL lookup needs 'url'")
+        if not isinstance(spec.get("on"), str):
+            problems.append(f"{here}: 'on' names this source's column the lookup is joined on")
+        columns = spec.get("columns")
+        if not isinstance(columns, list) or not columns or not all(
+                isinstance(c, str) for c in columns):
+            problems.append(f"{here}: 'columns' lists the lookup's columns it brings")
     return problems
 
 
@@ -343,6 +403,9 @@ def validate_mapping(raw: Any, origin: str = "mapping") -> SourceMapping:
     names = [s.name for sources in tables.values() for s in sources]
     names += [s.answers.name for sources in tables.values() for s in sources
               if "answers" in s.spec and isinstance(s.spec["answers"], dict)]
+    if not problems:
+        names += [lookup.source.name for sources in tables.values() for s in sources
+                  for lookup in s.lookups]
     problems += [f"{origin}: two sources are called '{name}' (give each its own 'part')"
                  for name in sorted({n for n in names if names.count(n) > 1})]
     if problems:

@@ -13,9 +13,9 @@ def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame,
     """The headline of notebook 06: where the price changes and the market index came from
     ('delivered', 'derived' from the order lines, or 'none'), the regions that react most and
     least, and the link to loyalty."""
-    large = event_table.loc[~event_table["small_group"]] if "small_group" in event_table else \
-        event_table
-    adjusted = (large if len(large) else event_table)["adjusted"].sort_values()
+    large = event_table.loc[~event_table["small_group"].astype(bool)] if "small_group" in \
+        event_table else event_table
+    adjusted = large["adjusted"].sort_values()  # a region with few events is never an extreme
     strongest = relation["spearman"].abs().max() if len(relation) else float("nan")
     if strongest < 0.1:
         link = _("price sensitivity is unrelated to the loyalty measures (all |rho| < 0.1)")
@@ -33,6 +33,9 @@ def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame,
     changes = (_("Around {events:,} price changes", events=events) if changes_origin ==
                "delivered" else _("Around {events:,} lasting price changes found in the order "
                                   "lines (no price-change log was delivered)", events=events))
+    if len(adjusted) < 2:
+        return _("{changes}, {net}: too few price changes in each region to say where units "
+                 "react most; at customer level, {link}.", changes=changes, net=net, link=link)
     most, least = adjusted.index[0], adjusted.index[-1]
     return _("{changes}, {net}, units react most in {most} (elasticity {most_elasticity:.1f}, "
              "interval {most_low:.1f} to {most_high:.1f}) and least in {least} "

@@ -98,3 +98,28 @@ def elasticity_intro(confidence: float = 0.95) -> str:
     """How to read an elasticity, with the run's interval level."""
     return _("An elasticity of -1.5 means a 1% price rise relative to the market costs about "
              "1.5% of units sold. Intervals are {level:.0%}.", level=confidence)
+
+
+def specification(adjusted: bool, index_origin: str, period_grain: str = "Q") -> str:
+    """The page's specification paragraph: what the price is measured against (the delivered
+    market index, one built from the company's own prices, or nothing) and the panel's period,
+    as this run did it."""
+    period = _("quarter") if period_grain == "Q" else _("month")
+    if adjusted and index_origin == "derived":
+        price = _("the log of the price relative to a market index built from the company's own "
+                  "regular prices of the other products in the category and region (no market "
+                  "index was delivered; it removes the company's general price moves, not a "
+                  "competitor's)")
+    elif adjusted:
+        price = _("the log of the price relative to the delivered market price index of the "
+                  "product's category and region")
+    else:
+        price = _("the log of the price as charged (not measured against a market index)")
+    return _("**Specification.** On a panel of product x region x {period} cells, the log of "
+             "units sold is regressed on {price}, with a separate price slope (elasticity) for "
+             "each region. Product x region fixed effects take out each product's level in each "
+             "region; region x {period} fixed effects take out each region's demand in each "
+             "{period} (season, customer base, market-wide swings). What is left to identify an "
+             "elasticity is a product's price moving, within a region, against the region's "
+             "other products. Standard errors are clustered by product, because a product's "
+             "shocks are shared across regions and periods.", period=period, price=price)

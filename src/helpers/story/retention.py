@@ -60,7 +60,9 @@ def tier_risk_sentence(by_tier: pd.DataFrame | None, horizon_months: int) -> str
         return ""
     top = by_tier.index[0]
     row = by_tier.iloc[0]
-    riskiest = by_tier["mean_risk"].idxmax()
+    large = by_tier[~by_tier["small_group"].astype(bool)] if "small_group" in by_tier else \
+        by_tier  # a tier with few customers is never named the riskiest
+    riskiest = large["mean_risk"].idxmax() if len(large) else top
     worst = "" if riskiest == top else _(
         " The highest mean risk is in the {tier} tier ({risk:.0%}).", tier=i18n.label(riskiest),
         risk=by_tier.loc[riskiest, "mean_risk"])
@@ -123,20 +125,33 @@ def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "",
              low=float(low), high=float(high), missing=missing)
 
 
+def _regions_clause(by_region: pd.DataFrame) -> str:
+    """Which region's customers are most and least at risk, among the regions large enough
+    (a small group is never a headline's extreme)."""
+    small = by_region["small_group"].astype(bool) if "small_group" in by_region else \
+        pd.Series(False, index=by_region.index)
+    readable = by_region[~small].sort_values("mean_risk", ascending=False)
+    if len(readable) < 2:
+        return _("too few customers in each region to compare the regions")
+    top, bottom = readable.index[0], readable.index[-1]
+    high, low = readable.loc[top, "mean_risk"], readable.loc[bottom, "mean_risk"]
+    among = _(" among the {count} regions with enough customers",
+              count=len(readable)) if small.any() else ""
+    if high - low < 0.03:
+        return _("the risk is similar in every region ({low:.0%}-{high:.0%}){among}", low=low,
+                 high=high, among=among)
+    return _("{top} has the highest mean risk ({high:.0%}; {bottom} the lowest, {low:.0%})"
+             "{among}", top=i18n.label(top), high=high, bottom=i18n.label(bottom), low=low,
+             among=among)
+
+
 def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
-    """The churn headline for managers (no customer ids)."""
+    """The churn headline for managers (no customer ids); regions with few customers are not
+    named as the riskiest or safest."""
     m = warning.metrics
-    top, bottom = by_region.index[0], by_region.index[-1]
-    high, low = by_region.loc[top, "mean_risk"], by_region.loc[bottom, "mean_risk"]
     horizon, snapshot = warning.horizon_months, warning.test_snapshot
     active, expected = len(warning.current_risk), warning.current_risk["risk"].sum()
-    if high - low < 0.03:
-        regions = _("the risk is similar in every region ({low:.0%}-{high:.0%})", low=low,
-                    high=high)
-    else:
-        regions = _("{top} has the highest mean risk ({high:.0%}; {bottom} the lowest, "
-                    "{low:.0%})", top=i18n.label(top), high=high, bottom=i18n.label(bottom),
-                    low=low)
+    regions = _regions_clause(by_region)
     return _("Churn early warning ({horizon}-month horizon): tested out of time on {test}, the "
              "riskiest 10% of customers churned at {top_rate:.0%} against {rate:.0%} overall "
              "({lift:.1f}x lift, AUC {auc:.2f}). Of {active:,} customers active now, about "
