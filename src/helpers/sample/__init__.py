@@ -94,11 +94,13 @@ def write_sample(raw_dir: str | Path, truth_dir: str | Path, *, size: str = "def
     raw_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     mapping = sources.load_mapping(sources.BUILTIN_MAPPING)
-    for name, frame in sample.raw.items():
+    for name in list(sample.raw):
+        frame = sample.raw.pop(name)  # written, then let go
         spec = mapping.part(name).spec
         path = raw_dir / spec["file"]
-        text = frame.to_csv(index=False, sep=spec.get("sep", ","), lineterminator="\n")
-        path.write_bytes(text.encode(spec.get("encoding", "utf-8")))
+        # straight to the file: the whole text of a 10M-line export is never held in memory
+        frame.to_csv(path, index=False, sep=spec.get("sep", ","), lineterminator="\n",
+                     encoding=spec.get("encoding", "utf-8"))
         written[name] = path
         say(f"  wrote {path} ({len(frame):,} rows)")
     truth_dir.mkdir(parents=True, exist_ok=True)

@@ -187,7 +187,8 @@ def _order_lines(rng: np.random.Generator, params: SampleParams, people: dict, w
     n_orders = cust_of_order.size
     n_lines_per = 1 + rng.poisson(0.9, n_orders)
     line_order = np.repeat(np.arange(n_orders), n_lines_per)
-    line_no = np.concatenate([np.arange(1, k + 1) for k in n_lines_per]) if n_orders else []
+    line_no = (np.arange(line_order.size) - np.repeat(np.cumsum(n_lines_per) - n_lines_per,
+                                                      n_lines_per) + 1)
     line_cust = cust_of_order[line_order]
     line_month = month_of_order[line_order]
     line_region = region_idx[line_cust]
@@ -235,8 +236,7 @@ def _order_lines(rng: np.random.Generator, params: SampleParams, people: dict, w
                               ignore_index=True)
 
     # identifiers as each system writes them
-    current_ids = {k: f"SO{k + 1:07d}" for k in np.unique(lines["order_no"])}
-    lines["order_id"] = lines["order_no"].map(current_ids)
+    lines["order_id"] = "SO" + (lines["order_no"] + 1).astype("str").str.zfill(7)
     lines["customer_id"] = customer_id[lines["cust"]]
     lines["product_id"] = product_id[lines["product"]]
     lines["category"] = world["prod_cat"][lines["product"]]
