@@ -377,3 +377,15 @@ def test_bootstrap_draws_whole_customers():
         # every drawn customer comes with all their rows, as many times as drawn
         assert (drawn % size[drawn.index] == 0).all()
         assert (drawn // size[drawn.index]).sum() == 4  # four customers drawn
+
+
+def test_items_the_block_definition_does_not_name_give_a_reason():
+    qn = drivers.questionnaire()  # the ECSI items
+    answers = pd.DataFrame({"invitation_id": ["S1", "S1"], "item": ["Q1", "Q2"],
+                            "score": [5.0, 6.0]})
+    survey = pd.DataFrame({"invitation_id": ["S1"], "customer_id": ["c1"], "responded": [True]})
+    analysis = stages.attitude.analyse_drivers(survey_answers=answers, survey_scored=survey,
+                                               customer_value=None, questionnaire=qn)
+    assert analysis.model is None
+    assert "none of the delivered items (Q1, Q2) is named" in analysis.problem
+    assert story.drivers.headline(analysis).startswith("The driver model was not estimated")

@@ -108,7 +108,13 @@ def legacy_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
     dual = np.sort(rng.choice(customers, size=round(params.dual_id_share * customers.size),
                               replace=False))
     legacy_no = dict(zip(dual, 7_000_001 + rng.permutation(dual.size), strict=True))
-    cust_no = lines["cust"].map(lambda c: legacy_no.get(c, c + 1)).astype(np.int64)
+    cust = lines["cust"].to_numpy()
+    cust_no = cust.astype(np.int64) + 1
+    if dual.size:  # the dual-id customers' lines carry their old number
+        position = np.minimum(np.searchsorted(dual, cust), dual.size - 1)
+        numbers = np.array([legacy_no[c] for c in dual], dtype=np.int64)
+        cust_no = np.where(dual[position] == cust, numbers[position], cust_no)
+    cust_no = pd.Series(cust_no)
     id_map = pd.DataFrame({"legacy_customer_no": [legacy_no[c] for c in dual],
                            "customer_id": [f"C{c + 1:06d}" for c in dual]})
     defects.append(pd.DataFrame({"source": "orders_legacy", "kind": "dual_id",

@@ -38,45 +38,19 @@ from typing import Any
 import yaml
 
 from helpers import contract, io, vocabulary
+from helpers.sources.keys import (  # noqa: F401 (part of this package's interface)
+    ANSWER_COLUMNS,
+    BUILTIN_MAPPING,
+    DERIVED_COLUMNS,
+    EXTRA_COLUMNS,
+    LOOKUP_KEYS,
+    MAPPABLE_TABLES,
+    RULE_KEYS,
+    SOURCE_KEYS,
+    TABLE_KEYS,
+    lookup_problems,
+)
 from helpers.words import N_
-
-BUILTIN_MAPPING = "configs/sources/builtin.yaml"
-MAPPABLE_TABLES = ("order_lines", "customers", "price_changes", "market_index",
-                   "survey_responses", "survey_answers", "referrals", "engagement", "complaints",
-                   "customer_id_map")
-# contract columns the mapping may leave out, because cleaning derives them
-DERIVED_COLUMNS: dict[str, dict[str, str]] = {
-    "order_lines": {
-        "line_no": "numbered within the order in file order",
-        "list_price": "the unit price (no list prices delivered: discounts are not measurable)",
-        "amount": "quantity x unit price",
-        "is_return": "the `returns` rule, else a negative quantity",
-        "source": "the part's `system` ('current' unless 'legacy')", "is_estimated": "False"},
-    "customers": {"city": "'' (unknown)", "channel": "'unknown'",
-                  "join_date": "the customer's first order date"},
-    "survey_responses": {"responded": "an answer (score or response date) is present",
-                         "response_date": "missing", "satisfaction": "missing",
-                         "recommend_score": "missing", "quality_flag": "from the scores"},
-    "complaints": {"complaint_id": "the row number", "category": "keyword rules on raw_label",
-                   "severity": "missing"},
-}
-# optional columns beyond the contract that later notebooks use when present
-EXTRA_COLUMNS: dict[str, dict[str, str]] = {
-    "order_lines": {"line_no": "int"},
-    "survey_responses": {"invitation_id": "id", "wave": "text"},
-}
-# the columns a survey's separate answers source may map (``answers:``)
-ANSWER_COLUMNS = ("invitation_id", "response_date", "recommend_score", "satisfaction")
-SOURCE_KEYS = {"file", "url", "query", "table", "derive"}
-TABLE_KEYS = SOURCE_KEYS | {"part", "description", "optional", "columns", "defaults",
-                            "date_format", "encoding", "sep", "sheet", "exclude", "returns",
-                            "aliases", "vocabulary", "id_format", "patterns", "money_scale",
-                            "system", "answers", "lookups"}
-# keys of a lookup table joined to a source (``lookups:``): where it comes from, the source's
-# column it is joined on, its own key column and the columns it brings
-LOOKUP_KEYS = {"part", "description", "file", "url", "query", "table", "sep", "encoding",
-               "sheet", "on", "key", "columns"}
-RULE_KEYS = {"reason", "column", "pattern", "empty", "below", "at_most", "applies_to"}
 
 
 class SourceMappingError(ValueError):
@@ -313,29 +287,7 @@ def _part_problems(where: str, table: str, spec: dict[str, Any], *,
     if "answers" in spec:
         problems += _answers_problems(where, table, spec)
     if "lookups" in spec:
-        problems += _lookup_problems(where, spec["lookups"])
-    return problems
-
-
-def _lookup_problems(where: str, lookups: Any) -> list[str]:
-    if not isinstance(lookups, list) or not all(isinstance(x, dict) for x in lookups):
-        return [f"{where}: 'lookups' is a list of lookup tables ({{file: ..., on: ..., "
-                "columns: [...]}})"]
-    problems = []
-    for k, spec in enumerate(lookups):
-        here = f"{where}.lookups[{k}]"
-        problems += [f"{here}: unknown key '{name}' (allowed: {', '.join(sorted(LOOKUP_KEYS))})"
-                     for name in spec if name not in LOOKUP_KEYS]
-        if sum(name in spec for name in ("file", "query", "table")) != 1:
-            problems.append(f"{here}: give exactly one of file, query or table (SQL)")
-        if ("query" in spec or "table" in spec) and "url" not in spec:
-            problems.append(f"{here}: a SQL lookup needs 'url'")
-        if not isinstance(spec.get("on"), str):
-            problems.append(f"{here}: 'on' names this source's column the lookup is joined on")
-        columns = spec.get("columns")
-        if not isinstance(columns, list) or not columns or not all(
-                isinstance(c, str) for c in columns):
-            problems.append(f"{here}: 'columns' lists the lookup's columns it brings")
+        problems += lookup_problems(where, spec["lookups"])
     return problems
 
 

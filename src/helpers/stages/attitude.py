@@ -136,6 +136,13 @@ def analyse_drivers(*, survey_answers: pd.DataFrame, survey_scored: pd.DataFrame
             customer_value[["customer_id", "value_tier"]], on="customer_id", how="left")
     answers = drivers.answer_matrix(survey_answers, survey_scored, questionnaire,
                                     misread_gap=misread_gap)
+    named = set(questionnaire.model.items) & set(survey_answers["item"])
+    if not named:
+        shown = ", ".join(answers.unknown_items[:8]) + (" ..." if len(
+            answers.unknown_items) > 8 else "")
+        return DriverAnalysis(questionnaire, answers, None, None, None, problem=(
+            f"none of the delivered items ({shown}) is named in the block definition "
+            "(04_attitude.driver_blocks; empty means the ECSI items IMAG1-5, CUEX1-3, ...)"))
     try:
         model = drivers.driver_model(answers, questionnaire, samples=bootstrap_samples,
                                      confidence=confidence)
