@@ -218,10 +218,9 @@ def driver_model(matrix: AnswerMatrix, qn: Questionnaire, *, samples: int = 300,
     customers = matrix.respondents["customer_id"].to_numpy()
     values = items[qn.model.items].to_numpy(dtype=float)
     layout = pls.model_layout(qn.model)
-    fit = pls.fit_pls(items, qn.model, scheme=scheme, consistent=consistent)
-    importance, performance = _importance_performance(
-        values, pls.estimate(values, qn.model, scheme=scheme, consistent=consistent,
-                             layout=layout), qn, weights)
+    whole = pls.estimate(values, qn.model, scheme=scheme, consistent=consistent, layout=layout)
+    fit = pls.labelled(whole, qn.model, items.index, consistent)
+    importance, performance = _importance_performance(values, whole, qn, weights)
     rng = np.random.default_rng(seed)
     path_pairs = list(qn.model.paths)
     names = list(qn.model.constructs)
@@ -300,10 +299,9 @@ class GroupComparison:
 
 
 def _group_effects(values: np.ndarray, labels: np.ndarray, groups: list[str],
-                   qn: Questionnaire, consistent: bool) -> np.ndarray:
+                   qn: Questionnaire, consistent: bool, layout: pls.Layout) -> np.ndarray:
     names = list(qn.model.constructs)
     t, levers = names.index(qn.target), [names.index(c) for c in qn.levers]
-    layout = pls.model_layout(qn.model)
     out = np.empty((len(levers), len(groups)))
     for k, group in enumerate(groups):
         fit = pls.estimate(values[labels == group], qn.model, consistent=consistent,
@@ -332,7 +330,8 @@ def group_differences(matrix: AnswerMatrix, qn: Questionnaire, by: str, *,
     values = matrix.items[qn.model.items].to_numpy(dtype=float)[keep]
     labels = labels[keep]
     customers = matrix.respondents["customer_id"].to_numpy()[keep]
-    observed = _group_effects(values, labels, groups, qn, consistent)
+    layout = pls.model_layout(qn.model)  # once for every permutation
+    observed = _group_effects(values, labels, groups, qn, consistent, layout)
     spread = observed.max(axis=1) - observed.min(axis=1)
     codes, _customers = pd.factorize(customers)
     first_label = pd.Series(labels).groupby(codes).first().to_numpy()
@@ -340,7 +339,7 @@ def group_differences(matrix: AnswerMatrix, qn: Questionnaire, by: str, *,
     exceed = np.zeros(len(qn.levers))
     for _ in range(permutations):
         shuffled = rng.permutation(first_label)[codes]
-        effects = _group_effects(values, shuffled, groups, qn, consistent)
+        effects = _group_effects(values, shuffled, groups, qn, consistent, layout)
         exceed += (effects.max(axis=1) - effects.min(axis=1)) >= spread
     return GroupComparison(
         by=by, effects=pd.DataFrame(observed, index=pd.Index(list(qn.levers), name="driver"),

@@ -278,6 +278,12 @@ def fit_pls(items: pd.DataFrame, model: PathModel, *, scheme: str = "path",
         raise ValueError(f"items not in the answers: {', '.join(missing)}")
     fit = estimate(items[model.items].to_numpy(dtype=float), model, scheme=scheme,
                    consistent=consistent, tol=tol, max_iter=max_iter)
+    return labelled(fit, model, items.index, consistent)
+
+
+def labelled(fit: Estimate, model: PathModel, index: pd.Index, consistent: bool) -> PlsFit:
+    """``fit`` (an ``estimate``) as a ``PlsFit`` with construct and item names; ``index``: the
+    respondents of the scores."""
     names = list(model.constructs)
     frame = lambda m, rows: pd.DataFrame(m, index=rows, columns=names)  # noqa: E731
     return PlsFit(
@@ -286,7 +292,7 @@ def fit_pls(items: pd.DataFrame, model: PathModel, *, scheme: str = "path",
         cross_loadings=frame(fit.cross, model.items), paths=frame(fit.paths, names),
         total_effects=frame(fit.total, names),
         r_squared=pd.Series(fit.r_squared, index=model.endogenous, name="r_squared"),
-        scores=pd.DataFrame(fit.scores, index=items.index, columns=names),
+        scores=pd.DataFrame(fit.scores, index=index, columns=names),
         construct_correlations=frame(fit.corr, names), rho_a=pd.Series(fit.rho_a, index=names),
         iterations=fit.iterations, consistent=consistent)
 
