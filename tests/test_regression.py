@@ -194,3 +194,17 @@ def test_the_specification_says_what_the_price_was_measured_against():
     assert "delivered market price index" in story.regression.specification(True, "delivered")
     charged = story.regression.specification(False, "delivered", "M")
     assert "as charged" in charged and "x month cells" in charged
+
+
+def test_a_region_of_a_few_customers_is_pooled_whatever_its_products():
+    panel = _panel().assign(region=lambda t: t["region"].astype(str))
+    third = panel[panel["region"] == "West"].assign(region="North")
+    fourth = panel[panel["region"] == "East"].assign(region="South")
+    panel = pd.concat([panel, third, fourth], ignore_index=True)
+    buyers = pd.Series({"East": 500, "West": 400, "North": 8, "South": 12})
+    pooled, small = regression.pool_small_regions(panel, min_products=5, customers=buyers,
+                                                  min_customers=30)
+    assert small == ["North", "South"]
+    assert set(pooled["region"]) == {"East", "West", "other regions"}
+    _, none = regression.pool_small_regions(panel, min_products=5)
+    assert none == []

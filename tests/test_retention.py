@@ -90,7 +90,8 @@ def test_snapshot_features_by_hand():
     c1, c2 = features.loc["C1"], features.loc["C2"]
     assert c1["recency_days"] == 22 and c2["recency_days"] == 152
     assert c1["orders_3m"] == 3 and c1["orders_12m"] == 6
-    # baseline: 2023-01-01 to 2023-12-31 held 4 purchases, 1 per 3 months
+    # baseline: the window's 9 months before the last 3 (2023-04-01 to 2023-12-31) held 3
+    # purchases, 1 per 3 months
     assert c1["frequency_change"] == 3 - 1
     assert c1["complaints_3m"] == 1 and c2["complaints_3m"] == 0
     assert (c2["satisfaction"], c2["recommend"], c2["answered_survey"]) == (2.0, 4.0, 1)
@@ -100,6 +101,32 @@ def test_snapshot_features_by_hand():
     labels = churn.churn_labels(_tables()["order_lines"], features.index,
                                     pd.Timestamp("2024-04-01"), 3)
     assert labels.to_dict() == {"C1": 1, "C2": 0}
+
+
+def test_a_shorter_behaviour_window_shortens_every_window_feature():
+    features = churn.snapshot_features(pd.Timestamp("2024-04-01"), **_tables(), window_months=6)
+    c1, c2 = features.loc["C1"], features.loc["C2"]
+    assert c1["orders_12m"] == 4 and c2["orders_12m"] == 1  # since 2023-10-01
+    # baseline: 2023-10-01 to 2023-12-31, one quarter: C1 bought once, C2 once
+    assert c1["frequency_change"] == 3 - 1 and c2["frequency_change"] == 0 - 1
+    assert c1["complaints_before"] == 0
+    early = churn.snapshot_features(pd.Timestamp("2023-08-01"), **_tables(), window_months=6)
+    assert list(early.index) == ["C1"] and early.loc["C1", "orders_12m"] == 2  # March, June
+    with pytest.raises(ValueError, match="at least 6 months"):
+        churn.snapshot_features(pd.Timestamp("2023-08-01"), **_tables(), window_months=3)
+    assert churn.feature_meanings(6)["frequency_change"].endswith("over the 3 months before")
+
+
+def test_the_behaviour_window_adapts_to_one_year_of_history():
+    year = pd.DataFrame({"order_date": pd.date_range("2010-12-01", "2011-12-09", freq="D")})
+    assert churn.behaviour_window(year, horizon_months=3, n_train=2, spacing_months=2) == 6
+    train, test = churn.snapshot_dates(year, 3, 2, 2, window_months=6)
+    assert train == [pd.Timestamp("2011-06-01")] and test == pd.Timestamp("2011-09-01")
+    longer = pd.DataFrame({"order_date": pd.date_range("2009-12-01", "2011-12-09", freq="D")})
+    assert churn.behaviour_window(longer, horizon_months=3, n_train=2, spacing_months=2) == 12
+    with pytest.raises(ValueError, match="6-month behaviour window"):
+        churn.behaviour_window(year, horizon_months=6, n_train=2, spacing_months=2)
+    assert churn.shortest_history_months(3) == 12 and churn.shortest_history_months(6) == 18
 
 
 def test_snapshot_design_never_looks_ahead():
@@ -266,7 +293,7 @@ def test_auc_interval_matches_hanley_mcneil():
 def test_churn_model_problem_says_how_much_history_is_needed():
     lines = pd.DataFrame({"order_date": pd.to_datetime(["2024-01-05", "2024-12-20"])})
     problem = story.retention.churn_model_problem(lines, 6, 2, 3)
-    assert "too short" in problem and "about 27 months" in problem
+    assert "too short" in problem and "about 18 months" in problem
     longer = pd.DataFrame({"order_date": pd.to_datetime(["2021-01-05", "2024-12-20"])})
     assert story.retention.churn_model_problem(longer, 6, 2, 3) == ""
 
@@ -304,7 +331,7 @@ def test_the_retention_stage_gives_the_same_figures_in_one_call(default_run, war
         **history, monthly_sales=tables["monthly_sales"], customer_value=None,
         churn_model=False)
     assert short.warning is None and short.drivers is None and short.outputs() == {}
-    assert "it needs about 27 months" in story.retention.headline(short)
+    assert "it needs about 18 months" in story.retention.headline(short)
     assert story.retention.tier_risk_sentence(None, 6) == ""
 
 
@@ -320,3 +347,14 @@ def test_the_churn_headline_never_names_a_small_region_as_an_extreme():
                       "regions with enough customers")
     assert _regions_clause(by_region.iloc[[0, 1, 3]]).startswith("too few customers")
     assert _regions_clause(by_region.assign(small_group=False)).startswith("Tiny has the highest")
+
+
+def test_a_feature_that_repeats_another_is_left_out_of_the_logit():
+    rng = np.random.default_rng(5)
+    orders = rng.poisson(3, 400).astype(float)
+    churned = (rng.random(400) < 1 / (1 + np.exp(orders - 3))).astype(int)
+    train = pd.DataFrame({"orders_12m": orders, "lifetime_pace": orders,
+                          "recency_days": rng.exponential(60, 400), "churned": churned})
+    model = churn.fit_churn_model(train, ["orders_12m", "lifetime_pace", "recency_days"])
+    assert model.features == ["orders_12m", "recency_days"]
+    assert model.result.params["orders_12m"] < 0

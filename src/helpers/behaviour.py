@@ -12,12 +12,11 @@ Customer value combines the BG/NBD purchase model and the Gamma-Gamma spend mode
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
 from helpers.stats import mean_table, rate_table
+from helpers.value_intervals import assign_tiers, tier_labels, value_intervals
 from helpers.value_models import (
     bgnbd_expected_purchases,
     bgnbd_p_alive,
@@ -273,11 +272,15 @@ def rfm_summary(order_lines: pd.DataFrame, calibration_end: pd.Timestamp | None 
 
 
 def customer_value(order_lines: pd.DataFrame, horizon_weeks: float = 52.0,
-                   tiers: tuple[float, ...] = (0.5, 0.8, 0.95)) -> tuple[pd.DataFrame, dict]:
+                   tiers: tuple[float, ...] = (0.5, 0.8, 0.95), confidence: float = 0.95,
+                   draws: int = 100) -> tuple[pd.DataFrame, dict]:
     """Expected purchases and revenue per customer in the next ``horizon_weeks``, P(alive), the
-    value rank and tier ('top 5%', 'next 15%', 'next 30%', 'other 50%' for the default cuts).
+    value rank and tier ('top 5%', 'next 15%', 'next 30%', 'other 50%' for the default cuts),
+    with the intervals and tier stability of ``value_intervals`` (the parameters'
+    uncertainty, ``draws`` parameter sets).
 
-    Returns (table indexed by customer_id, fitted parameters of both models)."""
+    Returns (table indexed by customer_id, fitted parameters of both models and the expected
+    revenue with its interval under 'revenue')."""
     summary = rfm_summary(order_lines)
     purchases_params = fit_bgnbd(summary)
     spend_params = fit_gamma_gamma(summary)
@@ -289,25 +292,27 @@ def customer_value(order_lines: pd.DataFrame, horizon_weeks: float = 52.0,
     table["expected_value"] = table["expected_purchases"] * table["expected_spend"]
     table["value_rank"] = table["expected_value"].rank(ascending=False, method="first").astype(
         int)
-    share = table["value_rank"] / len(table)
-    cuts = sorted(tiers, reverse=True)
-    labels = [f"top {1 - cuts[0]:.0%}"] + [f"next {hi - lo:.0%}" for hi, lo in
-                                           itertools.pairwise(cuts)]
-    labels.append(f"other {cuts[-1]:.0%}")
-    bounds = [0.0] + [1 - c for c in cuts] + [1.0]
-    table["value_tier"] = pd.cut(share, bounds, labels=labels, include_lowest=True).astype("str")
+    labels = np.array(tier_labels(tiers))
+    table["value_tier"] = labels[assign_tiers(table["expected_value"].to_numpy(), tiers)]
+    table["value_tier"] = table["value_tier"].astype("str")
+    intervals, revenue = value_intervals(summary, purchases_params, spend_params,
+                                         horizon_weeks, tiers, confidence, draws)
+    table = table.join(intervals)
     return table, {"purchases": purchases_params, "spend": spend_params,
-                   "horizon_weeks": horizon_weeks}
+                   "horizon_weeks": horizon_weeks, "revenue": revenue}
 
 
 def value_tiers(values: pd.DataFrame) -> pd.DataFrame:
     """Per value tier: customers, share of customers, expected revenue and its share, mean
-    P(alive) and expected purchases."""
+    P(alive) and expected purchases, and (where the values have it) tier_kept: the mean share
+    of parameter draws that keep a tier's customers in it."""
     grouped = values.groupby("value_tier", sort=False)
     table = grouped.agg(customers=("expected_value", "size"),
                         expected_revenue=("expected_value", "sum"),
                         mean_p_alive=("p_alive", "mean"),
-                        expected_purchases=("expected_purchases", "mean"))
+                        expected_purchases=("expected_purchases", "mean"),
+                        **({"tier_kept": ("tier_kept", "mean")} if "tier_kept" in values
+                           else {}))
     table.insert(1, "share_of_customers", table["customers"] / table["customers"].sum())
     table.insert(3, "share_of_revenue",
                  table["expected_revenue"] / table["expected_revenue"].sum())

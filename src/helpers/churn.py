@@ -2,9 +2,11 @@
 training and testing of a logistic regression and gradient-boosted trees, the chosen model's
 risk for today's customers, by region and value tier.
 
-Definitions (stated in the notebook too): at a snapshot date T, a customer is **active** with a
-purchase in the 12 months before T, and **churned** when active but without any purchase in the
-``horizon`` months after T.
+The snapshots and their features are ``helpers.snapshots``. Definitions (stated in the
+notebook too): at a snapshot date T, a customer is **active** with a
+purchase in the behaviour window before T (12 months, shorter when the history is short: see
+``behaviour_window``), and **churned** when active but without any purchase in the ``horizon``
+months after T.
 """
 
 from __future__ import annotations
@@ -15,124 +17,16 @@ import numpy as np
 import pandas as pd
 
 from helpers.retention import ACTIVE_MONTHS
+from helpers.snapshots import (  # noqa: F401  (HISTORY_TABLES: re-exported, churn's input)
+    FEATURES,
+    HISTORY_TABLES,
+    behaviour_window,
+    churn_labels,
+    feature_meanings,
+    snapshot_dates,
+    snapshot_features,
+)
 from helpers.stats import rate_table
-
-# ----------------------------------------------------------------------------------------------
-# churn early warning
-FEATURES = {
-    "recency_days": "days since the last purchase",
-    "orders_3m": "purchases in the last 3 months",
-    "orders_12m": "purchases in the last 12 months",
-    "lifetime_pace": "purchases per year since the first purchase in the data",
-    "frequency_change": "purchases in the last 3 months minus the customer's own 3-month "
-                        "average over the 12 months before",
-    "spend_change": "log ratio of spend in the last 3 months to the own 3-month average before",
-    "tenure_years": "years since joining",
-    "categories": "categories bought in the last 12 months",
-    "complaints_3m": "complaints in the last 3 months",
-    "complaints_before": "complaints in the 12 months before that",
-    "engagement_6m": "follows and event visits in the last 6 months",
-    "satisfaction": "latest satisfaction answer (1-5), centred; 0 when never answered",
-    "recommend": "latest likelihood to recommend (0-10), centred; 0 when never answered",
-    "referrals": "customers referred so far",
-    "answered_survey": "has ever answered a survey",
-}
-
-
-# the contract tables a customer's history is read from (``snapshot_features``)
-HISTORY_TABLES = ("order_lines", "customers", "complaints", "engagement", "survey_responses",
-                  "referrals")
-
-
-def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame,
-                      customers: pd.DataFrame, complaints: pd.DataFrame,
-                      engagement: pd.DataFrame, survey_responses: pd.DataFrame,
-                      referrals: pd.DataFrame) -> pd.DataFrame:
-    """Features of every customer active at ``snapshot`` (a purchase in the 12 months before),
-    from data strictly before the snapshot (the contract tables; empty ones where none were
-    delivered). Returns one row per customer_id (index) with the columns of ``FEATURES`` plus
-    region."""
-    snapshot = pd.Timestamp(snapshot)
-    lines = order_lines
-    lines = lines.loc[(lines["order_date"] < snapshot) & ~lines["is_return"]]
-    orders = lines.groupby(["customer_id", "order_id"], as_index=False).agg(
-        order_date=("order_date", "min"), amount=("amount", "sum"))
-    months_before = lambda k: snapshot - pd.DateOffset(months=k)  # noqa: E731
-    recent_year = orders[orders["order_date"] >= months_before(ACTIVE_MONTHS)]
-    active = pd.Index(recent_year["customer_id"].unique(), name="customer_id")
-    out = pd.DataFrame(index=active)
-    last = orders.groupby("customer_id")["order_date"].max()
-    out["recency_days"] = (snapshot - last.reindex(active)).dt.days
-    last3 = orders[orders["order_date"] >= months_before(3)]
-    base = orders[(orders["order_date"] >= months_before(15))
-                  & (orders["order_date"] < months_before(3))]
-    out["orders_3m"] = last3.groupby("customer_id").size().reindex(active, fill_value=0)
-    out["orders_12m"] = recent_year.groupby("customer_id").size().reindex(active, fill_value=0)
-    first = orders.groupby("customer_id")["order_date"].min().reindex(active)
-    years = ((snapshot - first).dt.days / 365.25).clip(lower=1.0)
-    out["lifetime_pace"] = orders.groupby("customer_id").size().reindex(active) / years
-    base_orders = base.groupby("customer_id").size().reindex(active, fill_value=0) / 4
-    out["frequency_change"] = out["orders_3m"] - base_orders
-    spend3 = last3.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0)
-    base_spend = base.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0) / 4
-    out["spend_change"] = np.log1p(spend3.clip(lower=0)) - np.log1p(base_spend.clip(lower=0))
-    customers = customers.set_index("customer_id")
-    out["tenure_years"] = (snapshot - customers["join_date"].reindex(active)).dt.days / 365.25
-    out["categories"] = (lines[lines["order_date"] >= months_before(ACTIVE_MONTHS)]
-                         .groupby("customer_id")["category"].nunique()
-                         .reindex(active, fill_value=0))
-    complaints = complaints[complaints["complaint_date"] < snapshot]
-    recent = complaints["complaint_date"] >= months_before(3)
-    earlier = ~recent & (complaints["complaint_date"] >= months_before(15))
-    out["complaints_3m"] = complaints[recent].groupby("customer_id").size().reindex(
-        active, fill_value=0)
-    out["complaints_before"] = complaints[earlier].groupby("customer_id").size().reindex(
-        active, fill_value=0)
-    engagement = engagement[(engagement["event_date"] < snapshot)
-                            & (engagement["event_date"] >= months_before(6))]
-    out["engagement_6m"] = engagement.groupby("customer_id").size().reindex(active, fill_value=0)
-    survey = survey_responses
-    answered = survey[survey["responded"] & (survey["response_date"] < snapshot)
-                      & (survey["quality_flag"] == "ok")]
-    latest = answered.sort_values("response_date").groupby("customer_id")[
-        ["satisfaction", "recommend_score"]].last().reindex(active).astype("float64")
-    out["answered_survey"] = latest["satisfaction"].notna().astype("int64")
-    out["satisfaction"] = (latest["satisfaction"] - 3).fillna(0.0)
-    out["recommend"] = (latest["recommend_score"] - 5).fillna(0.0)
-    out["referrals"] = (referrals[referrals["referral_date"] < snapshot]
-                        .groupby("referrer_id").size().reindex(active, fill_value=0))
-    out["region"] = customers["region"].reindex(active)
-    return out
-
-
-def churn_labels(order_lines: pd.DataFrame, customers: pd.Index, snapshot: pd.Timestamp,
-                 horizon_months: int) -> pd.Series:
-    """1 when the customer makes no purchase in [snapshot, snapshot + horizon), else 0."""
-    snapshot = pd.Timestamp(snapshot)
-    end = snapshot + pd.DateOffset(months=horizon_months)
-    window = order_lines[(order_lines["order_date"] >= snapshot)
-                         & (order_lines["order_date"] < end) & ~order_lines["is_return"]]
-    bought = set(window["customer_id"])
-    return pd.Series([0 if c in bought else 1 for c in customers], index=customers,
-                     name="churned", dtype="int64")
-
-
-def snapshot_dates(order_lines: pd.DataFrame, horizon_months: int, n_train: int,
-                   spacing_months: int = 3) -> tuple[list[pd.Timestamp], pd.Timestamp]:
-    """Out-of-time design: the test snapshot is the latest month start whose horizon fits in
-    the data; training snapshots lie ``spacing_months`` apart and their horizons end on or
-    before the test snapshot (no look-ahead). Each snapshot keeps a full year of history."""
-    first = order_lines["order_date"].min()
-    end = order_lines["order_date"].max() + pd.Timedelta(days=1)
-    test = (end - pd.DateOffset(months=horizon_months)).to_period("M").to_timestamp()
-    last_train = test - pd.DateOffset(months=horizon_months)
-    train = [last_train - pd.DateOffset(months=spacing_months * k) for k in range(n_train)]
-    earliest = first + pd.DateOffset(months=ACTIVE_MONTHS + 3)
-    train = sorted(t for t in train if t >= earliest)
-    if not train:
-        raise ValueError(f"history from {first:%Y-%m} to {end:%Y-%m} is too short for a "
-                         f"{horizon_months}-month horizon with a training snapshot")
-    return train, test
 
 
 @dataclass
@@ -152,12 +46,14 @@ class ChurnModel:
         x.insert(0, "const", 1.0)
         return pd.Series(self.result.predict(x), index=frame.index, name="risk")
 
-    def drivers(self, confidence: float = 0.95) -> pd.DataFrame:
-        """Odds ratio per standard deviation of each feature, with its interval and p-value."""
+    def drivers(self, confidence: float = 0.95,
+                window_months: int = ACTIVE_MONTHS) -> pd.DataFrame:
+        """Odds ratio per standard deviation of each feature, with its interval and p-value;
+        the meanings name the behaviour window the features were computed over."""
         params = self.result.params.drop("const")
         ci = self.result.conf_int(alpha=1 - confidence).drop("const")
         table = pd.DataFrame({
-            "meaning": [FEATURES[f] for f in params.index],
+            "meaning": [feature_meanings(window_months)[f] for f in params.index],
             "odds_ratio_per_sd": np.exp(params), "ci_low": np.exp(ci[0]),
             "ci_high": np.exp(ci[1]), "p_value": self.result.pvalues.drop("const")})
         table["direction"] = np.where(table["ci_low"] > 1, "raises risk", np.where(
@@ -171,12 +67,27 @@ def _varying(train: pd.DataFrame, features: list[str] | None) -> list[str]:
     return [f for f in features or list(FEATURES) if train[f].nunique(dropna=True) > 1]
 
 
+def _independent(train: pd.DataFrame, features: list[str]) -> list[str]:
+    """The features in order, without one that is a linear combination of the constant and the
+    earlier ones in the training data (on a short history every customer's first purchase lies
+    in the window, so the lifetime pace is the window's purchase count): it would make the
+    logit singular and adds nothing."""
+    kept: list[str] = []
+    standardised = (train[features] - train[features].mean()) / train[features].std()
+    for feature in features:
+        columns = np.column_stack([np.ones(len(train)), standardised[[*kept, feature]]])
+        if np.linalg.matrix_rank(columns, tol=1e-8 * np.sqrt(len(train))) == len(kept) + 2:
+            kept.append(feature)
+    return kept
+
+
 def fit_churn_model(train: pd.DataFrame, features: list[str] | None = None) -> ChurnModel:
     """Logistic regression (statsmodels) of ``churned`` on standardised features; a feature
-    that does not vary in the training data is left out."""
+    that does not vary in the training data, or repeats the earlier ones (``_independent``),
+    is left out."""
     import statsmodels.api as sm
 
-    features = _varying(train, features)
+    features = _independent(train, _varying(train, features))
     means, scales = train[features].mean(), train[features].std().replace(0, 1.0)
     x = (train[features] - means) / scales
     x.insert(0, "const", 1.0)
@@ -316,6 +227,7 @@ class ChurnWarning:
     """Everything the retention notebook reports about churn."""
 
     horizon_months: int
+    window_months: int  # the behaviour window before each snapshot (``behaviour_window``)
     train_snapshots: list[pd.Timestamp]
     test_snapshot: pd.Timestamp
     model: ChurnModel | BoostedChurnModel  # scores the customers (chosen on validation)
@@ -331,6 +243,7 @@ def churn_early_warning(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                         complaints: pd.DataFrame, engagement: pd.DataFrame,
                         survey_responses: pd.DataFrame, referrals: pd.DataFrame,
                         horizon_months: int = 6, n_train: int = 4, spacing_months: int = 3,
+                        window_months: int = ACTIVE_MONTHS,
                         confidence: float = 0.95) -> ChurnWarning:
     """Fit the churn model on earlier snapshots, test it out of time, score today's customers.
 
@@ -339,13 +252,16 @@ def churn_early_warning(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     trees on the latest training snapshot (``select_churn_model``), refitted on all training
     snapshots; the test snapshot is used only to evaluate it. The current snapshot is the day
     after the last order: the risk that an active customer makes no purchase in the next
-    ``horizon_months``.
+    ``horizon_months``. Every snapshot's features look back over the longest behaviour window
+    up to ``window_months`` that the history allows (``behaviour_window``).
     """
     lines = order_lines
+    window = behaviour_window(lines, horizon_months, n_train, spacing_months, window_months)
     history = {"order_lines": order_lines, "customers": customers, "complaints": complaints,
                "engagement": engagement, "survey_responses": survey_responses,
-               "referrals": referrals}
-    train_dates, test_date = snapshot_dates(lines, horizon_months, n_train, spacing_months)
+               "referrals": referrals, "window_months": window}
+    train_dates, test_date = snapshot_dates(lines, horizon_months, n_train, spacing_months,
+                                            window)
 
     def labelled(snapshot: pd.Timestamp) -> pd.DataFrame:
         frame = snapshot_features(snapshot, **history)
@@ -363,8 +279,8 @@ def churn_early_warning(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     current = lines["order_date"].max() + pd.Timedelta(days=1)
     today = snapshot_features(current, **history)
     today.insert(0, "risk", model.predict(today))
-    return ChurnWarning(horizon_months, train_dates, test_date, model, drivers_model, selection,
-                        metrics, calibration, current, today)
+    return ChurnWarning(horizon_months, window, train_dates, test_date, model, drivers_model,
+                        selection, metrics, calibration, current, today)
 
 
 

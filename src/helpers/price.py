@@ -24,6 +24,12 @@ def monthly_product_sales(order_lines: pd.DataFrame) -> pd.DataFrame:
         line_value=("amount", "mean")).reset_index()
 
 
+def buyers_per_region(order_lines: pd.DataFrame) -> pd.Series:
+    """How many customers bought (a sale line) in each region."""
+    sales = order_lines[~order_lines["is_return"]]
+    return sales.groupby("region")["customer_id"].nunique()
+
+
 def _window_total(series: pd.Series, product: str, region: str, months: list) -> float:
     return float(sum(series.get((product, region, m), 0) for m in months))
 
@@ -154,13 +160,15 @@ def event_summary(events: pd.DataFrame, by: list[str], confidence: float = 0.95,
 
 
 def event_elasticities(events: pd.DataFrame, confidence: float = 0.95,
-                       min_size: int = 30) -> pd.DataFrame:
+                       min_size: int = 30,
+                       customers: pd.Series | None = None) -> pd.DataFrame:
     """Per region, the slope of the unit change on the price change through the origin, with
     product-clustered intervals, two ways: naive (before/after in the region, raw price change)
     and adjusted (difference in differences on the market-relative price change). Events
     missing a value (no sales or no index around them) are left out; ``events`` counts the
     rest. A region whose events concern fewer than two products has no clustered interval and
-    is left out; one with fewer than ``min_size`` events is flagged ``small_group``."""
+    is left out; one with fewer than ``min_size`` events, or (``customers``: buyers per region)
+    fewer than ``min_size`` customers behind them, is flagged ``small_group``."""
     import statsmodels.api as sm
 
     rows = {}
@@ -185,6 +193,9 @@ def event_elasticities(events: pd.DataFrame, confidence: float = 0.95,
     if len(table):
         table["events"] = table["events"].astype(int)
         table["small_group"] = table["events"] < min_size
+        if customers is not None:
+            table["customers"] = customers.reindex(table.index).fillna(0).astype(int)
+            table["small_group"] |= table["customers"] < min_size
     return table
 
 
@@ -235,7 +246,8 @@ def flat_market_index(order_lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def customer_price_sensitivity(order_lines: pd.DataFrame, market_index: pd.DataFrame,
-                               prior_strength: float = 20.0) -> pd.DataFrame:
+                               prior_strength: float = 20.0,
+                               with_discounts: bool = True) -> pd.DataFrame:
     """Per customer, two price-sensitivity measures and a combined score (0-100 percentile).
 
     * deal_share: share of sale lines bought below list price (a discount), shrunk toward
@@ -245,7 +257,9 @@ def customer_price_sensitivity(order_lines: pd.DataFrame, market_index: pd.DataF
       the customer bought them (mean of the product-region's median log relative price minus
       the paid one; positive = buys when cheap), shrunk the same way toward 0.
 
-    Returns lines, deal_share, cheap_timing and price_sensitivity (mean percentile of the two).
+    Returns lines, deal_share, cheap_timing and price_sensitivity (mean percentile of the two;
+    the cheap_timing percentile alone when ``with_discounts`` is False: without list prices
+    every line is 'at list price' and the deal share says nothing).
     """
     sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
     sales = sales.assign(month=sales["order_date"].dt.to_period("M").dt.to_timestamp())
@@ -262,6 +276,9 @@ def customer_price_sensitivity(order_lines: pd.DataFrame, market_index: pd.DataF
         "deal_share": (per["deals"] + prior_strength * overall) / (per["lines"]
                                                                    + prior_strength),
         "cheap_timing": per["cheap_sum"] / (per["lines"] + prior_strength)})
+    if not with_discounts:
+        table["price_sensitivity"] = 100 * table["cheap_timing"].rank(pct=True)
+        return table
     table["price_sensitivity"] = 100 * (table["deal_share"].rank(pct=True)
                                         + table["cheap_timing"].rank(pct=True)) / 2
     return table

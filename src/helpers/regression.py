@@ -70,16 +70,22 @@ def price_panel(order_lines: pd.DataFrame, market_index: pd.DataFrame, grain: st
 OTHER_REGIONS = N_("other regions")
 
 
-def pool_small_regions(panel: pd.DataFrame, min_products: int = 30) -> tuple[
+def pool_small_regions(panel: pd.DataFrame, min_products: int = 30,
+                       customers: pd.Series | None = None, min_customers: int = 30) -> tuple[
         pd.DataFrame, list[str]]:
-    """Regions with fewer than ``min_products`` products whose price changed there get one
+    """Regions with fewer than ``min_products`` products whose price changed there, or (given
+    ``customers``, the buyers per region) fewer than ``min_customers`` customers, get one
     slope and one set of period effects together, as 'other regions' (each product keeps its
     level in its own region: ``home_region``), so the regression answers for the regions that
-    carry the data.
+    carry the data: a region of a handful of (wholesale) buyers is their behaviour, not a
+    region's.
 
     Returns (the panel with ``home_region`` and the pooled ``region``, the pooled regions)."""
     changing = identification(panel)["series_with_price_changes"]
-    small = sorted(changing.index[changing < min_products])
+    few = changing < min_products
+    if customers is not None:
+        few |= customers.reindex(changing.index).fillna(0) < min_customers
+    small = sorted(changing.index[few])
     if len(small) == len(changing) or len(small) < 2:  # nothing to pool, or only one
         return panel.assign(home_region=panel["region"]), []
     pooled = panel["region"].where(~panel["region"].isin(small), OTHER_REGIONS)

@@ -13,7 +13,8 @@ Definitions (stated in the notebook too):
   consecutive purchases in that category: three in four repeat purchases come within it;
 * a customer is **retained** after a purchase when they buy again in the category within one
   cycle; only purchases whose whole cycle lies inside the data count;
-* at a snapshot date T, a customer is **active** with a purchase in the 12 months before T, and
+* at a snapshot date T, a customer is **active** with a purchase in the 12 months before T (the
+  churn model shortens this window on a short history: ``churn.behaviour_window``), and
   **churned** when active but without any purchase in the ``horizon`` months after T.
 """
 

@@ -40,18 +40,26 @@ def fit_bgnbd(summary: pd.DataFrame) -> dict[str, float]:
     """Maximum-likelihood BG/NBD parameters r, alpha, a, b (Fader, Hardie and Lee 2005) from
     ``rfm_summary`` columns frequency, recency, T; also the log-likelihood. Customers with the
     same (frequency, recency, T) share one term weighted by their count."""
+    negative_mean, total, mean_t = _bgnbd_objective(summary)
+    best = _maximum_likelihood(negative_mean, np.log([0.5, max(mean_t / 5, 1.0), 1.0, 1.0]))
+    r, alpha, a, b = np.exp(best)
+    return {"r": r, "alpha": alpha, "a": a, "b": b,
+            "log_likelihood": -negative_mean(best) * total}
+
+
+def _bgnbd_objective(summary: pd.DataFrame) -> tuple[Callable[[np.ndarray], float], float,
+                                                     float]:
+    """The BG/NBD mean negative log-likelihood of the log-parameters, the number of customers
+    and their mean T (customers with the same summary share one weighted term)."""
     grouped = summary.groupby(["frequency", "recency", "T"]).size().reset_index(name="count")
     x, t_x, t, count = (grouped[c].to_numpy(float) for c in ["frequency", "recency", "T",
                                                              "count"])
-    total = count.sum()
+    total = float(count.sum())
 
     def negative_mean(log_params: np.ndarray) -> float:
         return -(count * _bgnbd_log_likelihood(np.exp(log_params), x, t_x, t)).sum() / total
 
-    best = _maximum_likelihood(negative_mean, np.log([0.5, max(t.mean() / 5, 1.0), 1.0, 1.0]))
-    r, alpha, a, b = np.exp(best)
-    return {"r": r, "alpha": alpha, "a": a, "b": b,
-            "log_likelihood": -negative_mean(best) * total}
+    return negative_mean, total, float(t.mean())
 
 
 def bgnbd_p_alive(params: dict, summary: pd.DataFrame) -> pd.Series:
@@ -83,6 +91,16 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> dict[str, float]:
     """Maximum-likelihood Gamma-Gamma spend parameters p, q, gamma (Fader and Hardie 2013)
     from repeat customers' number of spend observations (``spend_days`` where the summary has
     it, else frequency) and monetary_value (must be positive)."""
+    negative_mean, total, mean_m = _gamma_gamma_objective(summary)
+    best = _maximum_likelihood(negative_mean, np.log([1.0, 1.0, max(mean_m, 1.0)]))
+    p, q, gamma = np.exp(best)
+    return {"p": p, "q": q, "gamma": gamma, "log_likelihood": -negative_mean(best) * total}
+
+
+def _gamma_gamma_objective(summary: pd.DataFrame) -> tuple[Callable[[np.ndarray], float],
+                                                           float, float]:
+    """The Gamma-Gamma mean negative log-likelihood of the log-parameters, the number of
+    spend observations' customers and their mean spend."""
     spends = _spend_observations(summary)
     keep = (spends > 0) & (summary["monetary_value"] > 0)
     x = spends[keep].to_numpy(float)
@@ -95,9 +113,37 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> dict[str, float]:
               - (p * x + q) * np.log(gamma + x * m))
         return -ll.mean()
 
-    best = _maximum_likelihood(negative_mean, np.log([1.0, 1.0, max(m.mean(), 1.0)]))
-    p, q, gamma = np.exp(best)
-    return {"p": p, "q": q, "gamma": gamma, "log_likelihood": -negative_mean(best) * len(x)}
+    return negative_mean, float(len(x)), float(m.mean())
+
+
+def hessian(function: Callable[[np.ndarray], float], point: np.ndarray,
+            step: float = 1e-4) -> np.ndarray:
+    """The matrix of second derivatives of ``function`` at ``point`` (central differences)."""
+    point = np.asarray(point, float)
+    k = len(point)
+    out = np.empty((k, k))
+    unit = np.eye(k) * step
+    for i in range(k):
+        for j in range(i, k):
+            out[i, j] = out[j, i] = (
+                function(point + unit[i] + unit[j]) - function(point + unit[i] - unit[j])
+                - function(point - unit[i] + unit[j]) + function(point - unit[i] - unit[j])
+            ) / (4 * step ** 2)
+    return out
+
+
+BGNBD_NAMES, GAMMA_GAMMA_NAMES = ("r", "alpha", "a", "b"), ("p", "q", "gamma")
+
+
+def log_parameter_covariance(summary: pd.DataFrame, params: dict) -> np.ndarray:
+    """Covariance of the log-parameters of a fitted model (BG/NBD when ``params`` has r, else
+    Gamma-Gamma): the inverse of the log-likelihood's Hessian at the estimate (the
+    observed information)."""
+    bgnbd = "r" in params
+    negative_mean, total, _ = (_bgnbd_objective if bgnbd else _gamma_gamma_objective)(summary)
+    names = BGNBD_NAMES if bgnbd else GAMMA_GAMMA_NAMES
+    point = np.log([params[n] for n in names])
+    return np.linalg.inv(total * hessian(negative_mean, point))
 
 
 def gamma_gamma_expected_spend(params: dict, summary: pd.DataFrame) -> pd.Series:

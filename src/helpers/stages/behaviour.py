@@ -66,7 +66,8 @@ def evaluate_behaviour(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     by_year = behaviour.purchase_rates(order_lines, customers, ["year"], **rates)
     by_year["cross_purchase_rate"] = behaviour.cross_purchase_rate(
         order_lines, customers, ["year"], confidence=confidence)["rate"]
-    values, value_models = behaviour.customer_value(order_lines, horizon_weeks)
+    values, value_models = behaviour.customer_value(order_lines, horizon_weeks,
+                                                    confidence=confidence)
     features = behaviour.behaviour_features(order_lines)
     silhouettes, k = behaviour.choose_segments(features, range(2, max_segments + 1))
     segments, agreement = behaviour.segment_customers(features, k)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers import price, pricing
+from helpers import discounts, price, pricing
 
 
 @dataclass
@@ -26,6 +26,7 @@ class PriceResult:
     events: pd.DataFrame  # one row per price change with its before/after windows
     by_region: pd.DataFrame  # price elasticity around price changes per region
     sensitivity: pd.DataFrame  # per customer
+    discount_response: pd.DataFrame | None  # units against discount depth; None: no list prices
     relation: pd.DataFrame  # Spearman correlation with the other loyalty dimensions
 
     @property
@@ -39,6 +40,14 @@ class PriceResult:
     def summary(self, confidence: float, min_group_size: int) -> pd.DataFrame:
         """The events summarised by direction of the change."""
         return price.event_summary(self.events, ["direction"], confidence, min_group_size)
+
+    @property
+    def discount_table(self) -> pd.DataFrame | None:
+        """The discount response for the page (None without list prices)."""
+        if self.discount_response is None:
+            return None
+        return self.discount_response[["units_change", "ci_low", "ci_high", "discounted_cells",
+                                       "cells", "mean_depth", "product_regions", "small_group"]]
 
     def outputs(self) -> dict[str, pd.DataFrame]:
         return {"price_sensitivity": self.sensitivity.reset_index()}
@@ -66,13 +75,22 @@ def evaluate_price(*, order_lines: pd.DataFrame, price_changes: pd.DataFrame,
     sales = price.monthly_product_sales(order_lines)
     categories = order_lines.drop_duplicates("product_id").set_index("product_id")["category"]
     events = price.price_change_events(changes, sales, market, categories, window_months)
-    sensitivity = price.customer_price_sensitivity(order_lines, market)
+    with_list_prices = discounts.list_prices_delivered(order_lines)
+    sensitivity = price.customer_price_sensitivity(order_lines, market,
+                                                   with_discounts=with_list_prices)
+    sensitivity["discount_spend_share"] = discounts.discount_dependence(order_lines)
+    response = None
+    if with_list_prices:
+        regions = sorted(order_lines["region"].dropna().unique())
+        response = discounts.discount_response(discounts.discount_cells(order_lines), regions,
+                                               confidence, min_group_size)
     dimensions = price.loyalty_dimensions(customer_value, customer_segments, survey_scored,
                                           churn_risk)
     return PriceResult(
         window_months=window_months, changes_origin=changes_origin, index_origin=index_origin,
         changes=changes, sales=sales, events=events,
-        by_region=price.event_elasticities(events, confidence, min_group_size),
-        sensitivity=sensitivity,
+        by_region=price.event_elasticities(events, confidence, min_group_size,
+                                           price.buyers_per_region(order_lines)),
+        sensitivity=sensitivity, discount_response=response,
         relation=price.relation_to_loyalty(sensitivity["price_sensitivity"], dimensions,
                                            confidence))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers import pricing, regression
+from helpers import price, pricing, regression
 
 
 @dataclass
@@ -39,16 +39,19 @@ def evaluate_regression(*, order_lines: pd.DataFrame, market_index: pd.DataFrame
                         period_grain: str = "Q", categories: list[str] | None = None,
                         regions: list[str] | None = None, min_lines_per_cell: int = 1,
                         market_adjusted: bool = True, min_region_products: int = 30,
+                        min_region_customers: int = 30,
                         confidence: float = 0.95) -> RegressionResult:
     """The regression page's figures; empty ``categories``/``regions`` mean all of them. The
     delivered market index is used, else the one notebook 02 built from the company's own
     prices, else prices as charged. Regions with fewer than ``min_region_products`` products
-    whose price changed there are pooled (``regression.pool_small_regions``)."""
+    whose price changed there, or fewer than ``min_region_customers`` buyers, are pooled
+    (``regression.pool_small_regions``)."""
     index, index_origin = pricing.delivered_or_derived(market_index, derived_market_index)
     index = index[["category", "region", "month", "index"]]
     panel, pooled = regression.pool_small_regions(
         regression.price_panel(order_lines, index, period_grain, categories or None,
-                               regions or None, min_lines_per_cell), min_region_products)
+                               regions or None, min_lines_per_cell), min_region_products,
+        price.buyers_per_region(order_lines), min_region_customers)
     adjusted = market_adjusted and len(index) > 0
     fit = regression.fit_elasticities(panel, market_adjusted=adjusted, confidence=confidence)
     naive = regression.fit_elasticities(panel, market_adjusted=False, period_effects=False,

@@ -19,6 +19,7 @@ class RetentionResult:
     """Everything the retention page shows; the churn fields are None without a churn model."""
 
     horizon_months: int
+    window_months: int  # the behaviour window the churn model's snapshots looked back over
     cycle_quantile: float
     confidence: float
     gaps: pd.DataFrame  # days between a customer's consecutive purchases, per category
@@ -42,7 +43,8 @@ class RetentionResult:
         if self.warning is None:
             return {}
         return {"churn_risk": self.warning.current_risk.assign(
-            horizon_months=self.horizon_months).reset_index()}
+            horizon_months=self.horizon_months,
+            window_months=self.window_months).reset_index()}
 
 
 def evaluate_retention(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
@@ -50,11 +52,13 @@ def evaluate_retention(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                        survey_responses: pd.DataFrame, referrals: pd.DataFrame,
                        monthly_sales: pd.DataFrame, customer_value: pd.DataFrame | None,
                        churn_model: bool = True, horizon_months: int = 6, n_train: int = 4,
-                       spacing_months: int = 3, cycle_quantile: float = 0.75,
+                       spacing_months: int = 3, window_months: int = retention.ACTIVE_MONTHS,
+                       cycle_quantile: float = 0.75,
                        confidence: float = 0.95, min_group_size: int = 30) -> RetentionResult:
     """The retention page's figures from the contract tables (empty ones where none were
     delivered) and 03's ``customer_value`` (None when it was not evaluated). ``churn_model``:
-    the verdict of ``capabilities`` that the history supports a churn model."""
+    the verdict of ``capabilities`` that the history supports a churn model; its snapshots look
+    back over at most ``window_months`` (less on a short history)."""
     data_end = order_lines["order_date"].max()
     bought = retention.purchases(order_lines)
     cycles = retention.consumption_cycles(bought, cycle_quantile)
@@ -67,14 +71,16 @@ def evaluate_retention(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             order_lines=order_lines, customers=customers, complaints=complaints,
             engagement=engagement, survey_responses=survey_responses, referrals=referrals,
             horizon_months=horizon_months, n_train=n_train, spacing_months=spacing_months,
-            confidence=confidence)
-        drivers = warning.drivers_model.drivers(confidence)
+            window_months=window_months, confidence=confidence)
+        window_months = warning.window_months
+        drivers = warning.drivers_model.drivers(confidence, window_months)
         by_region_risk = churn.risk_by_group(warning.current_risk, ["region"], min_group_size)
         if customer_value is not None and len(customer_value):
             by_tier_risk = churn.risk_by_value_tier(warning.current_risk, customer_value,
                                                     min_group_size)
     return RetentionResult(
-        horizon_months=horizon_months, cycle_quantile=cycle_quantile, confidence=confidence,
+        horizon_months=horizon_months, window_months=window_months,
+        cycle_quantile=cycle_quantile, confidence=confidence,
         gaps=retention.repeat_gaps(bought), cycles=cycles,
         by_category=retention.retention_within_cycle(bought, cycles, data_end, **rates),
         by_region=retention.retention_within_cycle(with_region, cycles, data_end, ["region"],

@@ -25,6 +25,27 @@ def value_model_sentence(value_models: dict) -> str:
              spend=spend, warning=warning)
 
 
+def value_uncertainty_sentence(value_models: dict, tiers: pd.DataFrame, horizon_weeks: float,
+                               confidence: float = 0.95) -> str:
+    """The expected revenue of today's customers with its interval, and how stable the value
+    tiers are, under the value models' parameter uncertainty (``value_intervals``)."""
+    revenue = value_models["revenue"]
+    top = tiers.index[0]
+    stable = bool((tiers["tier_kept"] >= 0.9).all())
+    steadiness = (_("The tiers are stable under the same uncertainty") if stable else
+                  _("The tiers are not settled under the same uncertainty"))
+    return _("Expected revenue from today's customers in the next {weeks:.0f} weeks: "
+             "{revenue:,.0f} ({level:.0%} interval {low:,.0f} to {high:,.0f}, from the "
+             "uncertainty of the models' parameters; one customer's actual purchases scatter "
+             "far more widely than the expectation). {steadiness}: across {draws} plausible "
+             "parameter sets a customer of the {top} stays in it {kept:.0%} of the time on "
+             "average, and the least settled tier keeps {least:.0%}.",
+             weeks=horizon_weeks, revenue=revenue["revenue"], level=confidence,
+             low=revenue["revenue_low"], high=revenue["revenue_high"], steadiness=steadiness,
+             draws=revenue["draws"], top=i18n.label(top), kept=tiers.loc[top, "tier_kept"],
+             least=tiers["tier_kept"].min())
+
+
 def segments_sentence(silhouettes: pd.DataFrame, k: int, agreement: float) -> str:
     """How the number of segments was chosen and how far to trust the split."""
     best = silhouettes.loc[k, "silhouette"]

@@ -46,3 +46,31 @@ def summary_sentence(event_table: pd.DataFrame, relation: pd.DataFrame,
              least_elasticity=adjusted.iloc[-1],
              least_low=event_table.loc[least, "adjusted_low"],
              least_high=event_table.loc[least, "adjusted_high"], link=link)
+
+
+def discount_sentence(response: pd.DataFrame | None, confidence: float = 0.95) -> str:
+    """Whether units respond to discounts (``discounts.discount_response``), in the report
+    language; without delivered list prices, why it is not measured."""
+    if response is None:
+        return _("**Not measured:** no list prices were delivered, so a discount cannot be told "
+                 "from the regular price. In such an export a price below the month's usual one "
+                 "is mostly a quantity discount, which follows the quantity bought rather than "
+                 "causing it. The customer score below rests on buying when cheap alone.")
+    pooled = response.loc["all regions"]
+    if pd.isna(pooled["units_change"]):
+        return _("Too few discounted months to measure how units respond to discounts.")
+    facts = {"change": pooled["units_change"], "low": pooled["ci_low"],
+             "high": pooled["ci_high"], "level": confidence,
+             "depth": pooled["mean_depth"], "discounted": int(pooled["discounted_cells"]),
+             "cells": int(pooled["cells"]), "pairs": int(pooled["product_regions"])}
+    if pooled["ci_low"] <= 0 <= pooled["ci_high"]:
+        verdict = _("No measurable response to discounts")
+    elif pooled["units_change"] > 0:
+        verdict = _("Discounts sell more units")
+    else:
+        verdict = _("Discounted months sold fewer units")
+    return _("{verdict}: against a product's own regular months in the same region, a 10% "
+             "discount went with {change:+.1%} units ({level:.0%} interval {low:+.1%} to "
+             "{high:+.1%}); {discounted:,} of {cells:,} product-region-months were discounted, "
+             "by {depth:.1%} on average, across {pairs:,} products and regions.",
+             verdict=verdict, **facts)

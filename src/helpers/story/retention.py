@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers import i18n
-from helpers.churn import ChurnWarning, snapshot_dates
+from helpers.churn import ChurnWarning, behaviour_window, shortest_history_months
 from helpers.i18n import _
 from helpers.retention import ACTIVE_MONTHS
 from helpers.stages.retention import RetentionResult
@@ -16,11 +16,11 @@ def churn_model_problem(order_lines: pd.DataFrame, horizon_months: int, n_train:
                         spacing_months: int = 3) -> str:
     """Why an out-of-time churn model cannot be fitted on this history ('' when it can).
 
-    It needs a year of history before a training snapshot, the training horizon, and a later
-    test snapshot with its own horizon: about ``12 + 3 + 2 x horizon`` months.
+    It needs a behaviour window (at least 6 months) before a training snapshot, the training
+    horizon, and a later test snapshot with its own horizon: ``6 + 2 x horizon`` months.
     """
     try:
-        snapshot_dates(order_lines, horizon_months, n_train, spacing_months)
+        behaviour_window(order_lines, horizon_months, n_train, spacing_months)
     except ValueError:  # its English message is said again here, in the report language
         return history_too_short(order_lines["order_date"], horizon_months)
     return ""
@@ -32,7 +32,7 @@ def history_too_short(order_dates: pd.Series, horizon_months: int) -> str:
     return _("history from {first:%Y-%m} to {end:%Y-%m} is too short for a {horizon}-month "
              "horizon with a training snapshot; it needs about {months} months of orders",
              first=order_dates.min(), end=order_dates.max() + pd.Timedelta(days=1),
-             horizon=horizon_months, months=ACTIVE_MONTHS + 3 + 2 * horizon_months)
+             horizon=horizon_months, months=shortest_history_months(horizon_months))
 
 
 def headline(result: RetentionResult) -> str:
@@ -91,16 +91,34 @@ def evaluation_sentence(warning: ChurnWarning, confidence: float = 0.95) -> str:
                 "boosting)", logistic=logistic, boosting=boosting)
     else:
         why = _("there is no snapshot to validate on, so the simpler model is used")
-    return _("Risk scores come from {chosen}: {why}. Trained on {count} snapshots ({months}; "
-             "{train_customers:,} customer-snapshots, {train_rate:.0%} churned); tested on "
+    return _("Risk scores come from {chosen}: {why}. Trained on the snapshots of {months} "
+             "({train_customers:,} customer-snapshots, {train_rate:.0%} churned); tested on "
              "{test} ({customers:,} active customers, {rate:.0%} churned). {auc} ({level:.0%} "
              "interval {interval}; 0.5 = guessing), Brier score {brier}, top-decile lift "
              "{lift}x.", level=confidence,
-             chosen=chosen, why=why, count=len(snapshots),
+             chosen=chosen, why=why,
              months=i18n.join([i18n.month(s, "short") for s in snapshots]),
              train_customers=m["train_customers"], train_rate=m["train_base_rate"],
              test=i18n.month(test), customers=m["customers"], rate=m["base_rate"], auc=auc,
-             interval=interval, brier=brier, lift=lift)
+             interval=interval, brier=brier, lift=lift) + _history_caveats(warning)
+
+
+# below this many churners at the test snapshot, the page says the test rests on few
+FEW_CHURNERS = 100
+
+
+def _history_caveats(warning: ChurnWarning) -> str:
+    """What a short history did to the churn model's design, and a test on few churners."""
+    caveats = ""
+    if warning.window_months < ACTIVE_MONTHS:
+        caveats += " " + _("The history is short, so each snapshot looks back over "
+                           "{window} months of behaviour instead of {active}.",
+                           window=warning.window_months, active=ACTIVE_MONTHS)
+    churners = round(warning.metrics["customers"] * warning.metrics["base_rate"])
+    if churners < FEW_CHURNERS:
+        caveats += " " + _("The test rests on only {churners} churners: its interval, not "
+                           "its point value, is the reading.", churners=churners)
+    return caveats
 
 
 def cycle_sentence(by_category: pd.DataFrame, churn_problem: str = "",
@@ -161,8 +179,10 @@ def churn_sentence(warning: ChurnWarning, by_region: pd.DataFrame) -> str:
              auc=m["auc"], active=active, expected=expected, regions=regions)
 
 
-def definitions(cycle_quantile: float = 0.75, horizon_months: int = 6) -> str:
-    """The page's definitions paragraph, with the run's cycle quantile and churn horizon."""
+def definitions(cycle_quantile: float = 0.75, horizon_months: int = 6,
+                window_months: int = ACTIVE_MONTHS) -> str:
+    """The page's definitions paragraph, with the run's cycle quantile, churn horizon and
+    behaviour window."""
     return _("**Definitions used on this page.** A *purchase* is an order with at least one sale "
              "line. The *consumption cycle* of a category is the time within which "
              "{share:.0%} of repeat purchases happen (the {share:.0%} quantile of the days "
@@ -171,7 +191,7 @@ def definitions(cycle_quantile: float = 0.75, horizon_months: int = 6) -> str:
              "cycle has not ended yet are not judged. At a snapshot date, a customer is "
              "*active* with a purchase in the past {active} months, and has *churned* when they "
              "then buy nothing for the next {horizon} months (the horizon, a parameter).",
-             share=cycle_quantile, active=ACTIVE_MONTHS, horizon=horizon_months)
+             share=cycle_quantile, active=window_months, horizon=horizon_months)
 
 
 def retention_intro(confidence: float = 0.95) -> str:
