@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import churn, retention, story
+from helpers import churn, retention, snapshots, story
 from tests.conftest import pick
 
 
@@ -126,7 +126,8 @@ def test_the_behaviour_window_adapts_to_one_year_of_history():
     assert churn.behaviour_window(longer, horizon_months=3, n_train=2, spacing_months=2) == 12
     with pytest.raises(ValueError, match="6-month behaviour window"):
         churn.behaviour_window(year, horizon_months=6, n_train=2, spacing_months=2)
-    assert churn.shortest_history_months(3) == 12 and churn.shortest_history_months(6) == 18
+    assert snapshots.shortest_history_months(3) == 12
+    assert snapshots.shortest_history_months(6) == 18
 
 
 def test_snapshot_design_never_looks_ahead():

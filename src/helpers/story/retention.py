@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers import i18n
-from helpers.churn import ChurnWarning, behaviour_window, shortest_history_months
+from helpers.churn import ChurnWarning
 from helpers.i18n import _
 from helpers.retention import ACTIVE_MONTHS
+from helpers.snapshots import behaviour_window, shortest_history_months
 from helpers.stages.retention import RetentionResult
 from helpers.stats import wilson_interval
 
