@@ -122,3 +122,13 @@ def test_the_price_headline_never_names_a_region_with_few_price_changes():
     assert "Tiny" not in text
     alone = story.price.summary_sentence(events.iloc[:2], relation)
     assert "too few price changes in each region" in alone and "North" not in alone
+
+
+def test_the_elasticity_chart_leaves_small_regions_to_the_table():
+    table = pd.DataFrame({"naive": [-1.0, -0.5, 30.0], "naive_low": [-1.5, -0.9, -10.0],
+                          "naive_high": [-0.5, -0.1, 70.0], "adjusted": [-0.8, -0.4, 25.0],
+                          "adjusted_low": [-1.2, -0.8, -15.0], "adjusted_high": [-0.4, 0.0, 65.0],
+                          "small_group": [False, False, True]}, index=["A", "B", "Tiny"])
+    views = price.elasticity_views(table)
+    assert list(views["naive"].index) == ["A", "B"]
+    assert list(price.elasticity_views(table.iloc[1:])["market-adjusted"].index) == ["B", "Tiny"]

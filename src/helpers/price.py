@@ -327,7 +327,13 @@ def loyalty_dimensions(customer_value: pd.DataFrame, customer_segments: pd.DataF
 
 
 def elasticity_views(event_table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The naive and the market-adjusted event elasticities as value/ci_low/ci_high tables."""
+    """The naive and the market-adjusted event elasticities as value/ci_low/ci_high tables, for
+    the regions that are not small groups (their intervals, often ten times wider, would squeeze
+    the others flat; the table beside the chart lists them flagged), or for every region when
+    fewer than two are large."""
+    if "small_group" in event_table:
+        large = event_table[~event_table["small_group"].astype(bool)]
+        event_table = large if len(large) >= 2 else event_table
     return {label: pd.DataFrame({"value": event_table[name],
                                  "ci_low": event_table[f"{name}_low"],
                                  "ci_high": event_table[f"{name}_high"]})

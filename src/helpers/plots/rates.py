@@ -49,7 +49,7 @@ def rates_with_intervals(table: pd.DataFrame | None, label: str, title: str,
                    facecolors="white", edgecolors=color, zorder=3)
     ax.set_yticks(range(len(categories)), [i18n.label(str(c)) for c in categories])
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))  # decimals as the range needs
     ax.set_xlabel(i18n.label(label))
     ax.set_title(i18n.label(title))
     if group:
