@@ -98,7 +98,8 @@ def test_index_renders_with_findings_and_working_links(chromium, report_run, tmp
 
 @pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "03_behaviour",
                                   "04_attitude", "05_retention", "06_price_sensitivity",
-                                  "07_regional_regression", "08_scorecard"])
+                                  "07_regional_regression", "08_scorecard",
+                                  "09_interventions"])
 def test_notebook_page_renders_without_code(chromium, report_run, tmp_path, name):
     dom = _rendered_dom(chromium, report_run["run_dir"] / f"{name}.html", tmp_path)
     assert dom.select(".jp-Cell") or dom.select(".jp-OutputArea"), "no notebook cells rendered"

@@ -100,7 +100,8 @@ def test_embedded_font_is_small_and_covers_the_page():
 
 
 NOTEBOOKS = ["01_cleaning", "02_history_repair", "03_behaviour", "04_attitude", "05_retention",
-             "06_price_sensitivity", "07_regional_regression", "08_scorecard"]
+             "06_price_sensitivity", "07_regional_regression", "08_scorecard",
+             "09_interventions"]
 
 
 @pytest.fixture(scope="module")
@@ -217,15 +218,15 @@ def test_sentences_plurals_lists_and_months_follow_the_language():
 
     assert _("{count:,} order lines remain", count=1234) == "1,234 order lines remain"
     assert i18n.ngettext("succeeded; {n} report not evaluated for lack of data",
-                         "succeeded; {n} report(s) not evaluated for lack of data", 3) == \
-        "succeeded; 3 report(s) not evaluated for lack of data"
+                         "succeeded; {n} reports not evaluated for lack of data", 3) == \
+        "succeeded; 3 reports not evaluated for lack of data"
     assert i18n.join(["Metro", "Central"]) == "Metro, Central"
     assert i18n.sentences(["One.", "Two."]) == "One. Two."
     assert i18n.month(pd.Timestamp("2025-01-15")) == "January 2025"
     with i18n.speaking("zh"):
         assert _("{count:,} order lines remain", count=1234) == "保留 1,234 条订单明细"
         assert i18n.ngettext("succeeded; {n} report not evaluated for lack of data",
-                             "succeeded; {n} report(s) not evaluated for lack of data", 3) == \
+                             "succeeded; {n} reports not evaluated for lack of data", 3) == \
             "已完成；3 份报告因缺少数据未评估"
         assert i18n.join([i18n.label("Metro"), i18n.label("Central")]) == "都会、华中"
         assert i18n.sentences(["一。", "二。"]) == "一。二。"

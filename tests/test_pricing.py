@@ -103,15 +103,9 @@ def test_the_regional_regression_on_the_derived_index_recovers_truth_and_ranking
     regular prices takes its place, and every region's true elasticity lies inside its 95%
     interval with the regions in their true order."""
     from helpers import regression
-    from helpers.sample import TRUE_ELASTICITY
+    from tests.test_regression import assert_truth_inside_and_ranked
 
     lines = default_run["tables"]["order_lines"]
     derived = pricing.market_index_from_prices(lines)
     panel = regression.price_panel(lines, derived[["category", "region", "month", "index"]])
-    table = regression.fit_elasticities(panel).table
-    truth = pd.Series(TRUE_ELASTICITY).reindex(table.index)
-    print("\n" + "\n".join(f"{r}: estimate {e:.2f} ({lo:.2f} to {hi:.2f}), truth {truth[r]}"
-                           for r, e, lo, hi in table[["elasticity", "ci_low", "ci_high"]]
-                           .itertuples()))
-    assert ((table["ci_low"] <= truth) & (truth <= table["ci_high"])).all()
-    assert list(table["elasticity"].sort_values().index) == list(truth.sort_values().index)
+    assert_truth_inside_and_ranked(regression.fit_elasticities(panel).table)

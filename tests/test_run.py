@@ -174,7 +174,8 @@ def test_manager_pages_show_no_customer_ids(report_run):
 
 @pytest.mark.parametrize("name", ["01_cleaning", "02_history_repair", "03_behaviour",
                                   "04_attitude", "05_retention", "06_price_sensitivity",
-                                  "07_regional_regression", "08_scorecard"])
+                                  "07_regional_regression", "08_scorecard",
+                                  "09_interventions"])
 def test_executed_notebook_printed_no_warnings(report_run, name):
     notebook = nbformat.read(report_run["run_dir"] / f"{name}.ipynb", as_version=4)
     streams = [o for c in notebook.cells for o in c.get("outputs", [])

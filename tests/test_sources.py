@@ -448,14 +448,14 @@ def test_capabilities_follow_the_delivered_tables(tmp_path):
 
 
 def test_requirements_use_the_notebooks_parameters(tmp_path):
-    """The churn model's need for history is declared once and follows the horizon: 24 months
-    of orders are too few for a 6-month horizon (about 27 needed) but enough for 3 months."""
-    days = pd.date_range("2023-01-01", "2024-12-31", freq="7D")
+    """The churn model's need for history is declared once and follows the horizon: 15 months
+    of orders are too few for a 6-month horizon (about 18 needed) but enough for 3 months."""
+    days = pd.date_range("2023-10-01", "2024-12-31", freq="7D")
     lines = pd.DataFrame({"order_date": days})
     io.write_clean({"order_lines": lines}, tmp_path)
     six = capabilities.check("05_retention", tmp_path, {"horizon_months": 6})
     assert six.runnable and not six.evaluates("churn-model")
-    assert any("about 27 months" in item for item in six.not_evaluated)
+    assert any("about 18 months" in item for item in six.not_evaluated)
     three = capabilities.check("05_retention", tmp_path, {"horizon_months": 3,
                                                           "n_train_snapshots": 2,
                                                           "snapshot_spacing_months": 2})
@@ -559,9 +559,10 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     assert status == {"01_cleaning": "ok", "02_history_repair": "ok", "03_behaviour": "ok",
                       "04_attitude": "not evaluated", "05_retention": "ok",
                       "06_price_sensitivity": "ok",  # on price changes found in the lines
-                      "07_regional_regression": "ok", "08_scorecard": "ok"}
+                      "07_regional_regression": "ok", "08_scorecard": "ok",
+                      "09_interventions": "not evaluated"}
     index = (run_dir / "index.html").read_text()
-    assert "1 report not evaluated for lack of data" in index
+    assert "2 reports not evaluated for lack of data" in index
     assert "no survey, referral, engagement or complaint data" in index
     assert "lasting price changes found in the order lines" in index
     scorecard = (run_dir / "08_scorecard.html").read_text()
@@ -578,7 +579,11 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     assert "passed on as delivered" in repair and "One set of definitions" not in repair
     card = pd.read_parquet(clean_dir / "scorecard.parquet")
     assert "attitude_score" not in card and card["loyalty_index"].notna().all()
-    assert not (clean_dir / "churn_risk.parquet").exists()  # history too short
+    # one year of orders: the churn model looks back over 6 months instead of 12
+    risk = pd.read_parquet(clean_dir / "churn_risk.parquet")
+    assert (risk["window_months"] == 6).all() and (risk["horizon_months"] == 3).all()
+    retention_page = (run_dir / "05_retention.html").read_text()
+    assert "looks back over 6 months of behaviour instead of 12" in retention_page
     # the executive summary quotes the run's own numbers, and compares nothing it cannot
     lines = pd.read_parquet(clean_dir / "order_lines.parquet")
     assert f"median {card['loyalty_index'].median():.0f} over {len(card):,} customers" in index
@@ -586,7 +591,7 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     assert re.search(r"last 12 months: [\d,]+ GBP", index)  # the mapping's currency
     cleaning_page = (run_dir / "01_cleaning.html").read_text()
     assert f"{len(lines):,} order lines remain" in cleaning_page
-    # the dashboard: no survey and a history too short for churn: those tiles link to why
+    # the dashboard: no survey: that tile links to why
     from bs4 import BeautifulSoup
 
     from tests.test_dashboard import _tile_texts
@@ -594,7 +599,7 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
     shown = _tile_texts(BeautifulSoup(index, "html.parser"))
     assert shown["recommendation"]["value"] == "not evaluated"
     assert shown["recommendation"]["links"][0] == "04_attitude.html"
-    assert shown["churn_risk"]["value"] == "not evaluated"
+    assert shown["churn_risk"]["value"] != "not evaluated"
     assert "no comparison: the history is too short" in shown["active_customers"]["text"]
     assert shown["revenue"]["value"].endswith(" GBP")
 
@@ -604,7 +609,8 @@ def test_online_retail_runs_the_whole_chain(online_retail_run):
 @pytest.mark.browser
 @pytest.mark.parametrize("name", ["index", "01_cleaning", "02_history_repair", "03_behaviour",
                                   "04_attitude", "05_retention", "06_price_sensitivity",
-                                  "07_regional_regression", "08_scorecard"])
+                                  "07_regional_regression", "08_scorecard",
+                                  "09_interventions"])
 def test_online_retail_pages_render(chromium, online_retail_run, tmp_path, name):  # noqa: F811
     from tests.test_browser import _images_decode, _rendered_dom
 
@@ -615,6 +621,8 @@ def test_online_retail_pages_render(chromium, online_retail_run, tmp_path, name)
     _images_decode(dom)
     if name == "04_attitude":
         assert "not evaluated" in text and "no survey" in text
+    elif name == "09_interventions":  # no campaign data in the export
+        assert "not evaluated" in text and "no interventions" in text
     elif name == "02_history_repair":  # nothing to repair: one sentence, no empty tables
         assert "passed on as delivered" in text and dom.find("table") is None
     elif name != "index":

@@ -29,7 +29,8 @@ from helpers import i18n, io, story
 from helpers.i18n import _
 
 OPTIONAL_TABLES = ("price_changes", "market_index", "survey_responses", "survey_answers",
-                   "referrals", "engagement", "complaints")
+                   "referrals", "engagement", "complaints", "interventions",
+                   "intervention_exposure")
 ATTITUDE_TABLES = ("survey_responses", "referrals", "engagement", "complaints")
 
 
@@ -179,6 +180,9 @@ REQUIREMENTS: list[Requirement] = [
                 _dimension_remark("attitude")),
     Requirement("08_scorecard", "remark", _price_changes,
                 _dimension_remark("price sensitivity")),
+    Requirement("09_interventions", "notebook", lambda f: f.has("interventions"), lambda f: _(
+        "no interventions (campaigns, coupons, member benefits, service changes) were "
+        "delivered: their effects cannot be measured")),
 ]
 
 

@@ -12,6 +12,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 _ID = pa.Column(str, nullable=False)
+# what an intervention (``interventions.kind``) may be; ``regions`` lists the regions a
+# company-wide change applies to ('' = every region), separated by ';'
+INTERVENTION_KINDS = ("campaign", "coupon", "member benefit", "service change", "price policy",
+                      "survey incentive")
 _TEXT = pa.Column(str, nullable=False)
 
 
@@ -67,6 +71,20 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
          "complaint_date": _date(), "raw_label": _TEXT, "category": _TEXT,
          "severity": pa.Column("Int64", pa.Check.in_range(1, 3), nullable=True)},
         name="complaints"),
+    "interventions": pa.DataFrameSchema(
+        {"intervention_id": pa.Column(str, unique=True), "name": _TEXT,
+         "kind": pa.Column(str, pa.Check.isin(INTERVENTION_KINDS)),
+         "start_date": _date(), "end_date": _date(nullable=True),
+         "cost": pa.Column(float, pa.Check.ge(0), nullable=True),
+         "regions": pa.Column(str), "description": pa.Column(str)},
+        checks=[pa.Check(lambda d: d["end_date"].isna() | (d["end_date"] >= d["start_date"]),
+                         error="an intervention ends on or after its start")],
+        name="interventions"),
+    "intervention_exposure": pa.DataFrameSchema(
+        {"intervention_id": _ID, "customer_id": _ID,
+         "group": pa.Column(str, pa.Check.isin(["treated", "holdout"])),
+         "exposure_date": _date(nullable=True)},  # missing: the intervention's start date
+        unique=["intervention_id", "customer_id"], name="intervention_exposure"),
     "customer_id_map": pa.DataFrameSchema(
         {"legacy_customer_id": pa.Column(str, unique=True), "customer_id": _ID},
         name="customer_id_map"),

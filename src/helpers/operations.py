@@ -220,3 +220,23 @@ def prune_runs(reports_dir: Path, keep: int, protect: tuple[Path, ...] = ()) -> 
     for folder in deleted:
         shutil.rmtree(folder, ignore_errors=True)
     return deleted
+
+
+@contextlib.contextmanager
+def kernel_stderr_to(path: Path):
+    """Send what the processes started inside the block write to stderr (the Jupyter kernels:
+    'KeyboardInterrupt caught in kernel' at shutdown, ZMQ notices) to ``path`` instead of the
+    terminal: a scheduled run prints its closing line only, and nothing a kernel said is lost.
+    The runner's own messages go to the terminal before and after the block."""
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -71,11 +71,17 @@ def render_html(executed: Path, target: Path, title: str, language: str = "en",
     target.write_text(_self_contained(body, language), encoding="utf-8")
 
 
+# a cell whose output is for ``index.html`` only (e.g. an executive-summary line)
+INDEX_ONLY_TAG = "index-only"
+
+
 def drop_hidden_sections(notebook: nbformat.NotebookNode,
                          sections: list[str] | tuple[str, ...]) -> nbformat.NotebookNode:
     """Leave out the cells tagged ``section:<name>`` for each name in ``sections`` (those the
-    data cannot support, from ``capabilities.check``); the notebook file keeps them."""
-    hidden = {f"section:{name}" for name in sections}
+    data cannot support, from ``capabilities.check``) and those tagged ``index-only`` (a line
+    written for the run's landing page that the page itself says otherwise); the notebook file
+    keeps them."""
+    hidden = {f"section:{name}" for name in sections} | {INDEX_ONLY_TAG}
     if hidden:
         notebook.cells = [cell for cell in notebook.cells
                           if not hidden & set(cell.get("metadata", {}).get("tags", []))]
@@ -141,7 +147,8 @@ def _index_content(manifest: dict[str, Any], language: str) -> dict[str, Any]:
                 for nb in notebooks for h in nb["headlines"]]
     errors = [{"title": notebook_title(nb["name"]), "message": nb["error"] or ""}
               for nb in notebooks if nb["status"] == "failed"]
-    summaries = "".join(nb.get("executive_summary") or "" for nb in notebooks)
+    summaries = "\n".join(nb["executive_summary"] for nb in notebooks
+                          if nb.get("executive_summary"))
     skipped = sum(nb["status"] == "not evaluated" for nb in notebooks)
     if manifest["status"] != "success":
         status_text = _("FAILED")
@@ -182,7 +189,7 @@ def _index_content(manifest: dict[str, Any], language: str) -> dict[str, Any]:
 def ngettext_reports(skipped: int) -> str:
     """The status line of a run that left reports out for lack of data."""
     return i18n.ngettext("succeeded; {n} report not evaluated for lack of data",
-                         "succeeded; {n} report(s) not evaluated for lack of data", skipped)
+                         "succeeded; {n} reports not evaluated for lack of data", skipped)
 
 
 def not_evaluated_headline(reason: str, language: str) -> str:

@@ -253,13 +253,14 @@ def estimate(values: np.ndarray, model: PathModel, *, scheme: str = "path",
                     for j, b in enumerate(layout.blocks)])
     corr = scores.T @ scores / (n - 1)
     loadings = (cross * member).sum(axis=1)
-    if consistent:
-        adjust = np.sqrt(np.outer(rho, rho))
-        np.fill_diagonal(adjust, 1.0)
-        corr = corr / adjust
-        for j, b in enumerate(layout.blocks):
-            w = weights[b, j]
-            loadings[b] = w * np.sqrt(rho[j]) / (w @ w) if b.size > 1 else 1.0
+    if consistent:  # a block with a negative rho_A (a degenerate resample): NaN, not a warning
+        with np.errstate(invalid="ignore"):
+            adjust = np.sqrt(np.outer(rho, rho))
+            np.fill_diagonal(adjust, 1.0)
+            corr = corr / adjust
+            for j, b in enumerate(layout.blocks):
+                w = weights[b, j]
+                loadings[b] = w * np.sqrt(rho[j]) / (w @ w) if b.size > 1 else 1.0
     path_matrix, r_squared = _solve_paths(corr, layout)
     eye = np.eye(len(layout.blocks))
     return Estimate(weights=weights, cross=cross, loadings=loadings, paths=path_matrix,

@@ -52,6 +52,7 @@ from helpers.configs import (
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 HEADLINE_TAG = "headline"
+KERNEL_LOG = "kernels.log"  # what the kernels wrote to stderr (``operations.kernel_stderr_to``)
 SUMMARY_TAG = "executive-summary"
 
 @dataclass
@@ -254,9 +255,11 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
                 log(f"not evaluated: {verdict.reason}")
                 continue
             try:
-                papermill.execute_notebook(
-                    str(path), str(executed), parameters=given, progress_bar=False,
-                    kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config)
+                with operations.kernel_stderr_to(run_dir / KERNEL_LOG):
+                    papermill.execute_notebook(
+                        str(path), str(executed), parameters=given, progress_bar=False,
+                        kernel_name=kernel_name, cwd=str(io.project_dir()),
+                        config=kernel_config)
                 result.status = "ok"
             except Exception as error:
                 result.status, failed = "failed", True

@@ -23,6 +23,7 @@ from helpers.cleaning.ledger import (
     join_lookups,
     quarantine_orphans,
     quarantine_unanswered,
+    quarantine_unknown_interventions,
     records,
     stack_quarantine,
 )
@@ -168,7 +169,9 @@ def clean(mapping: SourceMapping, raw: dict[str, pd.DataFrame]) -> CleaningResul
                                           "legacy_customer_id"])
     tables, orphan_steps, orphan_rows = quarantine_orphans(tables, known, known_legacy)
     tables, unanswered_steps, unanswered_rows = quarantine_unanswered(tables)
-    orphan_steps, orphan_rows = orphan_steps + unanswered_steps, orphan_rows + unanswered_rows
+    tables, unlisted_steps, unlisted_rows = quarantine_unknown_interventions(tables)
+    orphan_steps = orphan_steps + unanswered_steps + unlisted_steps
+    orphan_rows = orphan_rows + unanswered_rows + unlisted_rows
     steps = [step for part in parts for step in part.steps] + orphan_steps
     quarantined = [rows for part in parts for rows in part.quarantine] + orphan_rows
     return CleaningResult(tables=tables,

@@ -99,7 +99,8 @@ class Ledger:
 
 CUSTOMER_COLUMNS = {"order_lines_unrepaired": ["customer_id"], "survey_responses": ["customer_id"],
                     "engagement": ["customer_id"], "complaints": ["customer_id"],
-                    "referrals": ["referrer_id", "referred_customer_id"]}
+                    "referrals": ["referrer_id", "referred_customer_id"],
+                    "intervention_exposure": ["customer_id"]}
 
 
 def quarantine_orphans(tables: dict[str, pd.DataFrame], known: set[str],
@@ -138,6 +139,25 @@ def quarantine_orphans(tables: dict[str, pd.DataFrame], known: set[str],
     return tables, steps, quarantined
 
 
+def _quarantine_unlisted(tables: dict[str, pd.DataFrame], name: str, key: str, listed: set,
+                         reason: str, rule: str, detail: str) -> tuple[
+        dict[str, pd.DataFrame], list[dict], list[pd.DataFrame]]:
+    """Set aside the rows of table ``name`` whose ``key`` is not in ``listed``."""
+    tables = dict(tables)
+    table = tables[name]
+    unknown = ~table[key].isin(listed)
+    quarantined = []
+    if unknown.any():
+        quarantined.append(pd.DataFrame({
+            "source": name, "row": pd.array([pd.NA] * int(unknown.sum()), dtype="Int64"),
+            "reason": reason, "record": records(table.loc[unknown]).to_numpy()}))
+    tables[name] = table.loc[~unknown].reset_index(drop=True)
+    step = {"source": name, "rule": rule, "action": "quarantined", "rows_in": len(table),
+            "rows_affected": int(unknown.sum()), "rows_out": len(tables[name]),
+            "detail": detail}
+    return tables, [step], quarantined
+
+
 def quarantine_unanswered(tables: dict[str, pd.DataFrame]) -> tuple[
         dict[str, pd.DataFrame], list[dict], list[pd.DataFrame]]:
     """Set aside questionnaire answers (``survey_answers``) whose invitation is not an answered
@@ -148,26 +168,31 @@ def quarantine_unanswered(tables: dict[str, pd.DataFrame]) -> tuple[
     """
     if "survey_answers" not in tables:
         return tables, [], []
-    tables = dict(tables)
-    answers = tables["survey_answers"]
     survey = tables.get("survey_responses")
     answered = set() if survey is None else set(
         survey.loc[survey["responded"], "invitation_id"]) if "invitation_id" in survey else set()
-    unknown = ~answers["invitation_id"].isin(answered)
-    quarantined = []
-    if unknown.any():
-        quarantined.append(pd.DataFrame({
-            "source": "survey_answers",
-            "row": pd.array([pd.NA] * int(unknown.sum()), dtype="Int64"),
-            "reason": N_("unknown invitation"),
-            "record": records(answers.loc[unknown]).to_numpy()}))
-    tables["survey_answers"] = answers.loc[~unknown].reset_index(drop=True)
-    step = {"source": "survey_answers", "rule": N_("invitation answered"),
-            "action": "quarantined", "rows_in": len(answers),
-            "rows_affected": int(unknown.sum()), "rows_out": len(tables["survey_answers"]),
-            "detail": N_("answers to a question of an invitation the survey table does not "
-                         "list as answered")}
-    return tables, [step], quarantined
+    return _quarantine_unlisted(
+        tables, "survey_answers", "invitation_id", answered, N_("unknown invitation"),
+        N_("invitation answered"), N_("answers to a question of an invitation the survey table "
+                                      "does not list as answered"))
+
+
+def quarantine_unknown_interventions(tables: dict[str, pd.DataFrame]) -> tuple[
+        dict[str, pd.DataFrame], list[dict], list[pd.DataFrame]]:
+    """Set aside exposures (``intervention_exposure``) of an intervention the interventions
+    table does not list; without an interventions table every exposure is set aside.
+
+    Returns:
+        (tables without those rows, quality-report rows, quarantine frames).
+    """
+    if "intervention_exposure" not in tables:
+        return tables, [], []
+    listed = set(tables["interventions"]["intervention_id"]) if "interventions" in tables \
+        else set()
+    return _quarantine_unlisted(
+        tables, "intervention_exposure", "intervention_id", listed, N_("unknown intervention"),
+        N_("intervention listed"),
+        N_("exposures of an intervention the interventions table does not list"))
 
 
 def stack_quarantine(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -258,6 +258,36 @@ def clean_complaints(source: TableSource, raw: pd.DataFrame) -> Cleaned:
     return ledger.finish(table, "complaints")
 
 
+# what an intervention table's unmapped optional columns hold
+INTERVENTION_DEFAULTS = {
+    "interventions": {"end_date": pd.NaT, "cost": np.nan, "regions": "", "description": ""},
+    "intervention_exposure": {"group": "treated", "exposure_date": pd.NaT}}
+
+
+def _intervention_rules(ledger, frame: pd.DataFrame, source: TableSource) -> None:
+    """Interventions and exposures: unmapped optional columns filled in, kinds and groups
+    lower-cased and checked against the contract's words, an end before the start set
+    aside."""
+    name = source.table
+    for column, value in INTERVENTION_DEFAULTS[name].items():
+        if column not in ledger.table:
+            ledger.table[column] = value
+    ledger.table["end_date" if name == "interventions" else "exposure_date"] = pd.to_datetime(
+        ledger.table["end_date" if name == "interventions" else "exposure_date"]).astype(
+        "datetime64[us]")
+    column, allowed = (("kind", contract.INTERVENTION_KINDS) if name == "interventions"
+                       else ("group", ("treated", "holdout")))
+    if column in source.columns:
+        ledger.table[column] = lower_case(ledger, frame, source, column)
+    ledger.quarantine(~ledger.table[column].isin(allowed), N_("unknown {column}").format(
+        column=column), N_("{column} must be one of: {allowed}").format(
+        column=column, allowed=", ".join(allowed)))
+    if name == "interventions":
+        ledger.quarantine(ledger.table["end_date"] < ledger.table["start_date"],
+                          N_("ends before it starts"), N_("end_date before start_date"))
+        ledger.table["cost"] = ledger.table["cost"].astype("float64")
+
+
 def clean_other(source: TableSource, raw: pd.DataFrame) -> Cleaned:
     """Price changes, market index, referrals, engagement events and the CRM migration table:
     renamed, parsed and checked (positive prices and index values, no self-referral, one row
@@ -282,6 +312,8 @@ def clean_other(source: TableSource, raw: pd.DataFrame) -> Cleaned:
     count_changes(ledger, source, frame)
     if name == "engagement":
         ledger.table = ledger.table.assign(kind=lower_case(ledger, frame, source, "kind"))
+    if name in INTERVENTION_DEFAULTS:
+        _intervention_rules(ledger, frame, source)
     columns = list(contract.SCHEMAS[name].columns)
     columns += [c for c in EXTRA_COLUMNS.get(name, {}) if c in ledger.table]
     return ledger.finish(ledger.table[columns], name)

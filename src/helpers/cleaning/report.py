@@ -35,7 +35,8 @@ DATE_COLUMNS = {"customers": "join_date", "order_lines": "order_date",
                 "order_lines_unrepaired": "order_date",
                 "price_changes": "effective_date", "market_index": "month",
                 "survey_responses": "sent_date", "referrals": "referral_date",
-                "engagement": "event_date", "complaints": "complaint_date"}
+                "engagement": "event_date", "complaints": "complaint_date",
+                "interventions": "start_date", "intervention_exposure": "exposure_date"}
 
 
 def table_overview(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

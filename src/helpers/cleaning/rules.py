@@ -22,7 +22,8 @@ from helpers.sources.reading import CUT_LAST_LINE
 from helpers.words import N_
 
 # columns a row may leave empty ('' is a value: an unknown city, an unlabelled complaint)
-MAY_BE_EMPTY = {"customers": {"city", "channel"}, "complaints": {"raw_label"}}
+MAY_BE_EMPTY = {"customers": {"city", "channel"}, "complaints": {"raw_label"},
+                "interventions": {"regions", "description"}}
 # one row per key: (key columns, reason, keep the first row or set every copy aside)
 KEYS: dict[str, tuple[list[str], str, str]] = {
     "customers": (["customer_id"], N_("conflicting duplicate id"), "first"),
@@ -33,6 +34,9 @@ KEYS: dict[str, tuple[list[str], str, str]] = {
     "complaints": (["complaint_id"], N_("conflicting duplicate key"), "first"),
     "survey_answers": (["invitation_id", "item"], N_("second answer"), "first"),
     "customer_id_map": (["legacy_customer_id"], N_("ambiguous legacy number"), "none"),
+    "interventions": (["intervention_id"], N_("conflicting duplicate id"), "first"),
+    "intervention_exposure": (["intervention_id", "customer_id"], N_("second exposure"),
+                              "first"),
 }
 
 

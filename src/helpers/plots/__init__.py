@@ -16,6 +16,7 @@ from helpers.plots.models import (
     importance_performance,
     monitoring,
     point_intervals,
+    regional_gap,
     residuals,
 )
 from helpers.plots.rates import (
@@ -29,5 +30,6 @@ from helpers.plots.rates import (
 __all__ = ["calibration", "cohort_heatmap", "compare_intervals", "cycle_distribution",
            "event_profile", "importance_performance", "monitoring", "monthly_lines_by_source",
            "odds_ratios",
-           "point_intervals", "rates_with_intervals", "repairs_by_rule", "residuals",
+           "point_intervals", "rates_with_intervals", "regional_gap", "repairs_by_rule",
+           "residuals",
            "revenue_before_after", "rows_by_source"]

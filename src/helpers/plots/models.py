@@ -160,3 +160,29 @@ def importance_performance(table: pd.DataFrame | None, title: str, xlabel: str,
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return finished(fig)
+
+
+def regional_gap(series: dict[str, pd.DataFrame], starts: dict[str, pd.Timestamp],
+                 title: str) -> plt.Figure | None:
+    """Each regional change's difference in differences (one panel per change, keyed by its
+    name): the log gap in purchases per customer between its regions and the others, month by
+    month, with the start marked and the mean gap before and after drawn. Nothing to draw:
+    None."""
+    if not series:
+        return None
+    theme()
+    fig, axes = plt.subplots(len(series), 1, figsize=(9, 3.4 * len(series) + 0.6),
+                             squeeze=False)
+    for ax, (name, gap) in zip(axes.flat, series.items(), strict=True):
+        start = starts[name]
+        ax.plot(gap.index, gap["difference"], marker="o", color="#4C72B0", lw=1.4)
+        for part in (gap[gap.index < start], gap[gap.index >= start]):
+            if len(part):
+                ax.hlines(part["difference"].mean(), part.index.min(), part.index.max(),
+                          color="#C44E52", lw=2)
+        ax.axvline(start, color="#999999", lw=1, ls="--")
+        ax.set_ylabel(_("log gap in purchases per customer"))
+        ax.set_title(name, fontsize=10)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    fig.suptitle(title)
+    return finished(fig)

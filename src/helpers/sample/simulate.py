@@ -17,6 +17,12 @@ from helpers.sample.files import (
     referrals_file,
     survey_files,
 )
+from helpers.sample.interventions import (
+    InterventionState,
+    effects_truth,
+    exposure_file,
+    interventions_file,
+)
 from helpers.sample.questionnaire import questionnaire_file
 from helpers.sample.world import (
     CATEGORIES,
@@ -124,7 +130,8 @@ def _products_and_prices(rng: np.random.Generator, params: SampleParams) -> dict
 
 def _buying(rng: np.random.Generator, params: SampleParams, people: dict) -> dict:
     """The monthly simulation: orders and complaints per customer and month, cooling off and
-    churn driven by loyalty and recent complaints (and an optional injected demand drop)."""
+    churn driven by loyalty and recent complaints, the loyalty strategies' effects
+    (``sample.interventions``) and an optional injected demand drop."""
     n = params.n_customers
     loyalty, join_month, region = people["loyalty"], people["join_month"], people["region"]
     season = 1 + 0.25 * np.cos(2 * np.pi * (np.arange(N_MONTHS) % 12 - 11) / 12)
@@ -137,6 +144,7 @@ def _buying(rng: np.random.Generator, params: SampleParams, people: dict) -> dic
     churned = np.zeros(n, dtype=bool)
     churn_month = np.full(n, -1)
     cooling_start = np.full(n, -1)
+    plan = InterventionState(params.seed, n)
     drop = np.ones((n, N_MONTHS))
     if params.injected_drop is not None:
         drop_region, drop_month, drop_factor = params.injected_drop
@@ -145,7 +153,9 @@ def _buying(rng: np.random.Generator, params: SampleParams, people: dict) -> dic
     for m in range(N_MONTHS):
         active = (join_month <= m) & ~churned
         multiplier = np.where(cooling_left > 0, params.cooling_rate_multiplier, 1.0)
+        plan.choose(m, orders, region)
         lam = rate_i * season[m] * multiplier * active * drop[:, m]
+        lam = lam * plan.multiplier(m, lam)
         orders[:, m] = rng.poisson(lam)
         complaints[:, m] = rng.binomial(orders[:, m], p_complaint)
         recent = complaints[:, max(0, m - 2): m + 1].sum(axis=1)
@@ -162,7 +172,7 @@ def _buying(rng: np.random.Generator, params: SampleParams, people: dict) -> dic
         cooling_left[starts] = params.cooling_months
         cooling_start[starts] = m + 1
     return {"orders": orders, "complaints": complaints, "churn_month": churn_month,
-            "cooling_start": cooling_start}
+            "cooling_start": cooling_start, "interventions": plan}
 
 
 def _order_lines(rng: np.random.Generator, params: SampleParams, people: dict, world: dict,
@@ -289,6 +299,8 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
         "engagement": raw_engagement,
         "complaints": raw_complaints,
         "customer_id_map": id_map,
+        "interventions": interventions_file(),
+        "intervention_exposure": exposure_file(buying["interventions"], customer_id),
     }
     truth_customers = customers_true.assign(
         loyalty_z=loyalty, join_month=join_month,
@@ -304,6 +316,7 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
         "survey": survey_truth,
         "complaints": complaint_truth,
         "elasticity": pd.DataFrame({"region": REGIONS, "elasticity": elasticity}),
+        "intervention_effects": effects_truth(buying["interventions"]),
         **questionnaire_truth,
     }
     return Sample(raw=raw, truth=truth, params=params)

@@ -9,7 +9,7 @@ from typing import Any
 BUILTIN_MAPPING = "configs/sources/builtin.yaml"
 MAPPABLE_TABLES = ("order_lines", "customers", "price_changes", "market_index",
                    "survey_responses", "survey_answers", "referrals", "engagement", "complaints",
-                   "customer_id_map")
+                   "customer_id_map", "interventions", "intervention_exposure")
 # contract columns the mapping may leave out, because cleaning derives them
 DERIVED_COLUMNS: dict[str, dict[str, str]] = {
     "order_lines": {
@@ -25,6 +25,10 @@ DERIVED_COLUMNS: dict[str, dict[str, str]] = {
                          "recommend_score": "missing", "quality_flag": "from the scores"},
     "complaints": {"complaint_id": "the row number", "category": "keyword rules on raw_label",
                    "severity": "missing"},
+    "interventions": {"end_date": "missing (still running)", "cost": "missing",
+                      "regions": "'' (every region)", "description": "''"},
+    "intervention_exposure": {"group": "'treated'",
+                              "exposure_date": "the intervention's start date"},
 }
 # optional columns beyond the contract that later notebooks use when present
 EXTRA_COLUMNS: dict[str, dict[str, str]] = {

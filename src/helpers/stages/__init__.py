@@ -3,6 +3,15 @@ takes the contract tables it uses by name and returns a small result object whos
 what the page shows (None where the data did not support a part). The notebooks call a stage,
 then display its fields."""
 
-from helpers.stages import attitude, behaviour, price, regression, retention, scorecard
+from helpers.stages import (
+    attitude,
+    behaviour,
+    interventions,
+    price,
+    regression,
+    retention,
+    scorecard,
+)
 
-__all__ = ["attitude", "behaviour", "price", "regression", "retention", "scorecard"]
+__all__ = ["attitude", "behaviour", "interventions", "price", "regression", "retention",
+           "scorecard"]

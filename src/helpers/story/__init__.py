@@ -11,11 +11,13 @@ from helpers.story import (
     cleaning,
     drivers,
     history,
+    interventions,
     price,
     regression,
     retention,
     scorecard,
 )
 
-__all__ = ["attitude", "behaviour", "cleaning", "drivers", "history", "price", "regression",
+__all__ = ["attitude", "behaviour", "cleaning", "drivers", "history", "interventions", "price",
+           "regression",
            "retention", "scorecard"]

@@ -1,0 +1,209 @@
+"""Stage 09 as one call: every delivered intervention measured with the design its exposure
+rows allow (``helpers.interventions``), a verdict per intervention, the revenue it brought and
+its return on cost.
+
+``evaluate_interventions`` returns an ``InterventionResult``; ``outputs()`` is the effects table
+09 writes (``intervention_effects``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from helpers import interventions as iv
+from helpers.words import N_
+
+RANDOMISED, TARGETED, REGIONAL = "randomised holdout", "targeted, no holdout", "regional change"
+
+
+@dataclass
+class InterventionResult:
+    """Everything the interventions page shows."""
+
+    window_months: int
+    confidence: float
+    overview: pd.DataFrame  # one row per intervention: design, sizes, headline effect, verdict
+    effects: pd.DataFrame  # per intervention, outcome and estimate (naive / adjusted)
+    balance: dict[str, pd.DataFrame] = field(default_factory=dict)  # targeted ones
+    regional: dict[str, pd.DataFrame] = field(default_factory=dict)  # monthly series
+
+    def outputs(self) -> dict[str, pd.DataFrame]:
+        return {"intervention_effects": self.effects}
+
+    def effect_views(self) -> dict[str, pd.DataFrame]:
+        """The relative effect on purchases of each measured intervention (index = its
+        name), naive and adjusted, as value/ci_low/ci_high tables for the chart."""
+        purchases = self.effects[self.effects["outcome"] == "purchases"]
+        names = self.overview["name"] if len(self.overview) else pd.Series(dtype=str)
+        views = {}
+        for estimate, label in (("naive", "naive"), ("adjusted", "adjusted")):
+            part = purchases[purchases["estimate"] == estimate].set_index("intervention_id")
+            views[label] = pd.DataFrame({"value": part["relative"],
+                                         "ci_low": part["relative_low"],
+                                         "ci_high": part["relative_high"]}).rename(
+                index=names)
+        order = views["adjusted"].index
+        return {k: v.reindex(order) for k, v in views.items()}
+
+    def verdicts(self) -> pd.DataFrame:
+        """The overview for the page: name, kind, design, start, customers, effect on
+        purchases with its interval, verdict and reason."""
+        if self.overview.empty:
+            return self.overview
+        columns = ["name", "kind", "design", "start", "treated", "comparison", "relative",
+                   "relative_low", "relative_high", "verdict", "reason"]
+        return self.overview.reindex(columns=columns).set_index("name")
+
+    def regional_gaps(self) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Timestamp]]:
+        """The monthly gap series and start of each measured regional change, by name."""
+        names = self.overview["name"] if len(self.overview) else {}
+        return ({names[k]: v for k, v in self.regional.items()},
+                {names[k]: self.overview.loc[k, "start"] for k in self.regional})
+
+    def balance_table(self) -> pd.DataFrame | None:
+        """The balance tables of the targeted interventions, one block per intervention."""
+        if not self.balance:
+            return None
+        names = self.overview["name"]
+        return pd.concat({names[k]: v for k, v in self.balance.items()},
+                         names=["intervention", "feature"])
+
+    def regional_rows(self) -> pd.DataFrame:
+        """The regional changes that were measured (for the pre-trend sentences)."""
+        if self.overview.empty or "pre_trend" not in self.overview:
+            return self.overview.iloc[:0]
+        return self.overview[self.overview["pre_trend"].notna()]
+
+
+def _design(exposure: pd.DataFrame) -> str:
+    if exposure.empty:
+        return REGIONAL
+    return RANDOMISED if (exposure["group"] == "holdout").any() else TARGETED
+
+
+def _measurable(design: str, start: pd.Timestamp, latest: pd.Timestamp, window_months: int,
+                data_end: pd.Timestamp, treated: int, comparison: int,
+                min_group_size: int) -> str:
+    """Why the intervention cannot be measured yet ('' when it can): ``latest`` is the last
+    exposure (every exposed customer's window must lie inside the data)."""
+    window_end = latest + pd.DateOffset(months=window_months)
+    end = f"{data_end:%Y-%m-%d}"
+    if design != REGIONAL and treated == 0:
+        return N_("no exposed customers")
+    if design != REGIONAL and window_end > data_end + pd.Timedelta(days=1):
+        return N_("its {months}-month window ends after the data ({end})").format(
+            months=window_months, end=end)
+    if design == REGIONAL and start + pd.DateOffset(months=1) > data_end + pd.Timedelta(days=1):
+        return N_("it started less than a month before the end of the data ({end})").format(
+            end=end)
+    if design != REGIONAL and min(treated, comparison) < min_group_size:
+        return N_("fewer than {count} customers in a group").format(count=min_group_size)
+    return ""
+
+
+def verdict(low: float, high: float) -> str:
+    """'worked', 'backfired' or 'no clear effect' from an effect's interval."""
+    if low > 0:
+        return "worked"
+    if high < 0:
+        return "backfired"
+    return "no clear effect"
+
+
+def _money(effects: pd.DataFrame, treated: int) -> dict:
+    """Revenue attributable: the adjusted spend effect (with its interval) times the treated."""
+    spend = effects[(effects["outcome"] == "spend") & (effects["estimate"] == "adjusted")]
+    if spend.empty:
+        return {}
+    row = spend.iloc[0]
+    return {"revenue": row["effect"] * treated, "revenue_low": row["ci_low"] * treated,
+            "revenue_high": row["ci_high"] * treated}
+
+
+def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
+                           interventions: pd.DataFrame, intervention_exposure: pd.DataFrame,
+                           monthly_sales: pd.DataFrame | None = None, window_months: int = 3,
+                           pre_months: int = 12, confidence: float = 0.95,
+                           min_group_size: int = 30) -> InterventionResult:
+    """The interventions page's figures from the contract tables (module docstring of
+    ``helpers.interventions``); the headline of each is the adjusted effect on purchases."""
+    orders = iv._orders(order_lines)
+    data_end = order_lines["order_date"].max()
+    estimated = set() if monthly_sales is None else set(
+        monthly_sales.loc[monthly_sales["is_estimated"], "month"])
+    rows, effects, balances, series = [], [], {}, {}
+    for item in interventions.sort_values("start_date").itertuples(index=False):
+        exposure = intervention_exposure[
+            intervention_exposure["intervention_id"] == item.intervention_id]
+        design = _design(exposure)
+        start = exposure["exposure_date"].min() if design != REGIONAL and \
+            exposure["exposure_date"].notna().any() else item.start_date
+        exposure = exposure.assign(exposure_date=exposure["exposure_date"].fillna(start))
+        row = {"intervention_id": item.intervention_id, "name": item.name, "kind": item.kind,
+               "design": design, "start": start, "cost": item.cost}
+        regions = [r.strip() for r in str(item.regions).split(";") if r.strip()]
+        treated_ids = exposure.loc[exposure["group"] == "treated", "customer_id"]
+        if design == RANDOMISED:
+            comparison_ids = exposure.loc[exposure["group"] == "holdout", "customer_id"]
+        elif design == TARGETED:
+            features = iv.pre_period_features(orders, customers, start)
+            comparison_ids = features.index.difference(pd.Index(treated_ids))
+        else:
+            treated_ids = customers.loc[customers["region"].isin(regions), "customer_id"]
+            comparison_ids = customers.loc[~customers["region"].isin(regions), "customer_id"]
+        row.update(treated=len(treated_ids), comparison=len(comparison_ids))
+        latest = exposure["exposure_date"].max() if len(exposure) else start
+        problem = _measurable(design, start, latest, window_months, data_end, len(treated_ids),
+                              len(comparison_ids), min_group_size)
+        if design == REGIONAL and not regions:
+            problem = N_("no exposure rows and no regions named")
+        if problem:
+            rows.append(row | {"verdict": "not measurable yet", "reason": problem})
+            continue
+        if design == REGIONAL:
+            monthly = iv.regional_series(orders, customers, regions, estimated)
+            found = iv.regional_effect(monthly, start, item.end_date, pre_months, confidence)
+            if "relative" not in found:
+                rows.append(row | {"verdict": "not measurable yet", "reason": N_(
+                    "only {count} months of data before it").format(
+                    count=found["months_before"])})
+                continue
+            series[item.intervention_id] = monthly
+            table = pd.DataFrame([{"outcome": "purchases", "estimate": "adjusted",
+                                   **{k: found[k] for k in ("relative", "relative_low",
+                                                            "relative_high")},
+                                   "treated": len(treated_ids),
+                                   "comparison": len(comparison_ids)}])
+            row.update({k: found[k] for k in ("pre_trend", "pre_trend_low", "pre_trend_high")})
+        else:
+            ids = pd.Index(treated_ids).append(pd.Index(comparison_ids)).unique()
+            exposed_on = exposure.drop_duplicates("customer_id").set_index("customer_id")[
+                "exposure_date"]
+            starts = pd.Series(start, index=ids).where(~ids.isin(exposed_on.index),
+                                                       exposed_on.reindex(ids))
+            outcomes = iv.customer_outcomes(orders, starts, window_months)
+            is_treated = pd.Series(outcomes.index.isin(treated_ids), index=outcomes.index)
+            if design == RANDOMISED:
+                table = iv.holdout_effects(outcomes, is_treated, confidence)
+            else:
+                table, balances[item.intervention_id] = iv.targeted_effects(
+                    outcomes, features, is_treated, confidence)
+            row.update(_money(table, len(treated_ids)))
+        headline = table[(table["outcome"] == "purchases") & (table["estimate"] == "adjusted")]
+        first = headline.iloc[0]
+        row.update(relative=first["relative"], relative_low=first["relative_low"],
+                   relative_high=first["relative_high"],
+                   verdict=verdict(first["relative_low"], first["relative_high"]), reason="")
+        rows.append(row)
+        effects.append(table.assign(intervention_id=item.intervention_id, design=design))
+    effect_columns = ["intervention_id", "design", "outcome", "estimate", "effect", "ci_low",
+                      "ci_high", "relative", "relative_low", "relative_high", "treated",
+                      "comparison", "comparison_mean"]
+    all_effects = (pd.concat(effects, ignore_index=True).reindex(columns=effect_columns)
+                   if effects else pd.DataFrame(columns=effect_columns))
+    overview = pd.DataFrame(rows).set_index("intervention_id") if rows else pd.DataFrame()
+    return InterventionResult(window_months=window_months, confidence=confidence,
+                              overview=overview, effects=all_effects, balance=balances,
+                              regional=series)

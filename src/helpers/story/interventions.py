@@ -1,0 +1,146 @@
+"""Did the loyalty strategies work, in words (notebook 09 and the executive summary)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers import i18n
+from helpers.i18n import _, ngettext
+from helpers.words import N_
+
+DESIGNS = (N_("randomised holdout"), N_("targeted, no holdout"), N_("regional change"))
+VERDICTS = (N_("worked"), N_("backfired"), N_("no clear effect"), N_("not measurable yet"))
+# the words of the page's tables (columns, kinds, outcomes, estimates)
+TABLE_WORDS = (
+    N_("campaign"), N_("coupon"), N_("member benefit"), N_("service change"),
+    N_("price policy"), N_("survey incentive"), N_("kind"), N_("design"), N_("start"),
+    N_("treated"), N_("comparison"), N_("relative"), N_("relative_low"), N_("relative_high"),
+    N_("verdict"), N_("name"), N_("intervention"), N_("intervention_id"), N_("feature"),
+    N_("treated_mean"), N_("comparison_mean"), N_("weighted_comparison_mean"),
+    N_("difference_before"), N_("difference_after"), N_("outcome"), N_("estimate"),
+    N_("effect"), N_("purchases"), N_("spend"), N_("bought"), N_("adjusted"),
+    N_("log_spend_12m"), N_("recency_days"), N_("orders_12m"), N_("tenure_years"))
+
+
+def definitions(window_months: int, pre_months: int, min_group_size: int) -> str:
+    """The page's definitions, with the run's window, pre-period and minimum group size."""
+    return _("**Definitions used on this page.** An intervention's effect is measured on the "
+             "customers it reached over the {window} months after each one's exposure "
+             "(purchases: orders with a sale line; spend: net amount; bought: at least one "
+             "purchase), against a comparison group: the holdout where there is one, else "
+             "customers who looked like the targeted ones before it, or for a change in a "
+             "region the other regions over the {pre} months before it. A verdict says "
+             "*worked* or *backfired* only when the whole interval of the effect on purchases "
+             "lies on one side of zero; a group of fewer than {minimum} customers, no exposed "
+             "customers or a window that ends after the data is *not measurable yet*.",
+             window=window_months, pre=pre_months, minimum=min_group_size)
+
+
+def verdict_line(row: pd.Series, window_months: int, confidence: float = 0.95) -> str:
+    """One intervention's verdict for managers: 'worked: +x% purchases (a to b)', 'no clear
+    effect', 'backfired' or 'not measurable yet' with the reason."""
+    name = row["name"]
+    if row["verdict"] == "not measurable yet":
+        return _("{name}: not measurable yet ({reason}).", name=name,
+                 reason=i18n.data_text(str(row["reason"])))
+    effect = _("{change:+.0%} purchases per customer ({level:.0%} interval {low:+.0%} to "
+               "{high:+.0%})", change=row["relative"], level=confidence,
+               low=row["relative_low"], high=row["relative_high"])
+    window = (_("in the {months} months after exposure", months=window_months)
+              if row["design"] != "regional change" else _("since it started"))
+    said = {"worked": _("worked"), "backfired": _("backfired"),
+            "no clear effect": _("no clear effect")}[row["verdict"]]
+    money = ""
+    if pd.notna(row.get("revenue")) and row["verdict"] != "no clear effect":
+        money = " " + _("Revenue it brought: {revenue:,.0f} ({low:,.0f} to {high:,.0f}).",
+                        revenue=row["revenue"], low=row["revenue_low"],
+                        high=row["revenue_high"])
+        if pd.notna(row.get("cost")) and row["cost"] > 0:
+            money += " " + _("That is {times:.1f} times its cost of {cost:,.0f} ({low:.1f} to "
+                             "{high:.1f}).", cost=row["cost"],
+                             times=row["revenue"] / row["cost"],
+                             low=row["revenue_low"] / row["cost"],
+                             high=row["revenue_high"] / row["cost"])
+    return _("{name}: {verdict}, {effect} {window}, {design}.{money}", name=name,
+             verdict=said, effect=effect, window=window,
+             design=i18n.data_text(row["design"]), money=money)
+
+
+def headline(overview: pd.DataFrame, window_months: int, confidence: float = 0.95) -> str:
+    """The page's headline (and the executive summary's line): how many interventions worked,
+    which did best, and which could not be judged."""
+    if overview.empty:
+        return _("No interventions were delivered.")
+    judged = overview[overview["verdict"] != "not measurable yet"]
+    worked = judged[judged["verdict"] == "worked"]
+    text = ngettext("{n} intervention measured", "{n} interventions measured", len(judged))
+    parts = [text + ": " + _("{worked} worked, {unclear} without a clear effect, {backfired} "
+                             "backfired.", worked=len(worked),
+                             unclear=int((judged["verdict"] == "no clear effect").sum()),
+                             backfired=int((judged["verdict"] == "backfired").sum()))]
+    if len(worked):
+        best = worked["relative"].idxmax()
+        parts.append(_("The strongest: {line}", line=verdict_line(
+            overview.loc[best], window_months, confidence)))
+    waiting = len(overview) - len(judged)
+    if waiting:
+        parts.append(ngettext("{n} is not measurable yet.", "{n} are not measurable yet.",
+                              waiting))
+    return " ".join(parts)
+
+
+def targeted_sentence(effects: pd.DataFrame, name: str, confidence: float = 0.95) -> str:
+    """How far the naive treated-vs-rest comparison is from the adjusted one, for a targeted
+    intervention (the selection bias the weighting removes)."""
+    purchases = effects[effects["outcome"] == "purchases"].set_index("estimate")
+    naive, adjusted = purchases.loc["naive"], purchases.loc["adjusted"]
+    return _("{name}: comparing the targeted customers with everyone else gives "
+             "{naive:+.2f} purchases per customer ({naive_low:+.2f} to {naive_high:+.2f}); "
+             "against customers who looked like them before it (weighted, difference in "
+             "differences) the effect is {adjusted:+.2f} ({low:+.2f} to {high:+.2f}, "
+             "{level:.0%} intervals). The targeted customers were chosen for how they "
+             "bought, so the naive comparison mixes that choice with the effect.", name=name,
+             naive=naive["effect"], naive_low=naive["ci_low"], naive_high=naive["ci_high"],
+             adjusted=adjusted["effect"], low=adjusted["ci_low"], high=adjusted["ci_high"],
+             level=confidence)
+
+
+def pre_trend_sentence(row: pd.Series, confidence: float = 0.95) -> str:
+    """Whether the regions moved in parallel before a regional change (the check its
+    difference in differences rests on)."""
+    parallel = row["pre_trend_low"] <= 0 <= row["pre_trend_high"]
+    verdict = (_("the regions moved in parallel before it") if parallel else
+               _("the regions were already drifting apart before it, so read the effect with "
+                 "care"))
+    return _("{name}: {verdict} (gap trend {trend:+.3f} log points per month, {level:.0%} "
+             "interval {low:+.3f} to {high:+.3f}).", name=row["name"], verdict=verdict,
+             trend=row["pre_trend"], level=confidence, low=row["pre_trend_low"],
+             high=row["pre_trend_high"])
+
+
+def verdict_list(overview: pd.DataFrame, window_months: int, confidence: float = 0.95) -> str:
+    """Every intervention's verdict line, as a markdown list ('' without interventions)."""
+    return "\n".join(f"- {verdict_line(row, window_months, confidence)}"
+                     for _id, row in overview.iterrows())
+
+
+def targeted_sentences(effects: pd.DataFrame, overview: pd.DataFrame,
+                       confidence: float = 0.95) -> str:
+    """``targeted_sentence`` for each measured targeted intervention, one paragraph each."""
+    targeted = overview[(overview["design"] == "targeted, no holdout")
+                        & (overview["verdict"] != "not measurable yet")] if len(overview) \
+        else overview
+    return "\n\n".join(targeted_sentence(effects[effects["intervention_id"] == key],
+                                         row["name"], confidence)
+                       for key, row in targeted.iterrows())
+
+
+def pre_trend_sentences(regional: pd.DataFrame, confidence: float = 0.95) -> str:
+    """``pre_trend_sentence`` for each measured regional change."""
+    return "\n\n".join(pre_trend_sentence(row, confidence) for _id, row in regional.iterrows())
+
+
+def summary_bullet(overview: pd.DataFrame, window_months: int, confidence: float = 0.95) -> str:
+    """The executive summary's line on the loyalty strategies (a markdown list item)."""
+    return "- " + _("**Loyalty strategies:** {headline}",
+                    headline=headline(overview, window_months, confidence))
