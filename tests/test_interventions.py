@@ -166,3 +166,18 @@ def test_the_cleaning_checks_kinds_groups_and_the_interventions_exposures_name(t
     assert exposure[["intervention_id", "group"]].values.tolist() == [["A", "treated"]]
     reasons = set(cleaned.quarantine["reason"])
     assert {"unknown kind", "unknown intervention"} <= reasons
+
+
+def test_the_regional_interval_is_as_wide_as_the_gap_wanders_by_itself():
+    """A gap of pure noise (sd 0.05 a month): over many worlds the interval covers the true
+    zero about as often as it says (its width comes from the before months' spread)."""
+    rng = np.random.default_rng(11)
+    months = pd.date_range("2024-01-01", periods=15, freq="MS")
+    covered = 0
+    for _ in range(400):
+        gap = rng.normal(0, 0.05, 15)
+        series = pd.DataFrame({"treated_rate": 1.0, "comparison_rate": 1.0,
+                               "difference": gap}, index=months)
+        found = iv.regional_effect(series, months[12], None, pre_months=12)
+        covered += found["relative_low"] <= 0 <= found["relative_high"]
+    assert 0.92 <= covered / 400 <= 0.98

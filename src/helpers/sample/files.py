@@ -42,9 +42,10 @@ def money_text(values: pd.Series) -> pd.Series:
     return whole + "." + pd.Series(cents % 100).astype("str").str.zfill(2)
 
 
-def current_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
+def current_rows(lines: pd.DataFrame) -> pd.DataFrame:
+    """Order lines as the current order system writes them (no defects)."""
     column = lambda values: values.reset_index(drop=True)  # noqa: E731 (string columns stay)
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "order_id": column(lines["order_id"]),
         "line_no": lines["line_no"].to_numpy(),
         "customer_id": column(lines["customer_id"]),
@@ -58,6 +59,10 @@ def current_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
         "amount": money_text(lines["amount"].abs()),
         "line_type": np.where(lines["is_return"], "return", "sale"),
     })
+
+
+def current_orders_file(rng, lines: pd.DataFrame, params: SampleParams):
+    out = current_rows(lines)
     # junk rows: staff test orders without a customer, zero-quantity lines, impossible dates
     n_junk = max(3, round(params.junk_share_current * len(out)))
     junk = out.iloc[rng.choice(len(out), size=n_junk, replace=False)].copy()

@@ -11,9 +11,10 @@ notebook's truth): who was exposed when, and how each one moved the monthly orde
 * ``IV-PUSH``: app push reminders to half of the active customers, at random; no effect.
 * ``IV-TIER``: a tier upgrade at the end of the data: its window is not over yet.
 
-Selections use their own random stream, so the plan does not depend on the buying draws'
-order; the effects multiply the order rate inside the monthly simulation
-(``sample.simulate._buying``), which records the expected extra orders of the exposed.
+Selections and the orders a strategy adds use their own random stream: the exposed customers
+buy their usual orders plus Poisson(rate x (multiplier - 1)) more in the months it works
+(``sample.simulate._buying``, which records the expected extra orders), so every other draw
+of the sample is what it would be without the strategies.
 """
 
 from __future__ import annotations
@@ -80,11 +81,15 @@ class InterventionState:
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed + 16)
 
-    def choose(self, m: int, orders: np.ndarray, region: np.ndarray) -> None:
+    def choose(self, m: int, orders: np.ndarray, extra: np.ndarray, region: np.ndarray) -> None:
         """At month ``m``, pick the customers of the interventions starting then from what the
-        company could see: the orders before this month (active = an order in the 12 months
-        before)."""
-        for iv in (iv for iv in PLAN if iv.month == m):
+        company could see: the orders before this month (``orders`` plus those earlier
+        interventions added, ``extra``; active = an order in the 12 months before)."""
+        starting = [iv for iv in PLAN if iv.month == m]
+        if not starting:
+            return
+        orders = orders[:, :m] + extra[:, :m]
+        for iv in starting:
             candidates = np.nonzero(orders[:, max(0, m - 12):m].sum(axis=1) > 0)[0]
             if iv.selection == "random":
                 treated = self.rng.random(candidates.size) < 0.5

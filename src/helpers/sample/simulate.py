@@ -10,6 +10,7 @@ import pandas as pd
 from helpers.sample.files import (
     complaints_file,
     current_orders_file,
+    current_rows,
     customers_file,
     engagement_file,
     legacy_orders_file,
@@ -49,7 +50,13 @@ def generate(params: SampleParams) -> Sample:
     world = _products_and_prices(rng, params)
     buying = _buying(rng, params, people)
     lines, elasticity = _order_lines(rng, params, people, world, buying["orders"])
-    return _files_and_truth(rng, params, people, world, buying, lines, elasticity)
+    # the orders the loyalty strategies added, from their own random stream: the rest of the
+    # sample is drawn exactly as without them
+    extra, _ = _order_lines(buying["interventions"].rng, params, people, world,
+                            buying["extra_orders"])
+    extra["order_no"] += int(lines["order_no"].max()) + 1
+    extra["order_id"] = "SO" + (extra["order_no"] + 1).astype("str").str.zfill(7)
+    return _files_and_truth(rng, params, people, world, buying, lines, elasticity, extra)
 
 
 def _customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -145,6 +152,7 @@ def _buying(rng: np.random.Generator, params: SampleParams, people: dict) -> dic
     churn_month = np.full(n, -1)
     cooling_start = np.full(n, -1)
     plan = InterventionState(params.seed, n)
+    extra = np.zeros((n, N_MONTHS), dtype=np.int64)  # orders the interventions added
     drop = np.ones((n, N_MONTHS))
     if params.injected_drop is not None:
         drop_region, drop_month, drop_factor = params.injected_drop
@@ -153,10 +161,12 @@ def _buying(rng: np.random.Generator, params: SampleParams, people: dict) -> dic
     for m in range(N_MONTHS):
         active = (join_month <= m) & ~churned
         multiplier = np.where(cooling_left > 0, params.cooling_rate_multiplier, 1.0)
-        plan.choose(m, orders, region)
+        plan.choose(m, orders, extra, region)
         lam = rate_i * season[m] * multiplier * active * drop[:, m]
-        lam = lam * plan.multiplier(m, lam)
         orders[:, m] = rng.poisson(lam)
+        boost = plan.multiplier(m, lam) - 1  # the strategies only add orders (effects >= 0)
+        if boost.any():
+            extra[:, m] = plan.rng.poisson(lam * boost)
         complaints[:, m] = rng.binomial(orders[:, m], p_complaint)
         recent = complaints[:, max(0, m - 2): m + 1].sum(axis=1)
         # customers already cooling count down; those at zero stop buying from next month
@@ -172,7 +182,7 @@ def _buying(rng: np.random.Generator, params: SampleParams, people: dict) -> dic
         cooling_left[starts] = params.cooling_months
         cooling_start[starts] = m + 1
     return {"orders": orders, "complaints": complaints, "churn_month": churn_month,
-            "cooling_start": cooling_start, "interventions": plan}
+            "cooling_start": cooling_start, "interventions": plan, "extra_orders": extra}
 
 
 def _order_lines(rng: np.random.Generator, params: SampleParams, people: dict, world: dict,
@@ -254,8 +264,11 @@ def _order_lines(rng: np.random.Generator, params: SampleParams, people: dict, w
 
 
 def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dict, world: dict,
-                     buying: dict, lines: pd.DataFrame, elasticity: np.ndarray) -> Sample:
-    """The raw files as each system writes them, and the truth behind them."""
+                     buying: dict, lines: pd.DataFrame, elasticity: np.ndarray,
+                     extra: pd.DataFrame) -> Sample:
+    """The raw files as each system writes them, and the truth behind them; ``extra`` are the
+    order lines the interventions added (all in the current system, without injected defects:
+    they join the current export in date order)."""
     customer_id, loyalty = people["customer_id"], people["loyalty"]
     join_month, join_date = people["join_month"], people["join_date"]
     region, city, channel = people["region"], people["city"], people["channel"]
@@ -264,6 +277,8 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
     market_index = world["market_index"]
     raw_current, current_truth = current_orders_file(rng, lines[lines["system"] == "current"],
                                                       params)
+    raw_current = pd.concat([raw_current, current_rows(extra)]).sort_values(
+        ["order_date", "order_id", "line_no"], kind="stable", ignore_index=True)
     raw_legacy, legacy_truth, id_map = legacy_orders_file(
         rng, lines[lines["system"] == "legacy"], params)
 
@@ -307,7 +322,9 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
         churn_month=churn_month, cooling_start_month=cooling_start,
         n_orders=orders.sum(axis=1), n_complaints=complaints.sum(axis=1),
     )
-    true_lines = lines.drop(columns=["order_no", "cust", "product"])
+    true_lines = pd.concat([lines, extra], ignore_index=True).sort_values(
+        ["order_date", "order_no", "line_no"], kind="stable", ignore_index=True).drop(
+        columns=["order_no", "cust", "product"])
     truth = {
         "customers": truth_customers,
         "order_lines": true_lines,

@@ -170,7 +170,8 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
                     "only {count} months of data before it").format(
                     count=found["months_before"])})
                 continue
-            series[item.intervention_id] = monthly
+            series[item.intervention_id] = monthly[  # the months the estimate compares
+                monthly.index >= start - pd.DateOffset(months=pre_months)]
             table = pd.DataFrame([{"outcome": "purchases", "estimate": "adjusted",
                                    **{k: found[k] for k in ("relative", "relative_low",
                                                             "relative_high")},
