@@ -181,3 +181,19 @@ def test_the_regional_interval_is_as_wide_as_the_gap_wanders_by_itself():
         found = iv.regional_effect(series, months[12], None, pre_months=12)
         covered += found["relative_low"] <= 0 <= found["relative_high"]
     assert 0.92 <= covered / 400 <= 0.98
+
+
+def test_targeted_customers_who_had_lapsed_keep_their_place_in_the_comparison():
+    """A targeted customer without an order in the year before still has features (no
+    purchases, recency since joining): the weighting runs on every targeted customer."""
+    lines, customers = _small_world()
+    customers = pd.concat([customers, pd.DataFrame({
+        "customer_id": ["LAPSED"], "region": ["A"], "join_date": pd.Timestamp("2020-01-01")})],
+        ignore_index=True)
+    orders = iv._orders(lines)
+    features = iv.pre_period_features(orders, customers, pd.Timestamp("2024-03-01"),
+                                      also=pd.Index(["LAPSED", "C1"]))
+    assert features.loc["LAPSED"].tolist() == [(pd.Timestamp("2024-03-01")
+                                                - pd.Timestamp("2020-01-01")).days, 0, 0, 0.0,
+                                               pytest.approx(4.16, abs=0.01)]
+    assert features.loc["C1", "orders_12m"] == 2 and len(features) == 11

@@ -66,19 +66,23 @@ def customer_outcomes(orders: pd.DataFrame, starts: pd.Series, months: int) -> p
     return out
 
 
-def pre_period_features(orders: pd.DataFrame, customers: pd.DataFrame,
-                        at: pd.Timestamp) -> pd.DataFrame:
-    """Per customer active at ``at`` (an order in the 12 months before): the propensity
-    model's inputs (``PROPENSITY_FEATURES``), from orders strictly before ``at``."""
+def pre_period_features(orders: pd.DataFrame, customers: pd.DataFrame, at: pd.Timestamp,
+                        also: pd.Index | None = None) -> pd.DataFrame:
+    """Per customer active at ``at`` (an order in the 12 months before), and each customer of
+    ``also`` (e.g. targeted customers who were not active): the propensity model's inputs
+    (``PROPENSITY_FEATURES``), from orders strictly before ``at``. A customer who never
+    bought has as recency the days since joining."""
     at = pd.Timestamp(at)
     before = orders[orders["order_date"] < at]
     year = before[before["order_date"] >= at - pd.DateOffset(months=12)]
     active = pd.Index(year["customer_id"].unique(), name="customer_id")
+    if also is not None:
+        active = active.append(pd.Index(also).difference(active)).rename("customer_id")
     last = before.groupby("customer_id")["order_date"].max().reindex(active)
     quarter = year[year["order_date"] >= at - pd.DateOffset(months=3)]
     join = customers.set_index("customer_id")["join_date"].reindex(active)
     return pd.DataFrame({
-        "recency_days": (at - last).dt.days.astype(float),
+        "recency_days": (at - last.fillna(join)).dt.days.astype(float).fillna(0.0),
         "orders_3m": quarter.groupby("customer_id").size().reindex(active, fill_value=0),
         "orders_12m": year.groupby("customer_id").size().reindex(active, fill_value=0),
         "log_spend_12m": np.log1p(year.groupby("customer_id")["amount"].sum().clip(lower=0)

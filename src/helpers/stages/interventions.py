@@ -147,9 +147,10 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
         treated_ids = exposure.loc[exposure["group"] == "treated", "customer_id"]
         if design == RANDOMISED:
             comparison_ids = exposure.loc[exposure["group"] == "holdout", "customer_id"]
-        elif design == TARGETED:
-            features = iv.pre_period_features(orders, customers, start)
-            comparison_ids = features.index.difference(pd.Index(treated_ids))
+        elif design == TARGETED:  # the comparison: the other customers active at the start
+            active = iv.pre_period_features(orders, customers, start).index
+            comparison_ids = active.difference(pd.Index(treated_ids))
+            features = iv.pre_period_features(orders, customers, start, also=treated_ids)
         else:
             treated_ids = customers.loc[customers["region"].isin(regions), "customer_id"]
             comparison_ids = customers.loc[~customers["region"].isin(regions), "customer_id"]
@@ -159,6 +160,8 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
                               len(comparison_ids), min_group_size)
         if design == REGIONAL and not regions:
             problem = N_("no exposure rows and no regions named")
+        elif design == REGIONAL and not len(treated_ids):
+            problem = N_("no customers in {regions}").format(regions=", ".join(regions))
         if problem:
             rows.append(row | {"verdict": "not measurable yet", "reason": problem})
             continue
