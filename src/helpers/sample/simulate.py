@@ -52,8 +52,10 @@ def generate(params: SampleParams) -> Sample:
     lines, elasticity = _order_lines(rng, params, people, world, buying["orders"])
     # the orders the loyalty strategies added, from their own random stream: the rest of the
     # sample is drawn exactly as without them
-    extra, _ = _order_lines(buying["interventions"].rng, params, people, world,
-                            buying["extra_orders"])
+    extra = (_order_lines(buying["interventions"].rng, params, people, world,
+                          buying["extra_orders"])[0] if buying["extra_orders"].any()
+             else lines.iloc[:0].copy())  # a tiny sample may gain none
+    extra["order_date"] = extra["order_date"].astype(lines["order_date"].dtype)  # none returned
     extra["order_no"] += int(lines["order_no"].max()) + 1
     extra["order_id"] = "SO" + (extra["order_no"] + 1).astype("str").str.zfill(7)
     return _files_and_truth(rng, params, people, world, buying, lines, elasticity, extra)
