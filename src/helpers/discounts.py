@@ -8,7 +8,7 @@ regular one is mostly a quantity discount, which follows the quantity bought rat
 causing it, so no response is estimated there (``list_prices_delivered``).
 
 **Response.** log units of a product-region-month on its discount depth, with product x region
-and month fixed effects (two-way within transformation, ``two_way_demean``): only a product's
+and month fixed effects (two-way within transformation, ``regression.absorb``): only a product's
 own months with and without a discount are compared, in the same calendar month as the others.
 The slope's interval is cluster-robust by product x region. The page shows the change in units
 for a 10% discount: exp(0.1 x slope) - 1.
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from helpers.regression import absorb
 
 # a discount below this depth (e.g. a rounding of the paid price) is no discount
 MIN_DEPTH = 0.005
@@ -46,21 +48,6 @@ def discount_cells(order_lines: pd.DataFrame) -> pd.DataFrame:
     return cells.assign(depth=depth.clip(0, 1))
 
 
-def two_way_demean(values: pd.DataFrame, first: pd.Series, second: pd.Series,
-                   tolerance: float = 1e-10, max_iterations: int = 1000) -> pd.DataFrame:
-    """``values`` with the means of both groupings removed (alternating projections, as
-    fixest and reghdfe absorb fixed effects): the residuals of a regression on the two sets of
-    dummies, by the Frisch-Waugh-Lovell theorem."""
-    out = values.astype("float64")
-    for _ in range(max_iterations):
-        before = out
-        out = out - out.groupby(first.to_numpy()).transform("mean")
-        out = out - out.groupby(second.to_numpy()).transform("mean")
-        if float((out - before).abs().to_numpy().max()) < tolerance:
-            break
-    return out
-
-
 def _response(cells: pd.DataFrame, confidence: float) -> dict:
     """The discount slope of log units with its cluster-robust interval, on one set of
     cells."""
@@ -68,8 +55,9 @@ def _response(cells: pd.DataFrame, confidence: float) -> dict:
     from scipy.stats import norm
 
     pair = cells["product_id"].astype(str) + "|" + cells["region"].astype(str)
-    demeaned = two_way_demean(pd.DataFrame({"y": np.log(cells["units"]), "x": cells["depth"]}),
-                              pair, cells["month"])
+    demeaned = absorb(pd.DataFrame({"y": np.log(cells["units"]), "x": cells["depth"],
+                                    "pair": pair, "month": cells["month"]}),
+                      ["y", "x"], ["pair", "month"])
     row = {"cells": len(cells), "discounted_cells": int((cells["depth"] >= MIN_DEPTH).sum()),
            "product_regions": int(pair.nunique()), "mean_depth": float(
                cells.loc[cells["depth"] >= MIN_DEPTH, "depth"].mean())}

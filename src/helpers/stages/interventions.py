@@ -148,9 +148,9 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
         if design == RANDOMISED:
             comparison_ids = exposure.loc[exposure["group"] == "holdout", "customer_id"]
         elif design == TARGETED:  # the comparison: the other customers active at the start
-            active = iv.pre_period_features(orders, customers, start).index
-            comparison_ids = active.difference(pd.Index(treated_ids))
             features = iv.pre_period_features(orders, customers, start, also=treated_ids)
+            comparison_ids = features.index[features["orders_12m"] > 0].difference(
+                pd.Index(treated_ids))
         else:
             treated_ids = customers.loc[customers["region"].isin(regions), "customer_id"]
             comparison_ids = customers.loc[~customers["region"].isin(regions), "customer_id"]
