@@ -72,6 +72,76 @@ def test_verdicts_follow_the_interval():
     assert verdict(-0.05, 0.1) == "no clear effect"
 
 
+def _invitations(rates: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """survey_responses rows: per month, (invitations, answers)."""
+    rows = []
+    for month, (sent, answered) in rates.items():
+        rows += [{"sent_date": pd.Timestamp(f"{month}-03"), "responded": k < answered}
+                 for k in range(sent)]
+    return pd.DataFrame(rows)
+
+
+def test_a_survey_incentive_against_the_other_waves_by_hand():
+    survey = _invitations({"2024-01": (100, 10), "2024-02": (100, 14), "2024-03": (200, 60),
+                           "2024-04": (100, 12)})
+    waves = iv.survey_waves(survey, pd.Timestamp("2024-03-01"), None)
+    assert waves["incentive"].tolist() == [False, False, True, False]
+    table = iv.survey_incentive_effects(waves).set_index("estimate")
+    naive, adjusted = table.loc["naive"], table.loc["adjusted"]
+    # pooled: 60/200 against 36/300, binomial error
+    assert naive["effect"] == pytest.approx(0.30 - 0.12)
+    se = np.sqrt(0.3 * 0.7 / 200 + 0.12 * 0.88 / 300)
+    assert naive["ci_high"] - naive["effect"] == pytest.approx(1.959964 * se, rel=1e-5)
+    # by wave: 0.30 against the mean of 0.10, 0.14, 0.12 (sd 0.02), t on 2 degrees of freedom
+    assert adjusted["effect"] == pytest.approx(0.18)
+    assert adjusted["ci_high"] - adjusted["effect"] == pytest.approx(
+        4.302653 * 0.02 * np.sqrt(1 + 1 / 3), rel=1e-5)
+    assert adjusted["relative"] == pytest.approx(0.18 / 0.12)
+
+
+def test_a_survey_incentive_without_waves_to_compare_is_not_measured():
+    lines, customers = _small_world()
+    listed = pd.DataFrame({"intervention_id": ["GIFT", "NONE"], "name": ["Gift", "None"],
+                           "kind": "survey incentive",
+                           "start_date": pd.to_datetime(["2024-03-01", "2023-06-01"]),
+                           "end_date": pd.NaT, "cost": np.nan, "regions": "",
+                           "description": ""})
+    survey = _invitations({"2024-02": (50, 5), "2024-03": (50, 20)}).assign(
+        response_date=pd.Timestamp("2024-04-30"))
+    result = stages.interventions.evaluate_interventions(
+        order_lines=lines, customers=customers, interventions=listed,
+        intervention_exposure=pd.DataFrame(columns=["intervention_id", "customer_id", "group",
+                                                    "exposure_date"]),
+        survey_responses=survey, min_group_size=10)
+    overview = result.overview
+    assert overview.loc["GIFT", "reason"] == "fewer than 3 other survey waves to compare with"
+    assert overview.loc["NONE", "reason"] == "no survey invitations were sent in its window"
+    nothing = stages.interventions.evaluate_interventions(
+        order_lines=lines, customers=customers, interventions=listed.iloc[:1],
+        intervention_exposure=pd.DataFrame(columns=["intervention_id", "customer_id", "group",
+                                                    "exposure_date"]))
+    assert nothing.overview.loc["GIFT", "reason"] == "no survey invitations were delivered"
+
+
+def test_the_event_time_difference_by_hand():
+    # customers exposed on 2024-03-01: the treated ones (A, C) buy one order a month before
+    # and three a month after; the comparison ones (B, D) one a month throughout
+    months = list(pd.date_range("2024-01-01", periods=4, freq="MS") + pd.Timedelta(days=4))
+    treated_dates = [d for d in months for _ in range(1 if d.month < 3 else 3)]
+    orders = pd.DataFrame({
+        "customer_id": [c for c in "AC" for _ in treated_dates] + [c for c in "BD"
+                                                                   for _ in months],
+        "order_date": pd.to_datetime(treated_dates * 2 + months * 2)})
+    starts = pd.Series(pd.Timestamp("2024-03-01"), index=pd.Index(list("ABCD")))
+    table = iv.event_time_effects(orders, starts, pd.Series([True, False, True, False],
+                                                            index=starts.index),
+                                  pd.Series(1.0, index=starts.index), before=2, after=2)
+    assert table.index.tolist() == [-2, -1, 0, 1]
+    # A's own baseline is 1, B's is 1: before the exposure no difference, after it 3 - 1 = 2
+    assert table["difference"].tolist() == pytest.approx([0.0, 0.0, 2.0, 2.0])
+    assert table.loc[0, "treated"] == 3.0 and table.loc[0, "comparison"] == 1.0
+
+
 def _small_world():
     dates = pd.to_datetime(["2024-01-10", "2024-02-10", "2024-03-10", "2024-04-10"] * 10)
     customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(10)],
@@ -112,7 +182,7 @@ def test_every_true_effect_lies_inside_its_interval(default_run):
         order_lines=tables["order_lines"], customers=tables["customers"],
         interventions=tables["interventions"],
         intervention_exposure=tables["intervention_exposure"],
-        monthly_sales=tables["monthly_sales"])
+        monthly_sales=tables["monthly_sales"], survey_responses=tables["survey_responses"])
     truth = truth.set_index("intervention_id")
     effects = result.effects.set_index(["intervention_id", "outcome", "estimate"])
     print("\n" + result.overview[["verdict", "relative", "relative_low",
@@ -133,6 +203,13 @@ def test_every_true_effect_lies_inside_its_interval(default_run):
     assert delivery["pre_trend_low"] <= 0 <= delivery["pre_trend_high"]
     assert result.overview.loc["IV-TIER", "verdict"] == "not measurable yet"
     assert (result.balance["IV-WINBACK"]["difference_after"].abs() < 0.1).all()
+    # the survey incentive: its wave's response rate, in points, against the other waves
+    survey = effects.loc[("IV-SURVEY", "responded", "adjusted")]
+    true = truth.loc["IV-SURVEY", "response_rate_change"]
+    print(f"IV-SURVEY: {survey['effect']:+.3f} ({survey['ci_low']:+.3f} to "
+          f"{survey['ci_high']:+.3f}), truth {true:+.3f}")
+    assert survey["ci_low"] <= true <= survey["ci_high"]
+    assert result.overview.loc["IV-SURVEY", "verdict"] == "worked"
 
 
 def test_the_cleaning_checks_kinds_groups_and_the_interventions_exposures_name(tmp_path):

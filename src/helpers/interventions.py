@@ -20,7 +20,9 @@ as the pre-period. Designs, chosen from the exposure rows:
   before and after the start (month effects cancel in the difference, so the common seasonal
   pattern does), with an interval from how much the monthly gap wanders before the start
   (Student's t; one region is the only replication) and a pre-trend check;
-  months with estimated history are left out.
+  months with estimated history are left out;
+* **survey incentive** (kind ``survey incentive``): the response rate of the survey waves sent
+  in its window against the other waves (``survey_incentive_effects``).
 
 An intervention with no exposed customers, or whose window ends after the data, is "not
 measurable yet" rather than given a number.
@@ -174,16 +176,20 @@ def balance(features: pd.DataFrame, treated: pd.Series, weights: pd.Series) -> p
 
 
 def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd.Series,
-                     confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     confidence: float = 0.95, weights: pd.Series | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Targeted without a holdout (module docstring): per outcome the naive treated-vs-rest
     difference after the exposure and the weighted difference in differences (WLS of post minus
     pre outcome on treated, HC1 errors). ``outcomes`` and ``features`` cover the treated and
-    the comparison customers (the active ones); returns (effects, balance)."""
+    the comparison customers (the active ones); ``weights`` from ``propensity_weights`` (made
+    here when not given); returns (effects, balance)."""
     import statsmodels.api as sm
 
     features = features.reindex(outcomes.index)
     is_treated = treated.reindex(outcomes.index).astype(bool)
-    weights = propensity_weights(features, is_treated)
+    if weights is None:
+        weights = propensity_weights(features, is_treated)
+    weights = weights.reindex(outcomes.index)
     n1, n0 = int(is_treated.sum()), int((~is_treated).sum())
     rows = []
     for outcome in OUTCOMES:
@@ -199,6 +205,40 @@ def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd
         rows.append(_row(outcome, "adjusted", float(fit.params["treated"]),
                          float(fit.bse["treated"]), confidence, n1, n0, counterfactual))
     return pd.DataFrame(rows), balance(features, is_treated, weights)
+
+
+def event_time_effects(orders: pd.DataFrame, starts: pd.Series, treated: pd.Series,
+                       weights: pd.Series, before: int = 6, after: int = 3,
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """The difference in differences month by month around the exposure (an event-time
+    chart): for each month k from -``before`` to ``after`` - 1 (k = 0 is the month from the
+    customer's ``starts`` date), each customer's purchases that month minus the customer's own
+    mean over the ``before`` months, the treated against the ``weights``-weighted comparison
+    (WLS on treated, HC1 errors). Before the exposure the differences should hover around zero
+    (the groups moved alike); after it they trace the effect. Returns per month k: treated and
+    comparison mean purchases, difference, ci_low, ci_high."""
+    import statsmodels.api as sm
+
+    ids = starts.index
+    mine = orders[orders["customer_id"].isin(ids)]
+    days = (mine["order_date"] - mine["customer_id"].map(starts)).dt.days
+    month = np.floor(days / 30.4375).astype(int)
+    counts = pd.crosstab(mine["customer_id"], month).reindex(
+        index=ids, columns=range(-before, after), fill_value=0).astype(float)
+    baseline = counts[list(range(-before, 0))].mean(axis=1)
+    is_treated = treated.reindex(ids).astype(bool)
+    w = weights.reindex(ids)
+    design = pd.DataFrame({"const": 1.0, "treated": is_treated.astype(float)}, index=ids)
+    rows = []
+    for k in counts.columns:
+        fit = sm.WLS(counts[k] - baseline, design, weights=w).fit(cov_type="HC1")
+        low, high = fit.conf_int(alpha=1 - confidence).loc["treated"]
+        rows.append({"month": k, "treated": counts.loc[is_treated, k].mean(),
+                     "comparison": np.average(counts.loc[~is_treated, k],
+                                              weights=w[~is_treated]),
+                     "difference": float(fit.params["treated"]), "ci_low": float(low),
+                     "ci_high": float(high)})
+    return pd.DataFrame(rows).set_index("month")
 
 
 def regional_series(orders: pd.DataFrame, customers: pd.DataFrame, regions: list[str],
@@ -260,3 +300,51 @@ def regional_effect(series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
             "months_after": len(post), "pre_trend": float(trend.params[1]),
             "pre_trend_low": float(t_low), "pre_trend_high": float(t_high),
             "treated_rate_after": float(post["treated_rate"].mean())}
+
+
+def survey_waves(survey_responses: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None,
+                 confidence: float = 0.95, min_size: int = 30) -> pd.DataFrame:
+    """Invitations, answers and the response rate (Wilson interval) of each survey wave (the
+    month the invitations were sent), and whether the wave falls in the incentive's window
+    [``start``, ``end``] (to the end of the start's month without an end date)."""
+    from helpers.stats import rate_table
+
+    start = pd.Timestamp(start)
+    end = pd.Timestamp(end) if end is not None and pd.notna(end) else start + \
+        pd.offsets.MonthEnd(0)
+    sent = survey_responses["sent_date"]
+    grouped = survey_responses.assign(
+        month=sent.dt.to_period("M").dt.to_timestamp(),
+        incentive=(sent >= start) & (sent <= end)).groupby("month")
+    waves = rate_table(grouped["responded"].sum().astype(float),
+                       grouped.size().astype(float), confidence=confidence, min_size=min_size)
+    return waves.assign(incentive=grouped["incentive"].any()).rename_axis("wave")
+
+
+def survey_incentive_effects(waves: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """The incentive's effect on the response rate (in proportion points) from
+    ``survey_waves``: the incentive waves' rate against the other waves.
+
+    * ``naive``: pooled invitations of the incentive waves minus those of the others, with the
+      binomial standard error: it assumes every wave would answer alike without it;
+    * ``adjusted``: the incentive rate minus the mean of the other waves' rates, with an
+      interval from how much those rates wander from wave to wave (their standard deviation s,
+      s x sqrt(1 + 1/k) for k waves, Student's t on k - 1 degrees of freedom): seasons, the
+      invitees' mix and the questionnaire move a wave's rate by more than its sampling noise.
+    """
+    from scipy.stats import t as student
+
+    inside, others = waves[waves["incentive"]], waves[~waves["incentive"]]
+    n1, n0 = int(inside["trials"].sum()), int(others["trials"].sum())
+    p1, p0 = inside["successes"].sum() / n1, others["successes"].sum() / n0
+    se = float(np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0))
+    rows = [_row("responded", "naive", float(p1 - p0), se, confidence, n1, n0, float(p0))]
+    k = len(others)
+    base = float(others["rate"].mean())
+    effect = float(p1 - base)
+    half = float(student.ppf(0.5 + confidence / 2, k - 1) * others["rate"].std(ddof=1)
+                 * np.sqrt(1 + 1 / k))
+    adjusted = _row("responded", "adjusted", effect, 0.0, confidence, n1, n0, base)
+    adjusted.update(ci_low=effect - half, ci_high=effect + half,
+                    relative_low=(effect - half) / base, relative_high=(effect + half) / base)
+    return pd.DataFrame([*rows, adjusted])

@@ -13,6 +13,7 @@ from helpers.plots.data import (
 from helpers.plots.models import (
     compare_intervals,
     event_profile,
+    event_time,
     importance_performance,
     monitoring,
     point_intervals,
@@ -28,8 +29,7 @@ from helpers.plots.rates import (
 )
 
 __all__ = ["calibration", "cohort_heatmap", "compare_intervals", "cycle_distribution",
-           "event_profile", "importance_performance", "monitoring", "monthly_lines_by_source",
-           "odds_ratios",
-           "point_intervals", "rates_with_intervals", "regional_gap", "repairs_by_rule",
-           "residuals",
-           "revenue_before_after", "rows_by_source"]
+           "event_profile", "event_time", "importance_performance", "monitoring",
+           "monthly_lines_by_source", "odds_ratios", "point_intervals", "rates_with_intervals",
+           "regional_gap", "repairs_by_rule", "residuals", "revenue_before_after",
+           "rows_by_source"]

@@ -1,5 +1,6 @@
-"""Charts of estimates (06, 07, 08): points with intervals, naive against adjusted fits, the
-event profile around price changes, regression residuals, the monitoring chart."""
+"""Charts of estimates (06-09): points with intervals, naive against adjusted fits, the event
+profile around price changes, regression residuals, the monitoring chart, the interventions'
+regional gap and event-time chart."""
 
 from __future__ import annotations
 
@@ -184,5 +185,31 @@ def regional_gap(series: dict[str, pd.DataFrame], starts: dict[str, pd.Timestamp
         ax.set_ylabel(_("log gap in purchases per customer"))
         ax.set_title(name, fontsize=10)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    fig.suptitle(title)
+    return finished(fig)
+
+
+def event_time(effects: dict[str, pd.DataFrame], title: str) -> plt.Figure | None:
+    """Each targeted intervention's difference in differences month by month around the
+    exposure (``interventions.event_time_effects``, keyed by name): points with intervals,
+    the exposure marked; before it the points should sit around zero. None: nothing to draw."""
+    if not effects:
+        return None
+    theme()
+    fig, axes = plt.subplots(len(effects), 1, figsize=(9, 3.4 * len(effects) + 0.6),
+                             squeeze=False)
+    for ax, (name, table) in zip(axes.flat, effects.items(), strict=True):
+        after = table.index >= 0
+        for part, color in ((~after, "#999999"), (after, "#C44E52")):
+            rows = table[part]
+            ax.errorbar(rows.index, rows["difference"], yerr=error_bars(
+                rows["difference"], rows["ci_low"], rows["ci_high"]), fmt="o", color=color,
+                capsize=3)
+        ax.axhline(0, color="#333333", lw=0.8)
+        ax.axvline(-0.5, color="#999999", lw=1, ls="--")
+        ax.set_xticks(table.index)
+        ax.set_xlabel(_("months before (<0) and after the exposure"))
+        ax.set_ylabel(_("extra purchases per customer"))
+        ax.set_title(name, fontsize=10)
     fig.suptitle(title)
     return finished(fig)

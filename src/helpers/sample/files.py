@@ -234,7 +234,11 @@ def market_index_file(market_index: np.ndarray) -> pd.DataFrame:
     })
 
 
-def survey_files(rng, params: SampleParams, customer_id, loyalty, join_month, churn_or_end):
+def survey_files(rng, params: SampleParams, customer_id, loyalty, join_month, churn_or_end,
+                 incentive: tuple[int, float] = (-1, 1.0)):
+    """Quarterly survey waves to a share of the active customers; in the month of
+    ``incentive`` (month, factor) each invitee's chance of answering is multiplied by the
+    factor (the same uniform draws decide: the incentive only adds answers)."""
     rows = []
     for wave, m in enumerate(range(2, N_MONTHS, 3), start=1):
         active = np.nonzero((join_month <= m) & (churn_or_end > m))[0]
@@ -247,7 +251,11 @@ def survey_files(rng, params: SampleParams, customer_id, loyalty, join_month, ch
     z = loyalty[inv["cust"]]
     p_respond = logistic(params.survey_response_intercept
                           + params.survey_response_loyalty_coef * z)
-    inv["responded"] = rng.random(len(inv)) < p_respond
+    inv["incentive"] = inv["month"] == incentive[0]
+    inv["p_without_incentive"] = p_respond
+    inv["p_respond"] = np.where(inv["incentive"], np.minimum(1.0, p_respond * incentive[1]),
+                                p_respond)
+    inv["responded"] = rng.random(len(inv)) < inv["p_respond"]
     inv["true_recommend"] = np.clip(np.round(6.5 + 1.8 * z + 1.2 * rng.standard_normal(len(inv))),
                                     0, 10).astype(int)
     inv["true_satisfaction"] = np.clip(np.round(3.4 + 0.8 * z + 0.6 * rng.standard_normal(
@@ -267,7 +275,8 @@ def survey_files(rng, params: SampleParams, customer_id, loyalty, join_month, ch
                              "q_recommend": resp["recommend_written"],
                              "q_satisfaction": resp["true_satisfaction"]})
     truth = inv[["invitation_id", "customer_id", "wave", "responded", "true_recommend",
-                 "true_satisfaction", "reversed"]].assign(loyalty_z=z)
+                 "true_satisfaction", "reversed", "incentive", "p_respond",
+                 "p_without_incentive"]].assign(loyalty_z=z)
     return raw_inv, raw_resp.reset_index(drop=True), truth
 
 

@@ -9,6 +9,8 @@ notebook's truth): who was exposed when, and how each one moved the monthly orde
 * ``IV-DELIVERY``: free delivery for members in the Northeast from April 2025 (no exposure
   rows: it applies to every customer of the region); orders x1.10 from then on.
 * ``IV-PUSH``: app push reminders to half of the active customers, at random; no effect.
+* ``IV-SURVEY``: points for answering the March 2024 survey wave: each invitee's chance of
+  answering x1.6 (``sample.files.survey_files`` draws the answers).
 * ``IV-TIER``: a tier upgrade at the end of the data: its window is not over yet.
 
 Selections and the orders a strategy adds use their own random stream: the exposed customers
@@ -41,7 +43,8 @@ class Intervention:
     month: int  # exposure month (index into the simulation's months)
     months: int  # how many months the effect lasts (to the end of the data when 0)
     multiplier: float  # the true factor on the order rate of the exposed
-    selection: str  # 'random' (treated and holdout), 'score' (treated only), 'region', 'few'
+    selection: str  # 'random' (treated and holdout), 'score' (treated only), 'region', 'few',
+    # 'survey' (the factor is on the chance of answering the survey wave of its month)
     cost: float
     description: str
     region: str = ""
@@ -62,6 +65,9 @@ PLAN = (
     Intervention("IV-DELIVERY", "Free delivery for Northeast members", "member benefit",
                  _month("2025-04"), 0, 1.10, "region", 50000.0,
                  "free delivery for every member in the Northeast", region="Northeast"),
+    Intervention("IV-SURVEY", "Points for answering the survey", "survey incentive",
+                 _month("2024-03"), 1, 1.6, "survey", 8000.0,
+                 "200 loyalty points for every answer to the March 2024 survey wave"),
     Intervention("IV-TIER", "Summer tier upgrade", "member benefit", N_MONTHS - 1, 3, 1.0,
                  "few", 0.0, "an upgrade for a few hundred members at the end of the data"),
 )
@@ -103,6 +109,8 @@ class InterventionState:
                 score = -2.0 + 0.35 * silence - 0.6 * recent + 0.08 * year
                 chosen = self.rng.random(candidates.size) < 1 / (1 + np.exp(-score))
                 self.exposed[iv.intervention_id] = candidates[chosen]
+            elif iv.selection == "survey":
+                continue
             elif iv.selection == "region":
                 self.exposed[iv.intervention_id] = np.nonzero(region == iv.region)[0]
             else:
@@ -159,11 +167,27 @@ def exposure_file(state: InterventionState, customer_id: np.ndarray) -> pd.DataF
     return pd.concat(frames, ignore_index=True)
 
 
-def effects_truth(state: InterventionState) -> pd.DataFrame:
+def survey_incentive() -> tuple[int, float]:
+    """The survey wave's month with an incentive and its factor on the chance of answering."""
+    (iv,) = [iv for iv in PLAN if iv.selection == "survey"]
+    return iv.month, iv.multiplier
+
+
+def effects_truth(state: InterventionState, survey: pd.DataFrame) -> pd.DataFrame:
     """The true effect of each intervention: expected extra orders per exposed customer over
-    its window, and the relative uplift of the order rate (the multiplier - 1)."""
+    its window, and the relative uplift of the order rate (the multiplier - 1); for the survey
+    incentive the expected change of its wave's response rate (``survey``: the invitations'
+    truth with ``p_respond`` and ``p_without_incentive``)."""
     rows = []
+    incentive = survey[survey["incentive"]]
     for iv in PLAN:
+        if iv.selection == "survey":
+            rows.append({"intervention_id": iv.intervention_id, "selection": iv.selection,
+                         "exposed": len(incentive), "window_months": 1,
+                         "relative_uplift": iv.multiplier - 1, "region": "",
+                         "response_rate_change": float(
+                             (incentive["p_respond"] - incentive["p_without_incentive"]).mean())})
+            continue
         exposed = len(state.exposed.get(iv.intervention_id, []))
         extra = state.extra_orders.get(iv.intervention_id, np.nan)
         rows.append({"intervention_id": iv.intervention_id, "selection": iv.selection,

@@ -23,6 +23,7 @@ from helpers.sample.interventions import (
     effects_truth,
     exposure_file,
     interventions_file,
+    survey_incentive,
 )
 from helpers.sample.questionnaire import questionnaire_file
 from helpers.sample.world import (
@@ -294,7 +295,7 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
     # --- surveys, referrals, engagement, complaints -----------------------------------------
     churn_or_end = np.where(churn_month >= 0, churn_month, N_MONTHS)
     raw_inv, raw_resp, survey_truth = survey_files(rng, params, customer_id, loyalty, join_month,
-                                               churn_or_end)
+                                               churn_or_end, survey_incentive())
     answered = survey_truth[survey_truth["responded"]]
     raw_items, questionnaire_truth = questionnaire_file(
         params.seed, answered["invitation_id"].to_numpy(), answered["loyalty_z"].to_numpy())
@@ -335,7 +336,7 @@ def _files_and_truth(rng: np.random.Generator, params: SampleParams, people: dic
         "survey": survey_truth,
         "complaints": complaint_truth,
         "elasticity": pd.DataFrame({"region": REGIONS, "elasticity": elasticity}),
-        "intervention_effects": effects_truth(buying["interventions"]),
+        "intervention_effects": effects_truth(buying["interventions"], survey_truth),
         **questionnaire_truth,
     }
     return Sample(raw=raw, truth=truth, params=params)

@@ -16,6 +16,11 @@ from helpers import interventions as iv
 from helpers.words import N_
 
 RANDOMISED, TARGETED, REGIONAL = "randomised holdout", "targeted, no holdout", "regional change"
+SURVEY = "survey waves"
+# a survey incentive is compared with at least this many other waves
+MIN_COMPARISON_WAVES = 3
+# the event-time chart of a targeted intervention starts this many months before its exposure
+EVENT_MONTHS_BEFORE = 6
 
 
 @dataclass
@@ -28,6 +33,8 @@ class InterventionResult:
     effects: pd.DataFrame  # per intervention, outcome and estimate (naive / adjusted)
     balance: dict[str, pd.DataFrame] = field(default_factory=dict)  # targeted ones
     regional: dict[str, pd.DataFrame] = field(default_factory=dict)  # monthly series
+    waves: dict[str, pd.DataFrame] = field(default_factory=dict)  # survey incentives' waves
+    event_times: dict[str, pd.DataFrame] = field(default_factory=dict)  # targeted, by month
 
     def outputs(self) -> dict[str, pd.DataFrame]:
         return {"intervention_effects": self.effects}
@@ -62,6 +69,31 @@ class InterventionResult:
         return ({names[k]: v for k, v in self.regional.items()},
                 {names[k]: self.overview.loc[k, "start"] for k in self.regional})
 
+    def survey_waves(self) -> pd.DataFrame | None:
+        """The response rate of every wave for each measured survey incentive (index: the
+        wave's month, marked when it had the incentive; by incentive name when several)."""
+        if not self.waves:
+            return None
+        names = self.overview["name"]
+        tables = {}
+        for key, waves in self.waves.items():
+            label = [f"{month:%Y-%m}" + (" *" if incentive else "")
+                     for month, incentive in zip(waves.index, waves["incentive"], strict=True)]
+            tables[names[key]] = waves.set_axis(pd.Index(label, name="wave"))
+        if len(tables) == 1:
+            return next(iter(tables.values()))
+        return pd.concat(tables, names=["intervention", "wave"]).swaplevel().sort_index()
+
+    def event_time_views(self) -> dict[str, pd.DataFrame]:
+        """The month-by-month difference in differences of each targeted intervention, by
+        name (for the event-time chart)."""
+        names = self.overview["name"] if len(self.overview) else {}
+        return {names[k]: v for k, v in self.event_times.items()}
+
+    def survey_group(self) -> str | None:
+        """The grouping of ``survey_waves`` for the chart: by intervention when several."""
+        return "intervention" if len(self.waves) > 1 else None
+
     def balance_table(self) -> pd.DataFrame | None:
         """The balance tables of the targeted interventions, one block per intervention."""
         if not self.balance:
@@ -77,7 +109,9 @@ class InterventionResult:
         return self.overview[self.overview["pre_trend"].notna()]
 
 
-def _design(exposure: pd.DataFrame) -> str:
+def _design(exposure: pd.DataFrame, kind: str) -> str:
+    if kind == "survey incentive":
+        return SURVEY
     if exposure.empty:
         return REGIONAL
     return RANDOMISED if (exposure["group"] == "holdout").any() else TARGETED
@@ -122,22 +156,64 @@ def _money(effects: pd.DataFrame, treated: int) -> dict:
             "revenue_high": row["ci_high"] * treated}
 
 
+def _survey_incentive(item, row: dict, survey_responses: pd.DataFrame | None,
+                      confidence: float, min_group_size: int
+                      ) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
+    """A survey incentive's overview row, effects and waves (None when it is not measurable:
+    the row then says why)."""
+    if survey_responses is None or survey_responses.empty:
+        return row | {"verdict": "not measurable yet",
+                      "reason": N_("no survey invitations were delivered")}, None, None
+    waves = iv.survey_waves(survey_responses, item.start_date, item.end_date, confidence,
+                            min_group_size)
+    inside, others = waves[waves["incentive"]], waves[~waves["incentive"] & ~waves["small_group"]]
+    waves = waves[waves["incentive"] | ~waves["small_group"]]
+    row.update(treated=int(inside["trials"].sum()), comparison=int(others["trials"].sum()))
+    last_answer = survey_responses["response_date"].max()
+    problem = ""
+    if inside.empty:
+        problem = N_("no survey invitations were sent in its window")
+    elif pd.isna(last_answer) or survey_responses["sent_date"][
+            survey_responses["sent_date"].dt.to_period("M").dt.to_timestamp().isin(
+                inside.index)].max() + pd.Timedelta(days=28) > last_answer:
+        problem = N_("its invitations were sent less than four weeks before the last answer "
+                     "in the data: answers may still come in")
+    elif row["treated"] < min_group_size:
+        problem = N_("fewer than {count} customers in a group").format(count=min_group_size)
+    elif len(others) < MIN_COMPARISON_WAVES:
+        problem = N_("fewer than {count} other survey waves to compare with").format(
+            count=MIN_COMPARISON_WAVES)
+    if problem:
+        return row | {"verdict": "not measurable yet", "reason": problem}, None, None
+    table = iv.survey_incentive_effects(waves, confidence)
+    first = table[table["estimate"] == "adjusted"].iloc[0]
+    row.update(relative=first["relative"], relative_low=first["relative_low"],
+               relative_high=first["relative_high"], response_rate=first["effect"]
+               + first["comparison_mean"], comparison_rate=first["comparison_mean"],
+               points=first["effect"], points_low=first["ci_low"],
+               points_high=first["ci_high"],
+               verdict=verdict(first["ci_low"], first["ci_high"]), reason="")
+    return row, table, waves
+
+
 def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                            interventions: pd.DataFrame, intervention_exposure: pd.DataFrame,
-                           monthly_sales: pd.DataFrame | None = None, window_months: int = 3,
+                           monthly_sales: pd.DataFrame | None = None,
+                           survey_responses: pd.DataFrame | None = None, window_months: int = 3,
                            pre_months: int = 12, confidence: float = 0.95,
                            min_group_size: int = 30) -> InterventionResult:
     """The interventions page's figures from the contract tables (module docstring of
-    ``helpers.interventions``); the headline of each is the adjusted effect on purchases."""
+    ``helpers.interventions``); the headline of each is the adjusted effect on purchases (on
+    the response rate for a survey incentive, from ``survey_responses``)."""
     orders = iv._orders(order_lines)
     data_end = order_lines["order_date"].max()
     estimated = set() if monthly_sales is None else set(
         monthly_sales.loc[monthly_sales["is_estimated"], "month"])
-    rows, effects, balances, series = [], [], {}, {}
+    rows, effects, balances, series, survey_waves, event_times = [], [], {}, {}, {}, {}
     for item in interventions.sort_values("start_date").itertuples(index=False):
         exposure = intervention_exposure[
             intervention_exposure["intervention_id"] == item.intervention_id]
-        design = _design(exposure)
+        design = _design(exposure, item.kind)
         start = exposure["exposure_date"].min() if design != REGIONAL and \
             exposure["exposure_date"].notna().any() else item.start_date
         exposure = exposure.assign(exposure_date=exposure["exposure_date"].fillna(start))
@@ -145,6 +221,16 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
                "design": design, "start": start, "cost": item.cost}
         regions = [r.strip() for r in str(item.regions).split(";") if r.strip()]
         treated_ids = exposure.loc[exposure["group"] == "treated", "customer_id"]
+        if design == SURVEY:
+            row, table, waves = _survey_incentive(item, row, survey_responses, confidence,
+                                                  min_group_size)
+            if table is None:
+                rows.append(row)
+                continue
+            survey_waves[item.intervention_id] = waves
+            rows.append(row)
+            effects.append(table.assign(intervention_id=item.intervention_id, design=design))
+            continue
         if design == RANDOMISED:
             comparison_ids = exposure.loc[exposure["group"] == "holdout", "customer_id"]
         elif design == TARGETED:  # the comparison: the other customers active at the start
@@ -192,8 +278,12 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
             if design == RANDOMISED:
                 table = iv.holdout_effects(outcomes, is_treated, confidence)
             else:
+                weights = iv.propensity_weights(features.reindex(outcomes.index), is_treated)
                 table, balances[item.intervention_id] = iv.targeted_effects(
-                    outcomes, features, is_treated, confidence)
+                    outcomes, features, is_treated, confidence, weights)
+                event_times[item.intervention_id] = iv.event_time_effects(
+                    orders, starts, is_treated, weights, EVENT_MONTHS_BEFORE, window_months,
+                    confidence)
             row.update(_money(table, len(treated_ids)))
         headline = table[(table["outcome"] == "purchases") & (table["estimate"] == "adjusted")]
         first = headline.iloc[0]
@@ -210,4 +300,4 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
     overview = pd.DataFrame(rows).set_index("intervention_id") if rows else pd.DataFrame()
     return InterventionResult(window_months=window_months, confidence=confidence,
                               overview=overview, effects=all_effects, balance=balances,
-                              regional=series)
+                              regional=series, waves=survey_waves, event_times=event_times)

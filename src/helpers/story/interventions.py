@@ -8,7 +8,8 @@ from helpers import i18n
 from helpers.i18n import _, ngettext
 from helpers.words import N_
 
-DESIGNS = (N_("randomised holdout"), N_("targeted, no holdout"), N_("regional change"))
+DESIGNS = (N_("randomised holdout"), N_("targeted, no holdout"), N_("regional change"),
+           N_("survey waves"))
 VERDICTS = (N_("worked"), N_("backfired"), N_("no clear effect"), N_("not measurable yet"))
 # the words of the page's tables (columns, kinds, outcomes, estimates)
 TABLE_WORDS = (
@@ -19,7 +20,9 @@ TABLE_WORDS = (
     N_("treated_mean"), N_("comparison_mean"), N_("weighted_comparison_mean"),
     N_("difference_before"), N_("difference_after"), N_("outcome"), N_("estimate"),
     N_("effect"), N_("purchases"), N_("spend"), N_("bought"), N_("adjusted"),
-    N_("log_spend_12m"), N_("recency_days"), N_("orders_12m"), N_("tenure_years"))
+    N_("log_spend_12m"), N_("recency_days"), N_("orders_12m"), N_("tenure_years"),
+    N_("responded"), N_("wave"), N_("successes"), N_("trials"), N_("rate"), N_("ci_low"),
+    N_("ci_high"), N_("small_group"), N_("incentive"))
 
 
 def definitions(window_months: int, pre_months: int, min_group_size: int) -> str:
@@ -32,8 +35,16 @@ def definitions(window_months: int, pre_months: int, min_group_size: int) -> str
              "region the other regions over the {pre} months before it. A verdict says "
              "*worked* or *backfired* only when the whole interval of the effect on purchases "
              "lies on one side of zero; a group of fewer than {minimum} customers, no exposed "
-             "customers or a window that ends after the data is *not measurable yet*.",
+             "customers or a window that ends after the data is *not measurable yet*. A survey "
+             "incentive is judged by its wave's response rate against the other survey "
+             "waves.",
              window=window_months, pre=pre_months, minimum=min_group_size)
+
+
+def _verdict_words() -> dict[str, str]:
+    """The verdicts in the page's language (read at call time, after i18n.use)."""
+    return {"worked": _("worked"), "backfired": _("backfired"),
+            "no clear effect": _("no clear effect")}
 
 
 def verdict_line(row: pd.Series, window_months: int, confidence: float = 0.95) -> str:
@@ -43,13 +54,20 @@ def verdict_line(row: pd.Series, window_months: int, confidence: float = 0.95) -
     if row["verdict"] == "not measurable yet":
         return _("{name}: not measurable yet ({reason}).", name=name,
                  reason=i18n.data_text(str(row["reason"])))
+    if row["design"] == "survey waves":
+        return _("{name}: {verdict}, response rate {rate:.1%} against {base:.1%} in the other "
+                 "survey waves: {points:+.1f} points ({level:.0%} interval {low:+.1f} to "
+                 "{high:+.1f}), on {invitations:,} invitations.", name=name,
+                 verdict=_verdict_words()[row["verdict"]], rate=row["response_rate"],
+                 base=row["comparison_rate"], points=100 * row["points"], level=confidence,
+                 low=100 * row["points_low"], high=100 * row["points_high"],
+                 invitations=int(row["treated"]))
     effect = _("{change:+.0%} purchases per customer ({level:.0%} interval {low:+.0%} to "
                "{high:+.0%})", change=row["relative"], level=confidence,
                low=row["relative_low"], high=row["relative_high"])
     window = (_("in the {months} months after exposure", months=window_months)
               if row["design"] != "regional change" else _("since it started"))
-    said = {"worked": _("worked"), "backfired": _("backfired"),
-            "no clear effect": _("no clear effect")}[row["verdict"]]
+    said = _verdict_words()[row["verdict"]]
     money = ""
     if pd.notna(row.get("revenue")) and row["verdict"] != "no clear effect":
         money = " " + _("Revenue it brought: {revenue:,.0f} ({low:,.0f} to {high:,.0f}).",
@@ -78,8 +96,9 @@ def headline(overview: pd.DataFrame, window_months: int, confidence: float = 0.9
                              "backfired.", worked=len(worked),
                              unclear=int((judged["verdict"] == "no clear effect").sum()),
                              backfired=int((judged["verdict"] == "backfired").sum()))]
-    if len(worked):
-        best = worked["relative"].idxmax()
+    on_purchases = worked[worked["design"] != "survey waves"]
+    if len(on_purchases):
+        best = on_purchases["relative"].idxmax()
         parts.append(_("The strongest: {line}", line=verdict_line(
             overview.loc[best], window_months, confidence)))
     waiting = len(overview) - len(judged)
