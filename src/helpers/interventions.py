@@ -3,8 +3,9 @@ changes on the customers they reached (notebook 09), each with its interval, and
 comparison beside the sound one.
 
 Outcomes per customer over ``window_months`` from the exposure: purchases (orders with a sale
-line), spend (net amount) and bought (at least one purchase); the same over the months before
-as the pre-period. Designs, chosen from the exposure rows:
+line), spend (net amount), bought (retained: at least one purchase) and complaints (where
+delivered); the same over the months before as the pre-period. Designs, chosen from the
+exposure rows:
 
 * **randomised holdout** (treated and holdout rows): the difference in means (Welch), and the
   same adjusted for each customer's pre-period outcome (regression adjustment, CUPED: the
@@ -22,7 +23,7 @@ as the pre-period. Designs, chosen from the exposure rows:
   (Student's t; one region is the only replication) and a pre-trend check;
   months with estimated history are left out;
 * **survey incentive** (kind ``survey incentive``): the response rate of the survey waves sent
-  in its window against the other waves (``survey_incentive_effects``).
+  in its window against the other waves (``helpers.survey_incentives``).
 
 An intervention with no exposed customers, or whose window ends after the data, is "not
 measurable yet" rather than given a number.
@@ -33,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-OUTCOMES = ("purchases", "spend", "bought")
+OUTCOMES = ("purchases", "spend", "bought", "complaints")
 # the propensity model's inputs (``pre_period_features``)
 PROPENSITY_FEATURES = ("recency_days", "orders_3m", "orders_12m", "log_spend_12m",
                        "tenure_years")
@@ -50,21 +51,33 @@ def _orders(order_lines: pd.DataFrame) -> pd.DataFrame:
     return orders[has_sale.reindex(orders.index, fill_value=False)]
 
 
-def customer_outcomes(orders: pd.DataFrame, starts: pd.Series, months: int) -> pd.DataFrame:
-    """Per customer of ``starts`` (customer_id -> the date the customer was exposed, or for a
-    comparison customer the intervention's start): purchases, spend and bought in
-    [start, start + months) and pre_purchases, pre_spend, pre_bought in the ``months`` before
-    (``orders`` from ``_orders``)."""
-    out = pd.DataFrame(index=pd.Index(starts.index, name="customer_id"))
-    mine = orders[orders["customer_id"].isin(out.index)]
+def _in_windows(frame: pd.DataFrame, date: str, starts: pd.Series, months: int
+                ) -> dict[str, pd.DataFrame]:
+    """The rows of ``frame`` (with customer_id and a ``date`` column) in each customer's
+    window after its start ('') and the ``months`` before it ('pre_')."""
+    mine = frame[frame["customer_id"].isin(starts.index)]
     start = mine["customer_id"].map(starts)
-    for prefix, low, high in (("", start, start + pd.DateOffset(months=months)),
-                              ("pre_", start - pd.DateOffset(months=months), start)):
-        part = mine[(mine["order_date"] >= low) & (mine["order_date"] < high)]
+    return {prefix: mine[(mine[date] >= low) & (mine[date] < high)]
+            for prefix, low, high in (("", start, start + pd.DateOffset(months=months)),
+                                      ("pre_", start - pd.DateOffset(months=months), start))}
+
+
+def customer_outcomes(orders: pd.DataFrame, starts: pd.Series, months: int,
+                      complaints: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per customer of ``starts`` (customer_id -> the date the customer was exposed, or for a
+    comparison customer the intervention's start): purchases, spend, bought (retained: at least
+    one purchase) and, with ``complaints`` delivered, complaints in [start, start + months),
+    and the same with pre_ in the ``months`` before (``orders`` from ``_orders``)."""
+    out = pd.DataFrame(index=pd.Index(starts.index, name="customer_id"))
+    for prefix, part in _in_windows(orders, "order_date", starts, months).items():
         grouped = part.groupby("customer_id")
         out[f"{prefix}purchases"] = grouped.size().reindex(out.index, fill_value=0).astype(float)
         out[f"{prefix}spend"] = grouped["amount"].sum().reindex(out.index, fill_value=0.0)
         out[f"{prefix}bought"] = (out[f"{prefix}purchases"] > 0).astype(float)
+    if complaints is not None and len(complaints):
+        for prefix, part in _in_windows(complaints, "complaint_date", starts, months).items():
+            out[f"{prefix}complaints"] = part.groupby("customer_id").size().reindex(
+                out.index, fill_value=0).astype(float)
     return out
 
 
@@ -99,22 +112,39 @@ def _interval(effect: float, se: float, confidence: float) -> tuple[float, float
     return effect - half, effect + half
 
 
-def _row(outcome: str, estimate: str, effect: float, se: float, confidence: float,
-         treated: int, comparison: int, comparison_mean: float) -> dict:
+def effect_row(outcome: str, estimate: str, effect: float, se: float, confidence: float,
+               treated: int, comparison: int, comparison_mean: float,
+               comparison_se: float = 0.0) -> dict:
+    """One row of an effects table: the effect with its normal interval, relative to the
+    comparison mean, and the group sizes. The relative interval counts the comparison mean's
+    own uncertainty (``comparison_se``; delta method: se of e / b is
+    sqrt(se^2 + (e / b)^2 comparison_se^2) / b)."""
+    from scipy.stats import norm
+
     low, high = _interval(effect, se, confidence)
     base = comparison_mean if comparison_mean else np.nan
+    relative = effect / base
+    half = norm.ppf(0.5 + confidence / 2) * np.sqrt(
+        se ** 2 + relative ** 2 * comparison_se ** 2) / abs(base)
     return {"outcome": outcome, "estimate": estimate, "effect": effect, "ci_low": low,
-            "ci_high": high, "relative": effect / base, "relative_low": low / base,
-            "relative_high": high / base, "treated": treated, "comparison": comparison,
+            "ci_high": high, "relative": relative, "relative_low": relative - half,
+            "relative_high": relative + half, "treated": treated, "comparison": comparison,
             "comparison_mean": comparison_mean}
 
 
-def _naive_row(y: pd.Series, is_treated: pd.Series, outcome: str, confidence: float) -> dict:
-    """Treated minus comparison mean of ``y`` with its Welch standard error."""
+def _mean_se(y: pd.Series) -> float:
+    return float(y.std(ddof=1) / np.sqrt(len(y))) if len(y) > 1 else 0.0
+
+
+def _naive_row(y: pd.Series, is_treated: pd.Series, outcome: str, confidence: float,
+               comparison_se: bool = False) -> dict:
+    """Treated minus comparison mean of ``y`` with its Welch standard error (and, with
+    ``comparison_se``, the comparison mean's uncertainty in the relative interval: a holdout
+    whose mean is itself an estimate)."""
     y1, y0 = y[is_treated], y[~is_treated]
     se = float(np.sqrt(y1.var(ddof=1) / len(y1) + y0.var(ddof=1) / len(y0)))
-    return _row(outcome, "naive", float(y1.mean() - y0.mean()), se, confidence, len(y1),
-                len(y0), float(y0.mean()))
+    return effect_row(outcome, "naive", float(y1.mean() - y0.mean()), se, confidence, len(y1),
+                      len(y0), float(y0.mean()), _mean_se(y0) if comparison_se else 0.0)
 
 
 def holdout_effects(outcomes: pd.DataFrame, treated: pd.Series,
@@ -128,16 +158,17 @@ def holdout_effects(outcomes: pd.DataFrame, treated: pd.Series,
     rows = []
     is_treated = treated.reindex(outcomes.index).astype(bool)
     n1, n0 = int(is_treated.sum()), int((~is_treated).sum())
-    for outcome in OUTCOMES:
+    for outcome in [o for o in OUTCOMES if o in outcomes]:
         y = outcomes[outcome]
-        rows.append(_naive_row(y, is_treated, outcome, confidence))
+        rows.append(_naive_row(y, is_treated, outcome, confidence, comparison_se=True))
         pre = outcomes[f"pre_{outcome}"]
-        design = pd.DataFrame({"const": 1.0, "treated": is_treated.astype(float),
-                               "pre": pre - pre.mean()})
+        design = pd.DataFrame({"const": 1.0, "treated": is_treated.astype(float)})
+        if pre.nunique() > 1:  # a pre-period outcome that never varies adjusts nothing
+            design["pre"] = pre - pre.mean()
         fit = sm.OLS(y, design).fit(cov_type="HC1")
-        rows.append(_row(outcome, "adjusted", float(fit.params["treated"]),
-                         float(fit.bse["treated"]), confidence, n1, n0,
-                         float(y[~is_treated].mean())))
+        rows.append(effect_row(outcome, "adjusted", float(fit.params["treated"]),
+                               float(fit.bse["treated"]), confidence, n1, n0,
+                               float(y[~is_treated].mean()), _mean_se(y[~is_treated])))
     return pd.DataFrame(rows)
 
 
@@ -192,7 +223,7 @@ def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd
     weights = weights.reindex(outcomes.index)
     n1, n0 = int(is_treated.sum()), int((~is_treated).sum())
     rows = []
-    for outcome in OUTCOMES:
+    for outcome in [o for o in OUTCOMES if o in outcomes]:
         y = outcomes[outcome]
         rows.append(_naive_row(y, is_treated, outcome, confidence))
         change = y - outcomes[f"pre_{outcome}"]
@@ -202,8 +233,8 @@ def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd
         # comparison group's change
         counterfactual = float(outcomes.loc[is_treated, f"pre_{outcome}"].mean()
                                + np.average(change[~is_treated], weights=weights[~is_treated]))
-        rows.append(_row(outcome, "adjusted", float(fit.params["treated"]),
-                         float(fit.bse["treated"]), confidence, n1, n0, counterfactual))
+        rows.append(effect_row(outcome, "adjusted", float(fit.params["treated"]),
+                               float(fit.bse["treated"]), confidence, n1, n0, counterfactual))
     return pd.DataFrame(rows), balance(features, is_treated, weights)
 
 
@@ -302,49 +333,38 @@ def regional_effect(series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
             "treated_rate_after": float(post["treated_rate"].mean())}
 
 
-def survey_waves(survey_responses: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None,
-                 confidence: float = 0.95, min_size: int = 30) -> pd.DataFrame:
-    """Invitations, answers and the response rate (Wilson interval) of each survey wave (the
-    month the invitations were sent), and whether the wave falls in the incentive's window
-    [``start``, ``end``] (to the end of the start's month without an end date)."""
-    from helpers.stats import rate_table
-
-    start = pd.Timestamp(start)
-    end = pd.Timestamp(end) if end is not None and pd.notna(end) else start + \
-        pd.offsets.MonthEnd(0)
-    sent = survey_responses["sent_date"]
-    grouped = survey_responses.assign(
-        month=sent.dt.to_period("M").dt.to_timestamp(),
-        incentive=(sent >= start) & (sent <= end)).groupby("month")
-    waves = rate_table(grouped["responded"].sum().astype(float),
-                       grouped.size().astype(float), confidence=confidence, min_size=min_size)
-    return waves.assign(incentive=grouped["incentive"].any()).rename_axis("wave")
+def value_before(outcomes: pd.DataFrame, top_share: float = 0.2) -> pd.Series:
+    """Each customer's place by spend in the window before the exposure: the top
+    ``top_share`` of the intervention's customers, or the rest (known before it, so a fair
+    way to split the effect; a tier from today's value would be shaped by the effect)."""
+    top = outcomes["pre_spend"].rank(pct=True, method="first") > 1 - top_share
+    return pd.Series(np.where(top, "top 20% by spend before it", "other customers"),
+                     index=outcomes.index)
 
 
-def survey_incentive_effects(waves: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """The incentive's effect on the response rate (in proportion points) from
-    ``survey_waves``: the incentive waves' rate against the other waves.
-
-    * ``naive``: pooled invitations of the incentive waves minus those of the others, with the
-      binomial standard error: it assumes every wave would answer alike without it;
-    * ``adjusted``: the incentive rate minus the mean of the other waves' rates, with an
-      interval from how much those rates wander from wave to wave (their standard deviation s,
-      s x sqrt(1 + 1/k) for k waves, Student's t on k - 1 degrees of freedom): seasons, the
-      invitees' mix and the questionnaire move a wave's rate by more than its sampling noise.
-    """
-    from scipy.stats import t as student
-
-    inside, others = waves[waves["incentive"]], waves[~waves["incentive"]]
-    n1, n0 = int(inside["trials"].sum()), int(others["trials"].sum())
-    p1, p0 = inside["successes"].sum() / n1, others["successes"].sum() / n0
-    se = float(np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0))
-    rows = [_row("responded", "naive", float(p1 - p0), se, confidence, n1, n0, float(p0))]
-    k = len(others)
-    base = float(others["rate"].mean())
-    effect = float(p1 - base)
-    half = float(student.ppf(0.5 + confidence / 2, k - 1) * others["rate"].std(ddof=1)
-                 * np.sqrt(1 + 1 / k))
-    adjusted = _row("responded", "adjusted", effect, 0.0, confidence, n1, n0, base)
-    adjusted.update(ci_low=effect - half, ci_high=effect + half,
-                    relative_low=(effect - half) / base, relative_high=(effect + half) / base)
-    return pd.DataFrame([*rows, adjusted])
+def subgroup_effects(outcomes: pd.DataFrame, treated: pd.Series,
+                     groupings: dict[str, pd.Series], min_group_size: int = 30,
+                     confidence: float = 0.95) -> pd.DataFrame:
+    """Randomised holdout: the adjusted effect on purchases (``holdout_effects``) within each
+    level of each grouping (e.g. region, ``value_before``; Series on the customers). A level
+    with fewer than ``min_group_size`` treated or held-out customers is flagged
+    ``small_group`` (and not estimated below 2). Rows: by, group, treated, comparison, effect,
+    ci_low, ci_high, relative, relative_low, relative_high, small_group."""
+    rows = []
+    is_treated = treated.reindex(outcomes.index).astype(bool)
+    for by, labels in groupings.items():
+        labels = labels.reindex(outcomes.index)
+        for level in sorted(labels.dropna().unique()):
+            inside = labels == level
+            n1, n0 = int((inside & is_treated).sum()), int((inside & ~is_treated).sum())
+            row = {"by": by, "group": level, "treated": n1, "comparison": n0,
+                   "small_group": min(n1, n0) < min_group_size}
+            if min(n1, n0) >= 2:
+                table = holdout_effects(outcomes[inside], is_treated[inside], confidence)
+                found = table[(table["outcome"] == "purchases")
+                              & (table["estimate"] == "adjusted")].iloc[0]
+                row.update({k: float(found[k]) for k in ("effect", "ci_low", "ci_high",
+                                                         "relative", "relative_low",
+                                                         "relative_high")})
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -68,7 +68,8 @@ PRODUCED_BY = {"order_lines": "02_history_repair", "repair_log": "02_history_rep
                "regional_elasticities": "07_regional_regression",
                "scorecard": "08_scorecard", "alerts": "08_scorecard",
                "dashboard": "08_scorecard", "dashboard_trends": "08_scorecard",
-               "dashboard_tiers": "08_scorecard", "intervention_effects": "09_interventions"}
+               "dashboard_tiers": "08_scorecard", "intervention_effects": "09_interventions",
+               "intervention_subgroups": "09_interventions"}
 
 
 def read_clean(name: str, clean_dir: str | Path = "data/clean", *,

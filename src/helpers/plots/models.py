@@ -27,9 +27,11 @@ def point_intervals(table: pd.DataFrame | None, value: str, xlabel: str, title: 
 
 def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, high: str,
                       xlabel: str, title: str, reference: float | None = 0.0,
-                      percent: bool = False) -> plt.Figure:
+                      percent: bool = False) -> plt.Figure | None:
     """Estimates per row label from several tables side by side (e.g. naive vs adjusted), each
-    with its interval: one colour per table, rows shared."""
+    with its interval: one colour per table, rows shared. No tables: None."""
+    if not tables:
+        return None
     theme()
     labels = list(next(iter(tables.values())).index)
     fig, ax = plt.subplots(figsize=(9, (0.45 + 0.15 * len(tables)) * len(labels) + 1.5))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from helpers import interventions as iv
+from helpers import survey_incentives
 from helpers.words import N_
 
 RANDOMISED, TARGETED, REGIONAL = "randomised holdout", "targeted, no holdout", "regional change"
@@ -35,9 +36,12 @@ class InterventionResult:
     regional: dict[str, pd.DataFrame] = field(default_factory=dict)  # monthly series
     waves: dict[str, pd.DataFrame] = field(default_factory=dict)  # survey incentives' waves
     event_times: dict[str, pd.DataFrame] = field(default_factory=dict)  # targeted, by month
+    subgroups: pd.DataFrame | None = None  # randomised: effect by region and value before
 
     def outputs(self) -> dict[str, pd.DataFrame]:
-        return {"intervention_effects": self.effects}
+        return {"intervention_effects": self.effects,
+                "intervention_subgroups": self.subgroups if self.subgroups is not None
+                else pd.DataFrame()}
 
     def effect_views(self) -> dict[str, pd.DataFrame]:
         """The relative effect on purchases of each measured intervention (index = its
@@ -89,6 +93,26 @@ class InterventionResult:
         name (for the event-time chart)."""
         names = self.overview["name"] if len(self.overview) else {}
         return {names[k]: v for k, v in self.event_times.items()}
+
+    def subgroup_views(self) -> dict[str, pd.DataFrame]:
+        """The relative effects on purchases by region and by value before it that are not
+        small groups, one table per intervention name indexed by group (for the chart)."""
+        if self.subgroups is None or self.subgroups.empty:
+            return {}
+        shown = self.subgroups[~self.subgroups["small_group"].astype(bool)]
+        order = list(dict.fromkeys(shown["group"]))
+        return {self.overview.loc[key, "name"]: part.set_index("group").reindex(order)[
+                    ["relative", "relative_low", "relative_high"]]
+                for key, part in shown.groupby("intervention_id", sort=False)}
+
+    def subgroup_table(self) -> pd.DataFrame | None:
+        """Every subgroup row for the page (small groups flagged), by intervention name."""
+        if self.subgroups is None or self.subgroups.empty:
+            return None
+        table = self.subgroups.assign(intervention=self.subgroups["intervention_id"].map(
+            self.overview["name"]))
+        return table.drop(columns=["intervention_id", "effect", "ci_low", "ci_high"]).set_index(
+            ["intervention", "by", "group"])
 
     def survey_group(self) -> str | None:
         """The grouping of ``survey_waves`` for the chart: by intervention when several."""
@@ -164,8 +188,8 @@ def _survey_incentive(item, row: dict, survey_responses: pd.DataFrame | None,
     if survey_responses is None or survey_responses.empty:
         return row | {"verdict": "not measurable yet",
                       "reason": N_("no survey invitations were delivered")}, None, None
-    waves = iv.survey_waves(survey_responses, item.start_date, item.end_date, confidence,
-                            min_group_size)
+    waves = survey_incentives.survey_waves(survey_responses, item.start_date, item.end_date,
+                                           confidence, min_group_size)
     inside, others = waves[waves["incentive"]], waves[~waves["incentive"] & ~waves["small_group"]]
     waves = waves[waves["incentive"] | ~waves["small_group"]]
     row.update(treated=int(inside["trials"].sum()), comparison=int(others["trials"].sum()))
@@ -185,7 +209,7 @@ def _survey_incentive(item, row: dict, survey_responses: pd.DataFrame | None,
             count=MIN_COMPARISON_WAVES)
     if problem:
         return row | {"verdict": "not measurable yet", "reason": problem}, None, None
-    table = iv.survey_incentive_effects(waves, confidence)
+    table = survey_incentives.survey_incentive_effects(waves, confidence)
     first = table[table["estimate"] == "adjusted"].iloc[0]
     row.update(relative=first["relative"], relative_low=first["relative_low"],
                relative_high=first["relative_high"], response_rate=first["effect"]
@@ -199,7 +223,8 @@ def _survey_incentive(item, row: dict, survey_responses: pd.DataFrame | None,
 def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                            interventions: pd.DataFrame, intervention_exposure: pd.DataFrame,
                            monthly_sales: pd.DataFrame | None = None,
-                           survey_responses: pd.DataFrame | None = None, window_months: int = 3,
+                           survey_responses: pd.DataFrame | None = None,
+                           complaints: pd.DataFrame | None = None, window_months: int = 3,
                            pre_months: int = 12, confidence: float = 0.95,
                            min_group_size: int = 30) -> InterventionResult:
     """The interventions page's figures from the contract tables (module docstring of
@@ -210,6 +235,8 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
     estimated = set() if monthly_sales is None else set(
         monthly_sales.loc[monthly_sales["is_estimated"], "month"])
     rows, effects, balances, series, survey_waves, event_times = [], [], {}, {}, {}, {}
+    subgroups: list[pd.DataFrame] = []
+    region_of = customers.set_index("customer_id")["region"]
     for item in interventions.sort_values("start_date").itertuples(index=False):
         exposure = intervention_exposure[
             intervention_exposure["intervention_id"] == item.intervention_id]
@@ -273,10 +300,15 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
                 "exposure_date"]
             starts = pd.Series(start, index=ids).where(~ids.isin(exposed_on.index),
                                                        exposed_on.reindex(ids))
-            outcomes = iv.customer_outcomes(orders, starts, window_months)
+            outcomes = iv.customer_outcomes(orders, starts, window_months, complaints)
             is_treated = pd.Series(outcomes.index.isin(treated_ids), index=outcomes.index)
             if design == RANDOMISED:
                 table = iv.holdout_effects(outcomes, is_treated, confidence)
+                groupings = {"region": outcomes.index.to_series().map(region_of),
+                             "value before": iv.value_before(outcomes)}
+                subgroups.append(iv.subgroup_effects(
+                    outcomes, is_treated, groupings, min_group_size, confidence).assign(
+                    intervention_id=item.intervention_id))
             else:
                 weights = iv.propensity_weights(features.reindex(outcomes.index), is_treated)
                 table, balances[item.intervention_id] = iv.targeted_effects(
@@ -298,6 +330,12 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
     all_effects = (pd.concat(effects, ignore_index=True).reindex(columns=effect_columns)
                    if effects else pd.DataFrame(columns=effect_columns))
     overview = pd.DataFrame(rows).set_index("intervention_id") if rows else pd.DataFrame()
+    subgroup_columns = ["intervention_id", "by", "group", "treated", "comparison", "effect",
+                        "ci_low", "ci_high", "relative", "relative_low", "relative_high",
+                        "small_group"]
+    by_group = (pd.concat(subgroups, ignore_index=True).reindex(columns=subgroup_columns)
+                if subgroups else pd.DataFrame(columns=subgroup_columns))
     return InterventionResult(window_months=window_months, confidence=confidence,
                               overview=overview, effects=all_effects, balance=balances,
-                              regional=series, waves=survey_waves, event_times=event_times)
+                              regional=series, waves=survey_waves, event_times=event_times,
+                              subgroups=by_group)

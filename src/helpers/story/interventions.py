@@ -22,21 +22,23 @@ TABLE_WORDS = (
     N_("effect"), N_("purchases"), N_("spend"), N_("bought"), N_("adjusted"),
     N_("log_spend_12m"), N_("recency_days"), N_("orders_12m"), N_("tenure_years"),
     N_("responded"), N_("wave"), N_("successes"), N_("trials"), N_("rate"), N_("ci_low"),
-    N_("ci_high"), N_("small_group"), N_("incentive"))
+    N_("ci_high"), N_("small_group"), N_("incentive"), N_("complaints"), N_("by"),
+    N_("group"), N_("region"), N_("value before"), N_("top 20% by spend before it"),
+    N_("other customers"))
 
 
 def definitions(window_months: int, pre_months: int, min_group_size: int) -> str:
     """The page's definitions, with the run's window, pre-period and minimum group size."""
     return _("**Definitions used on this page.** An intervention's effect is measured on the "
-             "customers it reached over the {window} months after each one's exposure "
-             "(purchases: orders with a sale line; spend: net amount; bought: at least one "
-             "purchase), against a comparison group: the holdout where there is one, else "
-             "customers who looked like the targeted ones before it, or for a change in a "
-             "region the other regions over the {pre} months before it. A verdict says "
-             "*worked* or *backfired* only when the whole interval of the effect on purchases "
-             "lies on one side of zero; a group of fewer than {minimum} customers, no exposed "
-             "customers or a window that ends after the data is *not measurable yet*. A survey "
-             "incentive is judged by its wave's response rate against the other survey "
+             "customers it reached over the {window} months after each one's exposure (purchases: "
+             "orders with a sale line; spend: net amount; bought: at least one purchase, i.e. "
+             "retained; complaints where they were delivered), against a comparison group: the "
+             "holdout where there is one, else customers who looked like the targeted ones before "
+             "it, or for a change in a region the other regions over the {pre} months before it. A"
+             " verdict says *worked* or *backfired* only when the whole interval of the effect on "
+             "purchases lies on one side of zero; a group of fewer than {minimum} customers, no "
+             "exposed customers or a window that ends after the data is *not measurable yet*. A "
+             "survey incentive is judged by its wave's response rate against the other survey "
              "waves.",
              window=window_months, pre=pre_months, minimum=min_group_size)
 
@@ -163,3 +165,44 @@ def summary_bullet(overview: pd.DataFrame, window_months: int, confidence: float
     """The executive summary's line on the loyalty strategies (a markdown list item)."""
     return "- " + _("**Loyalty strategies:** {headline}",
                     headline=headline(overview, window_months, confidence))
+
+
+def subgroup_intro(min_group_size: int) -> str:
+    """What the effects by group are, with the run's minimum group size."""
+    return _("For an intervention with a randomised holdout the effect on purchases is also "
+             "measured within each region and within the customers who spent most in the "
+             "months before it (the top 20%) and the others: groups known before it, so the "
+             "holdout stays a fair comparison inside each. A group with fewer than {minimum} "
+             "customers on either side is flagged in the table and left out of the chart. With "
+             "many groups, about one interval in twenty misses the true effect by chance: a "
+             "single group that stands out is a lead to test, not a finding.",
+             minimum=min_group_size)
+
+
+def subgroup_sentence(rows: pd.DataFrame, name: str, confidence: float = 0.95) -> str:
+    """Whether an intervention's effect differed between the groups of one split (``rows``:
+    its subgroup rows of one ``by``, small groups left out): the highest and the lowest, and
+    whether their intervals overlap."""
+    high, low = rows.loc[rows["relative"].idxmax()], rows.loc[rows["relative"].idxmin()]
+    args = {"name": name, "by": i18n.label(rows["by"].iloc[0]),
+            "high": i18n.label(high["group"]), "low": i18n.label(low["group"]),
+            "high_value": high["relative"], "low_value": low["relative"], "level": confidence}
+    if high["relative_low"] > low["relative_high"]:
+        return _("{name}, by {by}: it did more for {high} ({high_value:+.0%}) than for {low} "
+                 "({low_value:+.0%}); their {level:.0%} intervals do not overlap.", **args)
+    return _("{name}, by {by}: from {low_value:+.0%} ({low}) to {high_value:+.0%} ({high}), "
+             "but the {level:.0%} intervals overlap: the data do not show it working better "
+             "for one group.", **args)
+
+
+def subgroup_sentences(subgroups: pd.DataFrame | None, overview: pd.DataFrame,
+                       confidence: float = 0.95) -> str:
+    """``subgroup_sentence`` per intervention and split with at least two groups that are not
+    small ('' without any)."""
+    if subgroups is None or subgroups.empty:
+        return ""
+    shown = subgroups[~subgroups["small_group"].astype(bool) & subgroups["relative"].notna()]
+    return "\n\n".join(
+        subgroup_sentence(rows, overview.loc[key, "name"], confidence)
+        for (key, _by), rows in shown.groupby(["intervention_id", "by"], sort=False)
+        if len(rows) >= 2)
