@@ -44,6 +44,14 @@ def test_labels_and_tables_follow_the_language(chinese):
     assert i18n.label("Northeast") == "东北" and i18n.label("Atlantis") == "Atlantis"
     frame = pd.DataFrame({"customers": [3], "region": ["Metro"]})
     assert i18n.values(frame, ["region"])["region"].tolist() == ["都会"]
+    # a name that is an index level has that level translated, the others kept
+    indexed = pd.DataFrame({"customers": [3, 4], "by": ["region", "region"],
+                            "group": ["Metro", "Northeast"]}).set_index(["by", "group"])
+    shown = i18n.values(indexed, ["by", "group"])
+    assert shown.index.get_level_values("group").tolist() == ["都会", "东北"]
+    assert shown.index.names == ["by", "group"] and shown["customers"].tolist() == [3, 4]
+    with pytest.raises(KeyError, match="tier"):
+        i18n.values(frame, ["tier"])
     html = i18n.relabel(frame.style).to_html()
     assert "客户数" in html and "区域" in html
     # yes/no flags in Chinese, and the caller's number formats kept on the other columns

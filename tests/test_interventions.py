@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers import interventions as iv
-from helpers import stages, survey_incentives
+from helpers import plots, regional_change, stages, story, survey_incentives
 from helpers.stages.interventions import verdict
 
 
@@ -60,11 +60,51 @@ def test_a_regional_gap_that_steps_up_gives_its_relative_effect():
     gap = np.where(months >= "2025-01-01", 0.1 + np.log(1.2), 0.1) + wiggle
     series = pd.DataFrame({"treated_rate": np.exp(gap), "comparison_rate": 1.0,
                            "difference": gap}, index=months)
-    found = iv.regional_effect(series, pd.Timestamp("2025-01-01"), None, pre_months=12)
+    found = regional_change.regional_effect(series, pd.Timestamp("2025-01-01"), None,
+                                            pre_months=12)
     assert found["relative"] == pytest.approx(0.2, abs=0.01)
     assert found["relative_low"] < 0.2 < found["relative_high"]
     assert found["pre_trend_low"] <= 0 <= found["pre_trend_high"]
-    assert iv.regional_effect(series, pd.Timestamp("2024-02-01"), None)["months_before"] == 1
+    too_early = regional_change.regional_effect(series, pd.Timestamp("2024-02-01"), None)
+    assert too_early["months_before"] == 1
+
+
+def test_the_seasonal_check_sees_through_a_rhythm_of_the_regions_own():
+    """The region sells more each summer than the others (its own seasonal rhythm) and a
+    change lifts it 20% for one summer: the plain difference in differences mistakes the
+    summer for the change, the gap against the same month a year before does not."""
+    months = pd.date_range("2022-01-01", periods=48, freq="MS")
+    start, end = pd.Timestamp("2025-06-01"), pd.Timestamp("2025-08-01")
+    own_rhythm = 0.15 * np.cos(2 * np.pi * (months.month - 7) / 12)
+    wiggle = 0.005 * np.sin(np.arange(48) * 1.7)
+    gap = own_rhythm + wiggle + np.where(months >= start, np.log(1.2), 0.0)
+    series = pd.DataFrame({"treated_rate": np.exp(gap), "comparison_rate": 1.0,
+                           "difference": gap}, index=months)
+    plain = regional_change.regional_effect(series, start, end, pre_months=12)
+    seasonal = regional_change.regional_effect(series, start, end, pre_months=12,
+                                               seasonal=True)
+    assert plain["relative"] > 0.3  # the summer counted as part of the effect
+    assert seasonal["relative"] == pytest.approx(0.2, abs=0.02)
+    assert seasonal["relative_low"] < 0.2 < seasonal["relative_high"]
+    # the year before the start plus the window: without a year more history, no check
+    short = series[series.index >= start - pd.DateOffset(months=12)]
+    assert "relative" not in regional_change.regional_effect(short, start, end, seasonal=True)
+
+
+def test_the_bootstrap_error_of_the_weighted_difference_is_about_the_robust_one():
+    """Re-estimating the weights on each resample adds the propensity model's uncertainty; on
+    a simple selection it stays close to the robust error with fixed weights (same order),
+    and draws=0 gives the robust error exactly."""
+    outcomes, features, treated = _selected_on_observables(effect=1.0)
+    boot, _balance = iv.targeted_effects(outcomes, features, treated, draws=200)
+    fixed, _balance = iv.targeted_effects(outcomes, features, treated, draws=0)
+    pick = (boot["outcome"] == "purchases") & (boot["estimate"] == "adjusted")
+    width_boot = float((boot.loc[pick, "ci_high"] - boot.loc[pick, "ci_low"]).iloc[0])
+    width_fixed = float((fixed.loc[pick, "ci_high"] - fixed.loc[pick, "ci_low"]).iloc[0])
+    assert 0.7 <= width_boot / width_fixed <= 1.5
+    assert float(boot.loc[pick, "effect"].iloc[0]) == float(fixed.loc[pick, "effect"].iloc[0])
+    again, _balance = iv.targeted_effects(outcomes, features, treated, draws=200)
+    assert again.equals(boot)  # seeded: the same run gives the same interval
 
 
 def test_verdicts_follow_the_interval():
@@ -216,6 +256,13 @@ def test_an_intervention_without_customers_or_with_a_window_past_the_data_is_not
                                               "(2024-04-10)")
     assert overview.loc["EMPTY", "reason"] == "no exposure rows and no regions named"
     assert result.effects.empty
+    # the page says so plainly, and draws no empty chart
+    assert story.interventions.headline(overview, 3) == (
+        "None of the 2 interventions delivered is measurable yet.")
+    assert story.interventions.headline(overview.iloc[:1], 3) == (
+        "The 1 intervention delivered is not measurable yet.")
+    assert plots.compare_intervals(result.effect_views(), "value", "ci_low", "ci_high",
+                                   "effect", "title") is None
 
 
 @pytest.mark.slow
@@ -245,6 +292,12 @@ def test_every_true_effect_lies_inside_its_interval(default_run):
     assert delivery["relative_low"] <= truth.loc["IV-DELIVERY", "relative_uplift"] <= \
         delivery["relative_high"]
     assert delivery["pre_trend_low"] <= 0 <= delivery["pre_trend_high"]
+    # the check against the same month a year before covers it too (the sample's regions
+    # share one seasonal rhythm, so the two estimates agree)
+    seasonal = effects.loc[("IV-DELIVERY", "purchases", "seasonal baseline")]
+    assert seasonal["relative_low"] <= truth.loc["IV-DELIVERY", "relative_uplift"] <= \
+        seasonal["relative_high"]
+    assert seasonal["relative_low"] <= delivery["relative"] <= seasonal["relative_high"]
     assert result.overview.loc["IV-TIER", "verdict"] == "not measurable yet"
     assert (result.balance["IV-WINBACK"]["difference_after"].abs() < 0.1).all()
     # the survey incentive: its wave's response rate, in points, against the other waves
@@ -312,7 +365,7 @@ def test_the_regional_interval_is_as_wide_as_the_gap_wanders_by_itself():
         gap = rng.normal(0, 0.05, 15)
         series = pd.DataFrame({"treated_rate": 1.0, "comparison_rate": 1.0,
                                "difference": gap}, index=months)
-        found = iv.regional_effect(series, months[12], None, pre_months=12)
+        found = regional_change.regional_effect(series, months[12], None, pre_months=12)
         covered += found["relative_low"] <= 0 <= found["relative_high"]
     assert 0.92 <= covered / 400 <= 0.98
 

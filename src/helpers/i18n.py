@@ -261,10 +261,24 @@ def label(name: object) -> str:
 
 def values(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``frame`` with the values of ``columns`` (names such as indicators, regions, tiers, and
-    the cleaning and repair steps' rule texts) in the report language."""
+    the cleaning and repair steps' rule texts) in the report language; a name that is an
+    index level rather than a column has that level's values translated."""
     if _state["language"] == SOURCE_LANGUAGE:
         return frame
-    return frame.assign(**{c: frame[c].astype("str").map(data_text) for c in columns})
+    levels = [c for c in columns if c not in frame.columns and c in frame.index.names]
+    missing = [c for c in columns if c not in frame.columns and c not in levels]
+    if missing:
+        raise KeyError(f"no column or index level {missing} to translate "
+                       f"(columns: {list(frame.columns)}, index: {list(frame.index.names)})")
+    shown = frame.assign(**{c: frame[c].astype("str").map(data_text)
+                            for c in columns if c in frame.columns})
+    if levels:
+        index = shown.index.to_frame(index=False)
+        for level in levels:
+            index[level] = index[level].astype("str").map(data_text)
+        shown.index = pd.MultiIndex.from_frame(index) if shown.index.nlevels > 1 \
+            else pd.Index(index[levels[0]], name=levels[0])
+    return shown
 
 
 def yes_no(flag: object) -> str:

@@ -16,12 +16,10 @@ exposure rows:
   purchases in the last 3 and 12 months, spend in the last 12 and tenure), and the effect is a
   difference in differences (post minus pre outcome); the naive treated-vs-rest difference is
   shown beside it, with a balance table (standardised mean differences) before and after;
+  its interval from bootstrap resamples that estimate the weights again (``bootstrap_se``);
 * **regional change** (no exposure rows; ``regions`` names where it applies): difference in
-  differences of the log monthly purchases per customer of those regions against the others,
-  before and after the start (month effects cancel in the difference, so the common seasonal
-  pattern does), with an interval from how much the monthly gap wanders before the start
-  (Student's t; one region is the only replication) and a pre-trend check;
-  months with estimated history are left out;
+  differences of the regions' monthly purchases per customer against the other regions
+  (``helpers.regional_change``);
 * **survey incentive** (kind ``survey incentive``): the response rate of the survey waves sent
   in its window against the other waves (``helpers.survey_incentives``).
 
@@ -172,20 +170,34 @@ def holdout_effects(outcomes: pd.DataFrame, treated: pd.Series,
     return pd.DataFrame(rows)
 
 
+def _design(features: pd.DataFrame) -> np.ndarray:
+    """A constant and the standardised ``features`` that vary, as the logistic design."""
+    usable = [c for c in features.columns if features[c].nunique() > 1]
+    x = (features[usable] - features[usable].mean()) / features[usable].std()
+    return np.column_stack([np.ones(len(x)), x.to_numpy(float)])
+
+
+def _att_weights(design: np.ndarray, is_treated: np.ndarray,
+                 start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The effect-on-the-treated weights of ``propensity_weights`` and the logistic
+    coefficients (``start``: where Newton's method begins, e.g. the full sample's fit)."""
+    import statsmodels.api as sm
+
+    fit = sm.Logit(is_treated.astype(float), design).fit(disp=False, maxiter=200,
+                                                         start_params=start)
+    p = np.clip(fit.predict(design), 1e-6, 1 - 1e-6)
+    weights = np.where(is_treated, 1.0, p / (1 - p))
+    control = ~is_treated
+    weights[control] *= is_treated.sum() / weights[control].sum()
+    return weights, np.asarray(fit.params)
+
+
 def propensity_weights(features: pd.DataFrame, treated: pd.Series) -> pd.Series:
     """Weights for the effect on the treated: 1 for a treated customer, p / (1 - p) for a
     comparison customer, p the logistic propensity from standardised ``features`` (a feature
     that does not vary is left out); comparison weights scaled to sum to the treated count."""
-    import statsmodels.api as sm
-
-    usable = [c for c in features.columns if features[c].nunique() > 1]
-    x = (features[usable] - features[usable].mean()) / features[usable].std()
-    fit = sm.Logit(treated.astype(float), sm.add_constant(x)).fit(disp=False, maxiter=200)
-    p = np.clip(fit.predict(sm.add_constant(x)), 1e-6, 1 - 1e-6)
-    weights = pd.Series(np.where(treated, 1.0, p / (1 - p)), index=features.index)
-    control = ~treated.astype(bool)
-    weights[control] *= treated.sum() / weights[control].sum()
-    return weights
+    weights, _params = _att_weights(_design(features), treated.to_numpy(bool))
+    return pd.Series(weights, index=features.index)
 
 
 def balance(features: pd.DataFrame, treated: pd.Series, weights: pd.Series) -> pd.DataFrame:
@@ -206,12 +218,43 @@ def balance(features: pd.DataFrame, treated: pd.Series, weights: pd.Series) -> p
     return pd.DataFrame(rows).T.rename_axis("feature")
 
 
+def _weighted_changes(changes: np.ndarray, is_treated: np.ndarray,
+                      weights: np.ndarray) -> np.ndarray:
+    """Per column of ``changes``: the treated mean minus the weighted comparison mean."""
+    control = ~is_treated
+    return changes[is_treated].mean(axis=0) - np.average(changes[control], axis=0,
+                                                         weights=weights[control])
+
+
+def bootstrap_se(changes: pd.DataFrame, features: pd.DataFrame, treated: pd.Series,
+                 draws: int = 200, seed: int = 0) -> pd.Series:
+    """Standard error of each column's weighted difference in differences (``changes``: post
+    minus pre outcome per customer) that counts the propensity model's own uncertainty: the
+    customers resampled (treated and comparison apart), the weights estimated again on each
+    resample. A robust error with the weights held fixed ignores that they were estimated."""
+    rng = np.random.default_rng(seed)
+    is_treated = treated.to_numpy(bool)
+    values, design = changes.to_numpy(float), _design(features)
+    _weights, start = _att_weights(design, is_treated)
+    treated_rows, control_rows = np.flatnonzero(is_treated), np.flatnonzero(~is_treated)
+    found = []
+    for _draw in range(draws):
+        rows = np.concatenate([rng.choice(treated_rows, treated_rows.size),
+                               rng.choice(control_rows, control_rows.size)])
+        flag = is_treated[rows]
+        weights, _params = _att_weights(design[rows], flag, start)
+        found.append(_weighted_changes(values[rows], flag, weights))
+    return pd.Series(np.std(found, axis=0, ddof=1), index=changes.columns)
+
+
 def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd.Series,
-                     confidence: float = 0.95, weights: pd.Series | None = None
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     confidence: float = 0.95, weights: pd.Series | None = None,
+                     draws: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Targeted without a holdout (module docstring): per outcome the naive treated-vs-rest
-    difference after the exposure and the weighted difference in differences (WLS of post minus
-    pre outcome on treated, HC1 errors). ``outcomes`` and ``features`` cover the treated and
+    difference after the exposure and the weighted difference in differences (the WLS
+    coefficient of post minus pre outcome on treated), its standard error from ``draws``
+    bootstrap resamples that estimate the weights again (``bootstrap_se``; the HC1 error with
+    fixed weights when ``draws`` is 0). ``outcomes`` and ``features`` cover the treated and
     the comparison customers (the active ones); ``weights`` from ``propensity_weights`` (made
     here when not given); returns (effects, balance)."""
     import statsmodels.api as sm
@@ -222,19 +265,23 @@ def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd
         weights = propensity_weights(features, is_treated)
     weights = weights.reindex(outcomes.index)
     n1, n0 = int(is_treated.sum()), int((~is_treated).sum())
+    names = [o for o in OUTCOMES if o in outcomes]
+    changes = pd.DataFrame({o: outcomes[o] - outcomes[f"pre_{o}"] for o in names})
+    boot = bootstrap_se(changes, features, is_treated, draws) if draws else None
     rows = []
-    for outcome in [o for o in OUTCOMES if o in outcomes]:
+    for outcome in names:
         y = outcomes[outcome]
         rows.append(_naive_row(y, is_treated, outcome, confidence))
-        change = y - outcomes[f"pre_{outcome}"]
+        change = changes[outcome]
         design = pd.DataFrame({"const": 1.0, "treated": is_treated.astype(float)})
         fit = sm.WLS(change, design, weights=weights).fit(cov_type="HC1")
         # what the treated would have bought without it: their pre-period plus the weighted
         # comparison group's change
         counterfactual = float(outcomes.loc[is_treated, f"pre_{outcome}"].mean()
                                + np.average(change[~is_treated], weights=weights[~is_treated]))
-        rows.append(effect_row(outcome, "adjusted", float(fit.params["treated"]),
-                               float(fit.bse["treated"]), confidence, n1, n0, counterfactual))
+        se = float(boot[outcome]) if boot is not None else float(fit.bse["treated"])
+        rows.append(effect_row(outcome, "adjusted", float(fit.params["treated"]), se,
+                               confidence, n1, n0, counterfactual))
     return pd.DataFrame(rows), balance(features, is_treated, weights)
 
 
@@ -270,67 +317,6 @@ def event_time_effects(orders: pd.DataFrame, starts: pd.Series, treated: pd.Seri
                      "difference": float(fit.params["treated"]), "ci_low": float(low),
                      "ci_high": float(high)})
     return pd.DataFrame(rows).set_index("month")
-
-
-def regional_series(orders: pd.DataFrame, customers: pd.DataFrame, regions: list[str],
-                    skip_months: set[pd.Timestamp] | frozenset = frozenset()) -> pd.DataFrame:
-    """Per month: purchases per customer on the books (joined before the month ends) in the
-    named regions and in the others, and the difference of their logs. Months in
-    ``skip_months`` (estimated history) and the last month when it is partial are left out."""
-    region_of = customers.set_index("customer_id")["region"]
-    inside = orders["customer_id"].map(region_of).isin(regions)
-    month = orders["order_date"].dt.to_period("M").dt.to_timestamp()
-    counts = pd.DataFrame({"month": month, "inside": inside}).groupby(
-        ["month", "inside"]).size().unstack(fill_value=0).reindex(columns=[True, False],
-                                                                  fill_value=0)
-    months = counts.index
-    ends = months + pd.offsets.MonthEnd(0)
-    joined = customers["join_date"].to_numpy()
-    in_region = customers["region"].isin(regions).to_numpy()
-    books = pd.DataFrame({
-        True: [int(((joined <= end) & in_region).sum()) for end in ends],
-        False: [int(((joined <= end) & ~in_region).sum()) for end in ends]}, index=months)
-    rate = counts / books.where(books > 0)
-    series = pd.DataFrame({"treated_rate": rate[True], "comparison_rate": rate[False]})
-    positive = series.where(series > 0)  # a month without purchases on one side: no gap
-    series["difference"] = np.log(positive["treated_rate"]) - np.log(
-        positive["comparison_rate"])
-    last_day = orders["order_date"].max()
-    if last_day < last_day + pd.offsets.MonthEnd(0):  # the data end within the last month
-        series = series.iloc[:-1]
-    return series.drop(index=[m for m in skip_months if m in series.index]).dropna()
-
-
-def regional_effect(series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None,
-                    pre_months: int = 12, confidence: float = 0.95) -> dict:
-    """Difference in differences of ``regional_series``: the mean log difference after the
-    start (to ``end`` or the data end) minus the mean over the ``pre_months`` before, as a
-    relative effect exp(d) - 1. Its interval rests on how much the monthly gap wanders by
-    itself: the before months' standard deviation s, s x sqrt(1/before + 1/after), with
-    Student's t on before - 1 degrees of freedom (one region's months are the only
-    replication there is; a robust error from so few months would be far too narrow). And the
-    pre-trend: the slope of the gap per month before the start, with its interval."""
-    import statsmodels.api as sm
-    from scipy.stats import t as student
-
-    start = pd.Timestamp(start)
-    pre = series[(series.index < start)
-                 & (series.index >= start - pd.DateOffset(months=pre_months))]
-    post = series[(series.index >= start) & ((series.index <= end) if end is not None
-                                             and pd.notna(end) else True)]
-    if len(pre) < 3 or len(post) < 1:
-        return {"months_before": len(pre), "months_after": len(post)}
-    d = float(post["difference"].mean() - pre["difference"].mean())
-    se = float(pre["difference"].std(ddof=1) * np.sqrt(1 / len(pre) + 1 / len(post)))
-    half = student.ppf(0.5 + confidence / 2, len(pre) - 1) * se
-    low, high = d - half, d + half
-    trend = sm.OLS(pre["difference"].to_numpy(), sm.add_constant(np.arange(len(pre)))).fit()
-    t_low, t_high = trend.conf_int(alpha=1 - confidence)[1]
-    return {"relative": float(np.expm1(d)), "relative_low": float(np.expm1(low)),
-            "relative_high": float(np.expm1(high)), "months_before": len(pre),
-            "months_after": len(post), "pre_trend": float(trend.params[1]),
-            "pre_trend_low": float(t_low), "pre_trend_high": float(t_high),
-            "treated_rate_after": float(post["treated_rate"].mean())}
 
 
 def value_before(outcomes: pd.DataFrame, top_share: float = 0.2) -> pd.Series:

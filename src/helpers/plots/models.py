@@ -29,8 +29,9 @@ def compare_intervals(tables: dict[str, pd.DataFrame], value: str, low: str, hig
                       xlabel: str, title: str, reference: float | None = 0.0,
                       percent: bool = False) -> plt.Figure | None:
     """Estimates per row label from several tables side by side (e.g. naive vs adjusted), each
-    with its interval: one colour per table, rows shared. No tables: None."""
-    if not tables:
+    with its interval: one colour per table, rows shared. No tables, or only empty ones:
+    None."""
+    if not tables or all(table.empty for table in tables.values()):
         return None
     theme()
     labels = list(next(iter(tables.values())).index)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from helpers import interventions as iv
-from helpers import survey_incentives
+from helpers import regional_change, survey_incentives
 from helpers.words import N_
 
 RANDOMISED, TARGETED, REGIONAL = "randomised holdout", "targeted, no holdout", "regional change"
@@ -111,8 +111,8 @@ class InterventionResult:
             return None
         table = self.subgroups.assign(intervention=self.subgroups["intervention_id"].map(
             self.overview["name"]))
-        return table.drop(columns=["intervention_id", "effect", "ci_low", "ci_high"]).set_index(
-            ["intervention", "by", "group"])
+        return table.drop(columns=["intervention_id", "effect", "ci_low", "ci_high"]).rename(
+            columns={"group": "subgroup"}).set_index(["intervention", "by", "subgroup"])
 
     def survey_group(self) -> str | None:
         """The grouping of ``survey_waves`` for the chart: by intervention when several."""
@@ -220,6 +220,16 @@ def _survey_incentive(item, row: dict, survey_responses: pd.DataFrame | None,
     return row, table, waves
 
 
+def _regional_estimates(monthly: pd.DataFrame, item, pre_months: int, confidence: float,
+                        found: dict) -> list[tuple[str, dict]]:
+    """The regional difference in differences ("adjusted") and, where a year more of history
+    allows, the same against the same month a year before ("seasonal baseline")."""
+    seasonal = regional_change.regional_effect(monthly, item.start_date, item.end_date,
+                                               pre_months, confidence, seasonal=True)
+    return [("adjusted", found)] + ([("seasonal baseline", seasonal)]
+                                    if "relative" in seasonal else [])
+
+
 def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                            interventions: pd.DataFrame, intervention_exposure: pd.DataFrame,
                            monthly_sales: pd.DataFrame | None = None,
@@ -279,8 +289,9 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
             rows.append(row | {"verdict": "not measurable yet", "reason": problem})
             continue
         if design == REGIONAL:
-            monthly = iv.regional_series(orders, customers, regions, estimated)
-            found = iv.regional_effect(monthly, start, item.end_date, pre_months, confidence)
+            monthly = regional_change.regional_series(orders, customers, regions, estimated)
+            found = regional_change.regional_effect(monthly, start, item.end_date, pre_months,
+                                                    confidence)
             if "relative" not in found:
                 rows.append(row | {"verdict": "not measurable yet", "reason": N_(
                     "only {count} months of data before it").format(
@@ -288,11 +299,13 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
                 continue
             series[item.intervention_id] = monthly[  # the months the estimate compares
                 monthly.index >= start - pd.DateOffset(months=pre_months)]
-            table = pd.DataFrame([{"outcome": "purchases", "estimate": "adjusted",
-                                   **{k: found[k] for k in ("relative", "relative_low",
-                                                            "relative_high")},
+            table = pd.DataFrame([{"outcome": "purchases", "estimate": estimate,
+                                   **{k: effect[k] for k in ("relative", "relative_low",
+                                                             "relative_high")},
                                    "treated": len(treated_ids),
-                                   "comparison": len(comparison_ids)}])
+                                   "comparison": len(comparison_ids)}
+                                  for estimate, effect in _regional_estimates(
+                                      monthly, item, pre_months, confidence, found)])
             row.update({k: found[k] for k in ("pre_trend", "pre_trend_low", "pre_trend_high")})
         else:
             ids = pd.Index(treated_ids).append(pd.Index(comparison_ids)).unique()

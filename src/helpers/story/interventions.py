@@ -20,6 +20,7 @@ TABLE_WORDS = (
     N_("treated_mean"), N_("comparison_mean"), N_("weighted_comparison_mean"),
     N_("difference_before"), N_("difference_after"), N_("outcome"), N_("estimate"),
     N_("effect"), N_("purchases"), N_("spend"), N_("bought"), N_("adjusted"),
+    N_("seasonal baseline"), N_("subgroup"),
     N_("log_spend_12m"), N_("recency_days"), N_("orders_12m"), N_("tenure_years"),
     N_("responded"), N_("wave"), N_("successes"), N_("trials"), N_("rate"), N_("ci_low"),
     N_("ci_high"), N_("small_group"), N_("incentive"), N_("complaints"), N_("by"),
@@ -92,6 +93,10 @@ def headline(overview: pd.DataFrame, window_months: int, confidence: float = 0.9
     if overview.empty:
         return _("No interventions were delivered.")
     judged = overview[overview["verdict"] != "not measurable yet"]
+    if judged.empty:
+        return ngettext("The {n} intervention delivered is not measurable yet.",
+                        "None of the {n} interventions delivered is measurable yet.",
+                        len(overview))
     worked = judged[judged["verdict"] == "worked"]
     text = ngettext("{n} intervention measured", "{n} interventions measured", len(judged))
     parts = [text + ": " + _("{worked} worked, {unclear} without a clear effect, {backfired} "
@@ -156,9 +161,34 @@ def targeted_sentences(effects: pd.DataFrame, overview: pd.DataFrame,
                        for key, row in targeted.iterrows())
 
 
-def pre_trend_sentences(regional: pd.DataFrame, confidence: float = 0.95) -> str:
-    """``pre_trend_sentence`` for each measured regional change."""
-    return "\n\n".join(pre_trend_sentence(row, confidence) for _id, row in regional.iterrows())
+def seasonal_sentence(effects: pd.DataFrame, name: str, confidence: float = 0.95) -> str:
+    """A regional change measured against the same month a year before (its rows of the
+    effects table), and whether that agrees with the plain difference in differences."""
+    rows = effects[effects["outcome"] == "purchases"].set_index("estimate")
+    if "seasonal baseline" not in rows.index:
+        return _("{name}: too little history for the seasonal check (it needs a year more "
+                 "before the start).", name=name)
+    plain, seasonal = rows.loc["adjusted"], rows.loc["seasonal baseline"]
+    agree = seasonal["relative_low"] <= plain["relative"] <= seasonal["relative_high"]
+    conclusion = (_("it agrees: no sign of a seasonal rhythm of the region's own that would "
+                    "bias the comparison") if agree else
+                  _("it disagrees: the region has a seasonal rhythm of its own, so trust the "
+                    "seasonal check more"))
+    return _("{name}: against the same month a year before (the monitoring's seasonal "
+             "baseline), {relative:+.1%} ({low:+.1%} to {high:+.1%}, {level:.0%} interval); "
+             "{conclusion}.", name=name, relative=seasonal["relative"],
+             low=seasonal["relative_low"], high=seasonal["relative_high"], level=confidence,
+             conclusion=conclusion)
+
+
+def pre_trend_sentences(regional: pd.DataFrame, effects: pd.DataFrame | None = None,
+                        confidence: float = 0.95) -> str:
+    """``pre_trend_sentence`` for each measured regional change, each followed by its
+    ``seasonal_sentence`` when ``effects`` are given."""
+    return "\n\n".join(
+        pre_trend_sentence(row, confidence) + ("" if effects is None else " " + seasonal_sentence(
+            effects[effects["intervention_id"] == key], row["name"], confidence))
+        for key, row in regional.iterrows())
 
 
 def summary_bullet(overview: pd.DataFrame, window_months: int, confidence: float = 0.95) -> str:
