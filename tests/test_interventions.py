@@ -5,6 +5,7 @@ generator knows every intervention's true effect."""
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from helpers import interventions as iv
 from helpers import plots, regional_change, stages, story, survey_incentives
@@ -105,6 +106,35 @@ def test_the_bootstrap_error_of_the_weighted_difference_is_about_the_robust_one(
     assert float(boot.loc[pick, "effect"].iloc[0]) == float(fixed.loc[pick, "effect"].iloc[0])
     again, _balance = iv.targeted_effects(outcomes, features, treated, draws=200)
     assert again.equals(boot)  # seeded: the same run gives the same interval
+
+
+def test_a_small_targeted_group_keeps_its_bootstrap_when_resamples_lose_a_rare_feature():
+    """Few customers and a feature only four of them have: many resamples miss it (a
+    constant column, a singular Hessian); those resamples leave it out and the error still
+    comes from the bootstrap. Where almost no resample can be fitted, the fixed-weight error
+    stands in and the page still gets its interval."""
+    outcomes, features, treated = _selected_on_observables(effect=1.0, n=400, seed=5)
+    rare = np.zeros(len(features))
+    rare[np.flatnonzero(treated.to_numpy())[:2]] = 1.0
+    rare[np.flatnonzero(~treated.to_numpy())[:2]] = 1.0
+    features["rare"] = rare
+    _weights, start = iv._att_weights(iv._design(features), treated.to_numpy(bool))
+    absent = rare == 0  # a resample without the rare feature leaves it out
+    assert iv._resample_weights(iv._design(features)[absent], treated.to_numpy(bool)[absent],
+                                start) is not None
+    change = (outcomes["purchases"] - outcomes["pre_purchases"]).to_frame("purchases")
+    se = iv.bootstrap_se(change, features, treated, draws=50)
+    assert np.isfinite(se["purchases"]) and se["purchases"] > 0
+    table, _balance = iv.targeted_effects(outcomes, features, treated, draws=50)
+    assert table[["ci_low", "ci_high"]].notna().all().all()
+
+    separated = pd.Series(np.r_[np.ones(3), np.zeros(37)].astype(bool))  # x splits the groups
+    lone = pd.DataFrame({"x": np.r_[np.full(3, 5.0), np.linspace(-1, 1, 37)]})
+    small = pd.DataFrame({"purchases": np.linspace(0, 1, 40), "pre_purchases": 0.0})
+    # the full sample's own fit says so itself
+    with pytest.warns(PerfectSeparationWarning), pytest.warns(ConvergenceWarning):
+        se = iv.bootstrap_se(small[["purchases"]], lone, separated, draws=20)
+    assert np.isnan(se).all()
 
 
 def test_verdicts_follow_the_interval():

@@ -231,7 +231,9 @@ def bootstrap_se(changes: pd.DataFrame, features: pd.DataFrame, treated: pd.Seri
     """Standard error of each column's weighted difference in differences (``changes``: post
     minus pre outcome per customer) that counts the propensity model's own uncertainty: the
     customers resampled (treated and comparison apart), the weights estimated again on each
-    resample. A robust error with the weights held fixed ignores that they were estimated."""
+    resample. A robust error with the weights held fixed ignores that they were estimated.
+    A resample whose fit fails is skipped (``_resample_weights``); NaN when fewer than half
+    could be fitted, and the caller falls back to the fixed-weight error."""
     rng = np.random.default_rng(seed)
     is_treated = treated.to_numpy(bool)
     values, design = changes.to_numpy(float), _design(features)
@@ -242,9 +244,37 @@ def bootstrap_se(changes: pd.DataFrame, features: pd.DataFrame, treated: pd.Seri
         rows = np.concatenate([rng.choice(treated_rows, treated_rows.size),
                                rng.choice(control_rows, control_rows.size)])
         flag = is_treated[rows]
-        weights, _params = _att_weights(design[rows], flag, start)
-        found.append(_weighted_changes(values[rows], flag, weights))
+        weights = _resample_weights(design[rows], flag, start)
+        if weights is not None:
+            found.append(_weighted_changes(values[rows], flag, weights))
+    if len(found) < max(draws // 2, 2):  # too few resamples could be fitted: no error
+        return pd.Series(np.nan, index=changes.columns)
     return pd.Series(np.std(found, axis=0, ddof=1), index=changes.columns)
+
+
+def _resample_weights(design: np.ndarray, is_treated: np.ndarray,
+                      start: np.ndarray) -> np.ndarray | None:
+    """``_att_weights`` on one bootstrap resample: a feature that happens not to vary in it is
+    left out; None when the logistic fit fails there (separation, a singular Hessian: small
+    groups), so the draw is skipped rather than the page lost."""
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        PerfectSeparationError,
+        PerfectSeparationWarning,
+    )
+
+    varies = np.r_[True, (design[:, 1:] != design[0, 1:]).any(axis=0)]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            weights, _params = _att_weights(design[:, varies], is_treated, start[varies])
+        except (np.linalg.LinAlgError, PerfectSeparationError, PerfectSeparationWarning,
+                ConvergenceWarning):
+            return None
+    return weights if np.isfinite(weights).all() else None
 
 
 def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd.Series,
@@ -279,7 +309,9 @@ def targeted_effects(outcomes: pd.DataFrame, features: pd.DataFrame, treated: pd
         # comparison group's change
         counterfactual = float(outcomes.loc[is_treated, f"pre_{outcome}"].mean()
                                + np.average(change[~is_treated], weights=weights[~is_treated]))
-        se = float(boot[outcome]) if boot is not None else float(fit.bse["treated"])
+        se = float(fit.bse["treated"])  # weights held fixed: when no bootstrap could run
+        if boot is not None and np.isfinite(boot[outcome]):
+            se = float(boot[outcome])
         rows.append(effect_row(outcome, "adjusted", float(fit.params["treated"]), se,
                                confidence, n1, n0, counterfactual))
     return pd.DataFrame(rows), balance(features, is_treated, weights)
