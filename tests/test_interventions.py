@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+from helpers import configs, io, plots, regional_change, stages, story, survey_incentives
 from helpers import interventions as iv
-from helpers import plots, regional_change, stages, story, survey_incentives
 from helpers.stages.interventions import verdict
 
 
@@ -255,6 +255,35 @@ def test_effects_by_group_flag_small_groups_and_match_the_whole_within_each():
         "other customers": 320, "top 20% by spend before it": 80}
 
 
+def test_the_tier_before_comes_from_the_year_before_and_keeps_the_tiers_order():
+    """A customer's tier is the one held over the 12 months before the exposure: purchases
+    after it, or more than a year before, do not count; the split keeps the tiers' order."""
+    lines = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B", "C", "C", "D"],
+        "order_id": ["a1", "a2", "a3", "b1", "c1", "c2", "d1"],
+        "order_date": pd.to_datetime(["2024-03-01", "2024-05-01", "2024-06-10", "2024-04-01",
+                                      "2022-01-01", "2024-07-01", "2024-06-01"]),
+        "amount": [300.0, 300.0, 900.0, 50.0, 5000.0, 5000.0, 80.0],
+        "is_return": False})
+    tiers = {"regular": {"spend": 0, "purchases": 1}, "gold": {"spend": 500, "purchases": 2}}
+    held = stages.interventions._tier_before(lines, pd.Timestamp("2024-06-01"), tiers,
+                                             pd.Index(["A", "B", "C", "D", "E"]))
+    # A: two purchases for 600 before June (the June one is after); B: one; C: only one
+    # from 2022; D buys on the day itself; E never bought
+    assert held.astype(str).tolist() == ["gold", "regular", "inactive", "inactive", "inactive"]
+    assert list(held.cat.categories) == ["inactive", "regular", "gold"]
+    outcomes = pd.DataFrame({"purchases": [1.0, 2, 3, 4, 5] * 4, "pre_purchases": 0.0})
+    treated = pd.Series([True, False] * 10)
+    split = pd.Series(pd.Categorical(["gold", "gold", "inactive", "inactive"] * 5,
+                                     categories=["inactive", "regular", "gold"]))
+    table = iv.subgroup_effects(outcomes, treated, {"tier before": split}, min_group_size=2)
+    assert table["group"].tolist() == ["inactive", "gold"]  # order kept, an empty tier left out
+    assert table["treated"].tolist() == [5, 5] and table["effect"].notna().all()
+
+
+TIERS = configs.load_config(io.PACKAGE_ROOT / "configs" / "default.yaml")["common"]["tiers"]
+
+
 def _small_world():
     dates = pd.to_datetime(["2024-01-10", "2024-02-10", "2024-03-10", "2024-04-10"] * 10)
     customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(10)],
@@ -303,7 +332,7 @@ def test_every_true_effect_lies_inside_its_interval(default_run):
         interventions=tables["interventions"],
         intervention_exposure=tables["intervention_exposure"],
         monthly_sales=tables["monthly_sales"], survey_responses=tables["survey_responses"],
-        complaints=tables["complaints"])
+        complaints=tables["complaints"], tiers=TIERS)
     truth = truth.set_index("intervention_id")
     effects = result.effects.set_index(["intervention_id", "outcome", "estimate"])
     print("\n" + result.overview[["verdict", "relative", "relative_low",
@@ -341,15 +370,18 @@ def test_every_true_effect_lies_inside_its_interval(default_run):
     for key in ("IV-PUSH", "IV-COUPON", "IV-WINBACK"):
         row = effects.loc[(key, "complaints", "adjusted")]
         assert row["ci_low"] <= 0 <= row["ci_high"], key
-    # by region, the randomised coupon's true uplift (x1.25 everywhere) lies in every interval
-    # of a group that is not small
+    # by region, spend and tier before it, the randomised coupon's true uplift (x1.25
+    # everywhere) lies in every interval of a group that is not small
     coupon = result.subgroups[(result.subgroups["intervention_id"] == "IV-COUPON")
                               & ~result.subgroups["small_group"]]
-    assert len(coupon) == 8
+    assert coupon.groupby("by").size().to_dict() == {"region": 6, "value before": 2,
+                                                     "tier before": 4}
+    tiers = coupon.loc[coupon["by"] == "tier before", "group"].tolist()
+    assert tiers == ["regular", "silver", "gold", "diamond"]  # in the tiers' order
     inside = (coupon["relative_low"] <= 0.25) & (coupon["relative_high"] >= 0.25)
-    print(coupon[["group", "relative", "relative_low", "relative_high"]].to_string())
-    # eight 95% intervals: three or more missing would happen in fewer than 1 run in 100
-    assert (~inside).sum() <= 2, coupon
+    print(coupon[["by", "group", "relative", "relative_low", "relative_high"]].to_string())
+    # twelve 95% intervals: four or more missing would happen in fewer than 1 run in 300
+    assert (~inside).sum() <= 3, coupon
 
 
 def test_the_cleaning_checks_kinds_groups_and_the_interventions_exposures_name(tmp_path):

@@ -74,7 +74,7 @@ def test_online_retail_config_holds_only_what_differs_from_the_default():
     assert retail["common"]["confidence"] == default["common"]["confidence"] == 0.95
     assert retail["05_retention"]["horizon_months"] == 3
     assert retail["05_retention"]["cycle_quantile"] == default["05_retention"]["cycle_quantile"]
-    assert retail["08_scorecard"]["tiers"]["gold"] == {"spend": 2000, "purchases": 5}
+    assert retail["common"]["tiers"]["gold"] == {"spend": 2000, "purchases": 5}
 
 
 def test_common_values_reach_every_declaring_notebook_and_own_blocks_win(tmp_path):

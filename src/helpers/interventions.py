@@ -364,7 +364,8 @@ def subgroup_effects(outcomes: pd.DataFrame, treated: pd.Series,
                      groupings: dict[str, pd.Series], min_group_size: int = 30,
                      confidence: float = 0.95) -> pd.DataFrame:
     """Randomised holdout: the adjusted effect on purchases (``holdout_effects``) within each
-    level of each grouping (e.g. region, ``value_before``; Series on the customers). A level
+    level of each grouping (e.g. region, ``value_before``, a tier; Series on the customers, a
+    categorical one in its categories' order, else sorted). A level
     with fewer than ``min_group_size`` treated or held-out customers is flagged
     ``small_group`` (and not estimated below 2). Rows: by, group, treated, comparison, effect,
     ci_low, ci_high, relative, relative_low, relative_high, small_group."""
@@ -372,7 +373,10 @@ def subgroup_effects(outcomes: pd.DataFrame, treated: pd.Series,
     is_treated = treated.reindex(outcomes.index).astype(bool)
     for by, labels in groupings.items():
         labels = labels.reindex(outcomes.index)
-        for level in sorted(labels.dropna().unique()):
+        levels = (list(labels.cat.categories)  # an ordered split keeps its order (tiers)
+                  if isinstance(labels.dtype, pd.CategoricalDtype)
+                  else sorted(labels.dropna().unique()))
+        for level in [lv for lv in levels if (labels == lv).any()]:
             inside = labels == level
             n1, n0 = int((inside & is_treated).sum()), int((inside & ~is_treated).sum())
             row = {"by": by, "group": level, "treated": n1, "comparison": n0,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from helpers import interventions as iv
-from helpers import regional_change, survey_incentives
+from helpers import regional_change, scorecard, survey_incentives
 from helpers.words import N_
 
 RANDOMISED, TARGETED, REGIONAL = "randomised holdout", "targeted, no holdout", "regional change"
@@ -230,16 +230,30 @@ def _regional_estimates(monthly: pd.DataFrame, item, pre_months: int, confidence
                                     if "relative" in seasonal else [])
 
 
+def _tier_before(order_lines: pd.DataFrame, start: pd.Timestamp,
+                 tiers: dict[str, dict[str, float]], customer_ids: pd.Index) -> pd.Series:
+    """Each customer's membership tier over the 12 months before ``start``
+    (``scorecard.activity_tiers``; 'inactive' without a purchase then), lowest tier first."""
+    order = scorecard.tier_order(tiers)
+    held = scorecard.activity_tiers(order_lines, start, tiers).reindex(customer_ids)
+    return pd.Series(pd.Categorical(held.fillna("inactive"), categories=order, ordered=True),
+                     index=customer_ids)
+
+
 def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                            interventions: pd.DataFrame, intervention_exposure: pd.DataFrame,
                            monthly_sales: pd.DataFrame | None = None,
                            survey_responses: pd.DataFrame | None = None,
                            complaints: pd.DataFrame | None = None, window_months: int = 3,
                            pre_months: int = 12, confidence: float = 0.95,
-                           min_group_size: int = 30) -> InterventionResult:
+                           min_group_size: int = 30,
+                           tiers: dict[str, dict[str, float]] | None = None
+                           ) -> InterventionResult:
     """The interventions page's figures from the contract tables (module docstring of
     ``helpers.interventions``); the headline of each is the adjusted effect on purchases (on
-    the response rate for a survey incentive, from ``survey_responses``)."""
+    the response rate for a survey incentive, from ``survey_responses``). A randomised one is
+    also split by region, by spend before it and, given the membership ``tiers`` (as in the
+    scorecard), by the tier each customer held over the 12 months before the exposure."""
     orders = iv._orders(order_lines)
     data_end = order_lines["order_date"].max()
     estimated = set() if monthly_sales is None else set(
@@ -319,6 +333,9 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
                 table = iv.holdout_effects(outcomes, is_treated, confidence)
                 groupings = {"region": outcomes.index.to_series().map(region_of),
                              "value before": iv.value_before(outcomes)}
+                if tiers:
+                    groupings["tier before"] = _tier_before(order_lines, start, tiers,
+                                                            outcomes.index)
                 subgroups.append(iv.subgroup_effects(
                     outcomes, is_treated, groupings, min_group_size, confidence).assign(
                     intervention_id=item.intervention_id))

@@ -25,7 +25,7 @@ TABLE_WORDS = (
     N_("responded"), N_("wave"), N_("successes"), N_("trials"), N_("rate"), N_("ci_low"),
     N_("ci_high"), N_("small_group"), N_("incentive"), N_("complaints"), N_("by"),
     N_("group"), N_("region"), N_("value before"), N_("top 20% by spend before it"),
-    N_("other customers"))
+    N_("other customers"), N_("tier before"))
 
 
 def definitions(window_months: int, pre_months: int, min_group_size: int) -> str:
@@ -197,16 +197,26 @@ def summary_bullet(overview: pd.DataFrame, window_months: int, confidence: float
                     headline=headline(overview, window_months, confidence))
 
 
-def subgroup_intro(min_group_size: int) -> str:
-    """What the effects by group are, with the run's minimum group size."""
+def subgroup_intro(min_group_size: int, by_tier: bool = False) -> str:
+    """What the effects by group are, with the run's minimum group size (``by_tier``: the
+    split by membership tier before it is made too)."""
+    tier = _(", within each membership tier the customers held over the 12 months before it"
+             ) if by_tier else ""
     return _("For an intervention with a randomised holdout the effect on purchases is also "
-             "measured within each region and within the customers who spent most in the "
-             "months before it (the top 20%) and the others: groups known before it, so the "
+             "measured within each region{tier} and within the customers who spent most in "
+             "the months before it (the top 20%) and the others: groups known before it, so the "
              "holdout stays a fair comparison inside each. A group with fewer than {minimum} "
              "customers on either side is flagged in the table and left out of the chart. With "
              "many groups, about one interval in twenty misses the true effect by chance: a "
              "single group that stands out is a lead to test, not a finding.",
-             minimum=min_group_size)
+             minimum=min_group_size, tier=tier)
+
+
+def subgroup_chart_title(by_tier: bool = False) -> str:
+    """The title of the effects-by-group chart (``by_tier`` as in ``subgroup_intro``)."""
+    if by_tier:
+        return _("Effect on purchases by region, by tier and by spend before it")
+    return _("Effect on purchases by region and by spend before it")
 
 
 def subgroup_sentence(rows: pd.DataFrame, name: str, confidence: float = 0.95) -> str:
