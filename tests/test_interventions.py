@@ -8,6 +8,7 @@ import pytest
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from helpers import configs, io, plots, regional_change, stages, story, survey_incentives
+from helpers import intervention_outcomes as outcomes_of
 from helpers import interventions as iv
 from helpers.stages.interventions import verdict
 
@@ -212,6 +213,28 @@ def test_the_event_time_difference_by_hand():
     assert table.loc[0, "treated"] == 3.0 and table.loc[0, "comparison"] == 1.0
 
 
+def test_the_window_loyalty_index_scores_both_windows_on_the_pre_period_yardstick():
+    """Two customers: A buys two categories for 30 in the window (none before), B one for 10
+    before and nothing after. Each indicator is placed among the pre-period values {0, 1}
+    (purchases), {0, 1} (categories), {0, 10} (spend), ties counted half."""
+    orders = pd.DataFrame({"customer_id": ["A", "B"], "amount": [30.0, 10.0],
+                           "order_date": pd.to_datetime(["2024-03-10", "2024-02-10"])})
+    lines = pd.DataFrame({"customer_id": ["A", "A", "B"], "category": ["x", "y", "x"],
+                          "order_date": pd.to_datetime(["2024-03-10"] * 2 + ["2024-02-10"])})
+    starts = pd.Series(pd.Timestamp("2024-03-01"), index=["A", "B"])
+    out = outcomes_of.customer_outcomes(orders, starts, 2, sale_lines=lines)
+    assert out["categories"].tolist() == [2.0, 0.0] and out["pre_categories"].tolist() == [0, 1]
+    # A after: one purchase ties with B's one before (0.75), 2 categories and 30 above every
+    # pre value (1) -> 91.7; before: 0 ties with half of the pre values -> 0.25 each -> 25
+    # B after: 0 on all three -> 25; before: 1, 1, 10 -> (0.5 + 1) / 2 = 0.75 each -> 75
+    assert out["loyalty_index"].tolist() == pytest.approx([100 * 2.75 / 3, 25.0])
+    assert out["pre_loyalty_index"].tolist() == pytest.approx([25.0, 75.0])
+    # the comparison's score does not depend on how far the treated rose
+    orders.loc[0, "amount"] = 3000.0
+    again = outcomes_of.customer_outcomes(orders, starts, 2, sale_lines=lines)
+    assert again.loc["B", "loyalty_index"] == out.loc["B", "loyalty_index"]
+
+
 def test_complaints_and_retention_counted_in_each_customers_window():
     orders = pd.DataFrame({"customer_id": ["A", "A", "B"], "amount": [5.0, 7.0, 3.0],
                            "order_date": pd.to_datetime(["2024-02-10", "2024-03-15",
@@ -220,13 +243,13 @@ def test_complaints_and_retention_counted_in_each_customers_window():
                                "complaint_date": pd.to_datetime(
                                    ["2024-03-02", "2024-01-20", "2024-04-01", "2024-06-01"])})
     starts = pd.Series(pd.to_datetime(["2024-03-01", "2024-03-01"]), index=["A", "B"])
-    out = iv.customer_outcomes(orders, starts, 2, complaints)
+    out = outcomes_of.customer_outcomes(orders, starts, 2, complaints)
     # window [03-01, 05-01), before [01-01, 03-01); B's 06-01 complaint is after the window
     assert out.loc["A", ["purchases", "spend", "bought", "complaints"]].tolist() == [
         1.0, 7.0, 1.0, 1.0]
     assert out.loc["B", ["purchases", "bought", "complaints", "pre_complaints"]].tolist() == [
         0.0, 0.0, 1.0, 1.0]
-    assert "complaints" not in iv.customer_outcomes(orders, starts, 2)
+    assert "complaints" not in outcomes_of.customer_outcomes(orders, starts, 2)
 
 
 def test_effects_by_group_flag_small_groups_and_match_the_whole_within_each():
@@ -276,7 +299,7 @@ def test_the_tier_before_comes_from_the_year_before_and_keeps_the_tiers_order():
     treated = pd.Series([True, False] * 10)
     split = pd.Series(pd.Categorical(["gold", "gold", "inactive", "inactive"] * 5,
                                      categories=["inactive", "regular", "gold"]))
-    table = iv.subgroup_effects(outcomes, treated, {"tier before": split}, min_group_size=2)
+    table = iv.subgroup_effects(outcomes, treated, {"tier before it": split}, min_group_size=2)
     assert table["group"].tolist() == ["inactive", "gold"]  # order kept, an empty tier left out
     assert table["treated"].tolist() == [5, 5] and table["effect"].notna().all()
 
@@ -291,7 +314,8 @@ def _small_world():
                               "join_date": pd.Timestamp("2023-01-01")})
     lines = pd.DataFrame({"order_id": [f"O{i}" for i in range(40)],
                           "customer_id": [f"C{i % 10}" for i in range(40)],
-                          "order_date": dates, "amount": 10.0, "is_return": False})
+                          "order_date": dates, "amount": 10.0, "is_return": False,
+                          "category": "tea"})
     return lines, customers
 
 
@@ -366,6 +390,13 @@ def test_every_true_effect_lies_inside_its_interval(default_run):
           f"{survey['ci_high']:+.3f}), truth {true:+.3f}")
     assert survey["ci_low"] <= true <= survey["ci_high"]
     assert result.overview.loc["IV-SURVEY", "verdict"] == "worked"
+    # the loyalty index recomputed for the window follows the purchases: up for the coupon
+    # and the win-back offer, no clear change for the push with no effect; the naive
+    # comparison of the targeted offer has it falling
+    for key, moved in (("IV-PUSH", False), ("IV-COUPON", True), ("IV-WINBACK", True)):
+        row = effects.loc[(key, "loyalty_index", "adjusted")]
+        assert (row["ci_low"] > 0) if moved else (row["ci_low"] <= 0 <= row["ci_high"]), key
+    assert effects.loc[("IV-WINBACK", "loyalty_index", "naive"), "ci_high"] < 0
     # the sample's strategies add orders, not complaints: the true effect on complaints is 0
     for key in ("IV-PUSH", "IV-COUPON", "IV-WINBACK"):
         row = effects.loc[(key, "complaints", "adjusted")]
@@ -375,8 +406,8 @@ def test_every_true_effect_lies_inside_its_interval(default_run):
     coupon = result.subgroups[(result.subgroups["intervention_id"] == "IV-COUPON")
                               & ~result.subgroups["small_group"]]
     assert coupon.groupby("by").size().to_dict() == {"region": 6, "value before": 2,
-                                                     "tier before": 4}
-    tiers = coupon.loc[coupon["by"] == "tier before", "group"].tolist()
+                                                     "tier before it": 4}
+    tiers = coupon.loc[coupon["by"] == "tier before it", "group"].tolist()
     assert tiers == ["regular", "silver", "gold", "diamond"]  # in the tiers' order
     inside = (coupon["relative_low"] <= 0.25) & (coupon["relative_high"] >= 0.25)
     print(coupon[["by", "group", "relative", "relative_low", "relative_high"]].to_string())
@@ -439,8 +470,8 @@ def test_targeted_customers_who_had_lapsed_keep_their_place_in_the_comparison():
     customers = pd.concat([customers, pd.DataFrame({
         "customer_id": ["LAPSED"], "region": ["A"], "join_date": pd.Timestamp("2020-01-01")})],
         ignore_index=True)
-    orders = iv._orders(lines)
-    features = iv.pre_period_features(orders, customers, pd.Timestamp("2024-03-01"),
+    orders = outcomes_of.orders_with_sales(lines)
+    features = outcomes_of.pre_period_features(orders, customers, pd.Timestamp("2024-03-01"),
                                       also=pd.Index(["LAPSED", "C1"]))
     assert features.loc["LAPSED"].tolist() == [(pd.Timestamp("2024-03-01")
                                                 - pd.Timestamp("2020-01-01")).days, 0, 0, 0.0,

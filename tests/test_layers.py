@@ -15,7 +15,7 @@ LAYERS = {
     "statistics": ["behaviour", "attitude", "retention", "churn", "price", "pricing",
                    "discounts", "regression", "scorecard", "monitoring", "dashboard",
                    "value_models", "value_intervals", "snapshots", "interventions",
-                   "survey_incentives", "regional_change", "pls",
+                   "intervention_outcomes", "survey_incentives", "regional_change", "pls",
                    "drivers", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
                      "tiles", "pages"],

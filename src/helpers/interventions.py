@@ -32,75 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-OUTCOMES = ("purchases", "spend", "bought", "complaints")
-# the propensity model's inputs (``pre_period_features``)
-PROPENSITY_FEATURES = ("recency_days", "orders_3m", "orders_12m", "log_spend_12m",
-                       "tenure_years")
-
-
-def _orders(order_lines: pd.DataFrame) -> pd.DataFrame:
-    """One row per order with a sale line: customer, date, net amount of the order."""
-    lines = order_lines
-    sale = ~lines["is_return"]
-    orders = lines.groupby("order_id", observed=True).agg(
-        customer_id=("customer_id", "first"), order_date=("order_date", "min"),
-        amount=("amount", "sum"))
-    has_sale = sale.groupby(lines["order_id"]).any()
-    return orders[has_sale.reindex(orders.index, fill_value=False)]
-
-
-def _in_windows(frame: pd.DataFrame, date: str, starts: pd.Series, months: int
-                ) -> dict[str, pd.DataFrame]:
-    """The rows of ``frame`` (with customer_id and a ``date`` column) in each customer's
-    window after its start ('') and the ``months`` before it ('pre_')."""
-    mine = frame[frame["customer_id"].isin(starts.index)]
-    start = mine["customer_id"].map(starts)
-    return {prefix: mine[(mine[date] >= low) & (mine[date] < high)]
-            for prefix, low, high in (("", start, start + pd.DateOffset(months=months)),
-                                      ("pre_", start - pd.DateOffset(months=months), start))}
-
-
-def customer_outcomes(orders: pd.DataFrame, starts: pd.Series, months: int,
-                      complaints: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per customer of ``starts`` (customer_id -> the date the customer was exposed, or for a
-    comparison customer the intervention's start): purchases, spend, bought (retained: at least
-    one purchase) and, with ``complaints`` delivered, complaints in [start, start + months),
-    and the same with pre_ in the ``months`` before (``orders`` from ``_orders``)."""
-    out = pd.DataFrame(index=pd.Index(starts.index, name="customer_id"))
-    for prefix, part in _in_windows(orders, "order_date", starts, months).items():
-        grouped = part.groupby("customer_id")
-        out[f"{prefix}purchases"] = grouped.size().reindex(out.index, fill_value=0).astype(float)
-        out[f"{prefix}spend"] = grouped["amount"].sum().reindex(out.index, fill_value=0.0)
-        out[f"{prefix}bought"] = (out[f"{prefix}purchases"] > 0).astype(float)
-    if complaints is not None and len(complaints):
-        for prefix, part in _in_windows(complaints, "complaint_date", starts, months).items():
-            out[f"{prefix}complaints"] = part.groupby("customer_id").size().reindex(
-                out.index, fill_value=0).astype(float)
-    return out
-
-
-def pre_period_features(orders: pd.DataFrame, customers: pd.DataFrame, at: pd.Timestamp,
-                        also: pd.Index | None = None) -> pd.DataFrame:
-    """Per customer active at ``at`` (an order in the 12 months before), and each customer of
-    ``also`` (e.g. targeted customers who were not active): the propensity model's inputs
-    (``PROPENSITY_FEATURES``), from orders strictly before ``at``. A customer who never
-    bought has as recency the days since joining."""
-    at = pd.Timestamp(at)
-    before = orders[orders["order_date"] < at]
-    year = before[before["order_date"] >= at - pd.DateOffset(months=12)]
-    active = pd.Index(year["customer_id"].unique(), name="customer_id")
-    if also is not None:
-        active = active.append(pd.Index(also).difference(active)).rename("customer_id")
-    last = before.groupby("customer_id")["order_date"].max().reindex(active)
-    quarter = year[year["order_date"] >= at - pd.DateOffset(months=3)]
-    join = customers.set_index("customer_id")["join_date"].reindex(active)
-    return pd.DataFrame({
-        "recency_days": (at - last.fillna(join)).dt.days.astype(float).fillna(0.0),
-        "orders_3m": quarter.groupby("customer_id").size().reindex(active, fill_value=0),
-        "orders_12m": year.groupby("customer_id").size().reindex(active, fill_value=0),
-        "log_spend_12m": np.log1p(year.groupby("customer_id")["amount"].sum().clip(lower=0)
-                                  .reindex(active, fill_value=0.0)),
-        "tenure_years": ((at - join).dt.days / 365.25).fillna(0.0)}, index=active).astype(float)
+from helpers.intervention_outcomes import OUTCOMES
 
 
 def _interval(effect: float, se: float, confidence: float) -> tuple[float, float]:

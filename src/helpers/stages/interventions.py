@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from helpers import intervention_outcomes as outcomes_of
 from helpers import interventions as iv
 from helpers import regional_change, scorecard, survey_incentives
 from helpers.words import N_
@@ -254,7 +255,9 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
     the response rate for a survey incentive, from ``survey_responses``). A randomised one is
     also split by region, by spend before it and, given the membership ``tiers`` (as in the
     scorecard), by the tier each customer held over the 12 months before the exposure."""
-    orders = iv._orders(order_lines)
+    orders = outcomes_of.orders_with_sales(order_lines)
+    sale_lines = order_lines.loc[~order_lines["is_return"],
+                                 ["customer_id", "order_date", "category"]]
     data_end = order_lines["order_date"].max()
     estimated = set() if monthly_sales is None else set(
         monthly_sales.loc[monthly_sales["is_estimated"], "month"])
@@ -285,7 +288,7 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
         if design == RANDOMISED:
             comparison_ids = exposure.loc[exposure["group"] == "holdout", "customer_id"]
         elif design == TARGETED:  # the comparison: the other customers active at the start
-            features = iv.pre_period_features(orders, customers, start, also=treated_ids)
+            features = outcomes_of.pre_period_features(orders, customers, start, also=treated_ids)
             comparison_ids = features.index[features["orders_12m"] > 0].difference(
                 pd.Index(treated_ids))
         else:
@@ -327,14 +330,15 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
                 "exposure_date"]
             starts = pd.Series(start, index=ids).where(~ids.isin(exposed_on.index),
                                                        exposed_on.reindex(ids))
-            outcomes = iv.customer_outcomes(orders, starts, window_months, complaints)
+            outcomes = outcomes_of.customer_outcomes(orders, starts, window_months, complaints,
+                                            sale_lines)
             is_treated = pd.Series(outcomes.index.isin(treated_ids), index=outcomes.index)
             if design == RANDOMISED:
                 table = iv.holdout_effects(outcomes, is_treated, confidence)
                 groupings = {"region": outcomes.index.to_series().map(region_of),
                              "value before": iv.value_before(outcomes)}
                 if tiers:
-                    groupings["tier before"] = _tier_before(order_lines, start, tiers,
+                    groupings["tier before it"] = _tier_before(order_lines, start, tiers,
                                                             outcomes.index)
                 subgroups.append(iv.subgroup_effects(
                     outcomes, is_treated, groupings, min_group_size, confidence).assign(

@@ -6,6 +6,7 @@ import pandas as pd
 
 from helpers import i18n
 from helpers.i18n import _, ngettext
+from helpers.stages.interventions import verdict
 from helpers.words import N_
 
 DESIGNS = (N_("randomised holdout"), N_("targeted, no holdout"), N_("regional change"),
@@ -25,7 +26,7 @@ TABLE_WORDS = (
     N_("responded"), N_("wave"), N_("successes"), N_("trials"), N_("rate"), N_("ci_low"),
     N_("ci_high"), N_("small_group"), N_("incentive"), N_("complaints"), N_("by"),
     N_("group"), N_("region"), N_("value before"), N_("top 20% by spend before it"),
-    N_("other customers"), N_("tier before"))
+    N_("other customers"), N_("tier before it"), N_("loyalty_index"))
 
 
 def definitions(window_months: int, pre_months: int, min_group_size: int) -> str:
@@ -113,6 +114,31 @@ def headline(overview: pd.DataFrame, window_months: int, confidence: float = 0.9
         parts.append(ngettext("{n} is not measurable yet.", "{n} are not measurable yet.",
                               waiting))
     return " ".join(parts)
+
+
+def index_sentences(effects: pd.DataFrame, overview: pd.DataFrame, window_months: int,
+                    confidence: float = 0.95) -> str:
+    """The adjusted effect of each measured intervention on the loyalty index recomputed for
+    its window (``intervention_outcomes.window_loyalty_index``), with what it explains ('' when
+    no intervention has one)."""
+    rows = effects[(effects["outcome"] == "loyalty_index") & (effects["estimate"] == "adjusted")]
+    if rows.empty:
+        return ""
+    words = _verdict_words()
+    lines = [_("- {name}: {effect:+.1f} points ({low:+.1f} to {high:+.1f}) against {base:.1f} "
+               "without it: {verdict}.", name=overview.loc[row["intervention_id"], "name"],
+               effect=row["effect"], low=row["ci_low"], high=row["ci_high"],
+               base=row["comparison_mean"], verdict=words[verdict(row["ci_low"],
+                                                                  row["ci_high"])])
+             for _i, row in rows.iterrows()]
+    intro = _("**The loyalty index.** Recomputed for the {window} months after each exposure and "
+              "the {window} months before it, on the scorecard's 0-100 scale: its behaviour "
+              "dimension, the purchases, categories bought and spend of the window, each scored "
+              "by where it falls among the same customers' months before it. The survey, "
+              "churn-model and price dimensions cannot be recomputed for a window, so this is the"
+              " part of the index that the orders show. Effects with {level:.0%} intervals, "
+              "adjusted as above:", window=window_months, level=confidence)
+    return "\n".join([intro, "", *lines])
 
 
 def targeted_sentence(effects: pd.DataFrame, name: str, confidence: float = 0.95) -> str:
