@@ -19,7 +19,7 @@ LAYERS = {
                    "drivers", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
                      "tiles", "pages"],
-    "running": ["publishing", "operations", "run", "bench"],
+    "running": ["publishing", "operations", "schedule", "run", "bench"],
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
 PACKAGE = io.PACKAGE_ROOT / "src" / "helpers"

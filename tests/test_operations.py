@@ -145,7 +145,7 @@ def test_a_waiting_run_starts_when_the_holder_finishes(tmp_path):
 
 # --- runner settings, closing line, alerts, pruning ------------------------------------------
 def test_runner_settings_are_checked():
-    assert configs.runner_settings({}) == {"keep_runs": None, "notify": None}
+    assert configs.runner_settings({}) == {"keep_runs": None, "notify": None, "parallel": 2}
     assert configs.runner_settings({"runner": {"keep_runs": 5, "notify": "mail x"}})[
         "keep_runs"] == 5
     with pytest.raises(configs.ParameterError) as error:

@@ -27,7 +27,7 @@ import yaml
 COMMON = "common"
 EXTENDS = "extends"
 RUNNER = "runner"
-RUNNER_DEFAULTS: dict[str, Any] = {"keep_runs": None, "notify": None}
+RUNNER_DEFAULTS: dict[str, Any] = {"keep_runs": None, "notify": None, "parallel": 2}
 _TYPE_OK = {
     "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
     "list": (list,), "dict": (dict,),
@@ -170,7 +170,9 @@ def runner_settings(config: dict[str, Any]) -> dict[str, Any]:
       after each run (never the one ``reports/latest`` points at); empty keeps them all;
     * ``notify``: a command (a string split like a shell line, or a list) called after a
       successful run whose data's last month has alerts, with the alerts file as ``{alerts}``
-      (``operations.notify``); empty calls nothing.
+      (``operations.notify``); empty calls nothing;
+    * ``parallel``: how many notebooks may run at the same time (``helpers.schedule``; 2,
+      one per core of a small machine; 1 runs them one after another, the least memory).
     """
     given = (config or {}).get(RUNNER) or {}
     if not isinstance(given, dict):
@@ -182,6 +184,10 @@ def runner_settings(config: dict[str, Any]) -> dict[str, Any]:
     if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
         problems.append(f"config block '{RUNNER}': keep_runs expects a whole number of at "
                         f"least 1, got {keep!r}")
+    parallel = settings["parallel"]
+    if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
+        problems.append(f"config block '{RUNNER}': parallel expects a whole number of at "
+                        f"least 1, got {parallel!r}")
     command = settings["notify"]
     if command is not None and not (
             (isinstance(command, str) and command.strip())

@@ -2,16 +2,18 @@
 
 ``python -m helpers.run --config configs/default.yaml [-p KEY=VALUE ...]``
 
-* Notebooks ``notebooks/NN_name.ipynb`` run in number order. Each receives only the parameters its
-  ``parameters`` cell declares: from the YAML config (its ``common`` block, then its own block
-  ``NN_name: {key: value}``; a config may ``extends:`` another, see ``helpers.configs``) and
-  from ``-p`` overrides (``-p key=value`` sets it in every notebook declaring ``key``;
-  ``-p NN_name.key=value`` in one). Unknown notebooks, undeclared keys and values of the wrong
-  type are reported together before anything runs.
+* Notebooks ``notebooks/NN_name.ipynb`` run once the notebooks whose tables they read have
+  finished, ``runner.parallel`` at a time (``helpers.schedule``). Each receives only the
+  parameters its ``parameters`` cell declares: from the YAML config (its ``common`` block,
+  then its own block ``NN_name: {key: value}``; a config may ``extends:`` another, see
+  ``helpers.configs``) and from ``-p`` overrides (``-p key=value`` sets it in every notebook
+  declaring ``key``; ``-p NN_name.key=value`` in one). Unknown notebooks, undeclared keys and
+  values of the wrong type are reported together before anything runs.
 * Output: ``reports/<run_id>/`` with the executed notebooks, one HTML per notebook (code and
   parameter cells hidden, images embedded), ``index.html`` and ``manifest.json``.
-* A failing notebook is still rendered (its HTML shows the error), the rest of the chain is not
-  run, and the exit code is 1. ``reports/latest`` points at the last successful run.
+* A failing notebook is still rendered (its HTML shows the error), no notebook starts after it
+  (those running beside it finish), and the exit code is 1. ``reports/latest`` points at the
+  last successful run.
 * Raw inputs (every ``*raw_dir`` parameter) are hashed before and after each notebook; a change
   fails the run.
 * The notebooks write into a staging folder; the clean folder gets the run's tables all at once
@@ -32,8 +34,8 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,7 +43,7 @@ from typing import Any
 
 import nbformat
 
-from helpers import capabilities, i18n, io, operations, pages, publishing, tiles
+from helpers import capabilities, i18n, io, operations, pages, publishing, schedule, tiles
 from helpers.configs import (
     COMMON,
     ParameterError,
@@ -49,8 +51,8 @@ from helpers.configs import (
     resolve_parameters,
     runner_settings,
 )
+from helpers.schedule import declared_parameters, discover_notebooks
 
-NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 HEADLINE_TAG = "headline"
 KERNEL_LOG = "kernels.log"  # what the kernels wrote to stderr (``operations.kernel_stderr_to``)
 SUMMARY_TAG = "executive-summary"
@@ -68,21 +70,7 @@ class NotebookResult:
     error: str | None = None
     headlines: list[str] = field(default_factory=list)
     executive_summary: str = ""
-
-
-# --------------------------------------------------------------------------------------------
-# parameters
-def discover_notebooks(notebooks_dir: Path) -> list[Path]:
-    """Notebooks named ``NN_name.ipynb`` in run order."""
-    return sorted(p for p in notebooks_dir.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
-
-
-def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
-    """The parameters a notebook declares in its ``parameters`` cell (papermill's inspection):
-    name -> {inferred_type_name, default, help}."""
-    import papermill
-
-    return papermill.inspect_notebook(str(notebook))
+    started_s: float | None = None  # when it started, seconds after the first notebook
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,7 +166,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
             manifest, run_dir = _run_notebooks(
                 notebooks, parameters, staging, run_id=run_id, reports_dir=reports_dir,
                 kernel_name=kernel_name, raw_dirs=raw_dirs, inputs_before=inputs_before,
-                log=log)
+                log=log, parallel=settings["parallel"])
             manifest.update({"config_file": str(config_path) if config_path else None,
                              "overrides": overrides, "recovered": recovered,
                              "duration_s": round(time.monotonic() - started, 2)})
@@ -219,9 +207,11 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
 def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
                    staging: dict[Path, Path], *, run_id: str, reports_dir: Path,
                    kernel_name: str | None, raw_dirs: list[str],
-                   inputs_before: dict[str, dict[str, str]], log) -> tuple[dict, Path]:
-    """Execute and render the notebooks in order until one fails; returns the manifest (its
-    configuration entries are added by the caller) and the run folder."""
+                   inputs_before: dict[str, dict[str, str]], log,
+                   parallel: int = 1) -> tuple[dict, Path]:
+    """Execute and render the notebooks, each once the notebooks whose tables it reads have
+    finished, ``parallel`` at a time (``schedule.run_graph``), until one fails; returns the
+    manifest (its configuration entries are added by the caller) and the run folder."""
     run_dir = reports_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
     started_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -234,60 +224,77 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     # jupyter_client provision CurveZMQ keys instead (kernel and runner are on one machine).
     kernel_config = Config()
     kernel_config.KernelManager.transport_encryption = "auto"
-    results = [NotebookResult(name=p.stem, parameters=parameters[p.stem]) for p in notebooks]
-    raw_unchanged = True
-    failed = False
-    for k, (path, result) in enumerate(zip(notebooks, results, strict=True), start=1):
-        if failed:
-            continue
+    results = {p.stem: NotebookResult(name=p.stem, parameters=parameters[p.stem])
+               for p in notebooks}
+    position = {p.stem: k for k, p in enumerate(notebooks, start=1)}
+    paths = {p.stem: p for p in notebooks}
+    raw_changed: list[str] = []
+    pages_lock = threading.Lock()  # page language and rendering: one notebook at a time
+    run_started = time.monotonic()
+
+    def run_one(name: str) -> bool:
+        """Check, execute and render one notebook (a worker thread); False when it failed."""
+        path, result = paths[name], results[name]
         executed = run_dir / path.name
         language = result.parameters.get("report_language", "en")
-        try:
-            log(f"[{k}/{len(notebooks)}] {path.stem} ...", end=" ")
-            t0 = time.monotonic()
-            given = publishing.staged_parameters(result.parameters, staging)
-            verdict = _verdict(path.stem, given)
+        label = f"[{position[name]}/{len(notebooks)}] {name}"
+        t0 = time.monotonic()
+        result.started_s = round(t0 - run_started, 2)
+        log(f"{label} started")
+        given = publishing.staged_parameters(result.parameters, staging)
+        with pages_lock:
+            verdict = _verdict(name, given)
             if not verdict.runnable:
                 result.status, result.duration_s = "not evaluated", 0.0
-                result.html = pages.write_not_evaluated(run_dir / f"{path.stem}.html",
-                                                        path.stem, verdict.reason, language)
+                result.html = pages.write_not_evaluated(run_dir / f"{name}.html", name,
+                                                        verdict.reason, language)
                 result.headlines = [pages.not_evaluated_headline(verdict.reason, language)]
-                log(f"not evaluated: {verdict.reason}")
-                continue
-            try:
-                with operations.kernel_stderr_to(run_dir / KERNEL_LOG):
-                    papermill.execute_notebook(
-                        str(path), str(executed), parameters=given, progress_bar=False,
-                        kernel_name=kernel_name, cwd=str(io.project_dir()),
-                        config=kernel_config)
-                result.status = "ok"
-            except Exception as error:
-                result.status, failed = "failed", True
-                result.error = _short_error(error)
-            finally:
-                operations.watch_signals()
-            result.duration_s = round(time.monotonic() - t0, 2)
-            after = {d: io.file_hashes(d) for d in raw_dirs}
-            if after != inputs_before:
-                raw_unchanged, failed = False, True
-                result.status = "failed"
-                result.error = ((result.error or "")
-                                + " raw input files were modified during the run")
-            if executed.exists():
-                target = run_dir / f"{path.stem}.html"
-                pages.render_html(executed, target, title=path.stem, language=language,
+                log(f"{label} ... not evaluated: {verdict.reason}")
+                return True
+        try:
+            papermill.execute_notebook(
+                str(path), str(executed), parameters=given, progress_bar=False,
+                kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config)
+            result.status = "ok"
+        except Exception as error:
+            result.status, result.error = "failed", _short_error(error)
+        result.duration_s = round(time.monotonic() - t0, 2)
+        if {d: io.file_hashes(d) for d in raw_dirs} != inputs_before:
+            raw_changed.append(name)
+            result.status = "failed"
+            result.error = ((result.error or "")
+                            + " raw input files were modified during the run")
+        if executed.exists():
+            target = run_dir / f"{name}.html"
+            with pages_lock:
+                pages.render_html(executed, target, title=name, language=language,
                                   hidden_sections=verdict.hidden_sections)
-                result.ipynb, result.html = executed.name, target.name
-                result.headlines = headlines(executed)
-                result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
-            log(f"{result.status} ({result.duration_s:.1f} s)" + (
-                f"\n    error: {result.error}" if result.error else ""))
-        except operations.Interrupted as stop:
-            result.status, failed = "failed", True
+            result.ipynb, result.html = executed.name, target.name
+            result.headlines = headlines(executed)
+            result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
+        log(f"{label} ... {result.status} ({result.duration_s:.1f} s)" + (
+            f"\n    error: {result.error}" if result.error else ""))
+        return result.status == "ok"
+
+    failed = False
+    try:
+        with operations.kernel_stderr_to(run_dir / KERNEL_LOG):
+            schedule.run_graph(list(paths), schedule.notebook_needs(notebooks), run_one,
+                               parallel)
+    except operations.Interrupted as stop:
+        failed = True
+        for name in getattr(stop, "running", []):
+            result = results[name]
+            result.status = "failed"
             result.error = f"{stop}; nothing of this run was published"
-            log(f"failed: {result.error}")
-            if executed.exists() and not result.html:
-                result.ipynb = executed.name
+            log(f"[{position[name]}/{len(notebooks)}] {name} ... failed: {result.error}")
+            if (run_dir / paths[name].name).exists() and not result.html:
+                result.ipynb = paths[name].name
+    finally:
+        operations.watch_signals()
+    failed = failed or any(r.status == "failed" for r in results.values())
+    raw_unchanged = not raw_changed
+    results = list(results.values())
 
     manifest = {
         "run_id": run_id,

@@ -1,0 +1,126 @@
+"""Which notebook waits for which, and running them as soon as they can (the runner's order).
+
+A notebook needs the notebooks whose tables it reads: the table names its code cells give
+``io.read_clean`` and ``io.read_clean_tables``, each mapped to the notebook that writes it
+(``io.PRODUCED_BY``; every other clean table comes from 01). So the chain is a graph, not a
+line: after 03 the attitude, retention, regional and interventions notebooks need nothing of
+each other and run side by side, and the scorecard waits for all of them. ``run_graph`` starts a
+notebook when everything it needs has finished, up to ``parallel`` at a time (the runner's
+``parallel`` setting), the lowest-numbered ready one first.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures as futures
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from helpers import io, operations
+
+NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+READERS = ("read_clean", "read_clean_tables")
+FIRST = "01_cleaning"  # writes every clean table io.PRODUCED_BY does not name
+
+
+def discover_notebooks(notebooks_dir: Path) -> list[Path]:
+    """Notebooks named ``NN_name.ipynb`` in run order."""
+    return sorted(p for p in notebooks_dir.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
+
+
+def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares in its ``parameters`` cell (papermill's inspection):
+    name -> {inferred_type_name, default, help}."""
+    import papermill
+
+    return papermill.inspect_notebook(str(notebook))
+
+
+def tables_read(notebook: Path) -> set[str]:
+    """The clean tables ``notebook``'s code cells read: the string arguments of its calls of
+    ``io.read_clean`` / ``io.read_clean_tables``."""
+    found: set[str] = set()
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in READERS):
+                found |= {arg.value for arg in node.args
+                          if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+    return found
+
+
+def notebook_needs(notebooks: list[Path]) -> dict[str, set[str]]:
+    """Per notebook (by stem), the notebooks of this list whose tables it reads. A producer
+    that is not in the list (a run of some notebooks only) is not waited for: the clean
+    folder's tables of an earlier run stand in for it. A notebook that reads no clean table
+    through ``io`` (one of your own that reads files itself) waits for every notebook before
+    it, as in a chain."""
+    names = {path.stem for path in notebooks}
+    needs = {}
+    for k, path in enumerate(notebooks):
+        tables = tables_read(path)
+        if not tables:
+            needs[path.stem] = {earlier.stem for earlier in notebooks[:k]}
+            continue
+        producers = {io.PRODUCED_BY.get(table, FIRST) for table in tables}
+        needs[path.stem] = (producers & names) - {path.stem}
+    return needs
+
+
+def _stop_kernels() -> None:
+    """Terminate the Jupyter kernels this process started (a run being interrupted while
+    notebooks execute in worker threads, where the kernel client cannot catch the signal)."""
+    import psutil
+
+    kernels = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(child.cmdline()):
+                child.terminate()
+                kernels.append(child)
+        except psutil.Error:
+            continue
+    _gone, alive = psutil.wait_procs(kernels, timeout=5)
+    for child in alive:
+        child.kill()
+
+
+def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[[str], bool],
+              parallel: int = 2) -> None:
+    """Call ``run_one(name)`` for every name once each name it ``needs`` has finished, at most
+    ``parallel`` at a time (worker threads), the ready name earliest in ``names`` first.
+    ``run_one`` returns False for a failure: then nothing new starts and the running ones
+    finish. ``operations.Interrupted`` (SIGTERM, SIGINT) stops the kernels, waits for the
+    running ones and is raised again, its ``running`` attribute naming them."""
+    done: set[str] = set()
+    waiting = list(names)
+    failed = False
+    with futures.ThreadPoolExecutor(max_workers=max(1, parallel),
+                                    thread_name_prefix="notebook") as pool:
+        running: dict[futures.Future, str] = {}
+        try:
+            while waiting or running:
+                ready = [n for n in waiting if needs.get(n, set()) <= done]
+                while not failed and ready and len(running) < max(1, parallel):
+                    name = ready.pop(0)
+                    waiting.remove(name)
+                    running[pool.submit(run_one, name)] = name
+                if not running:
+                    break  # after a failure, or names whose needs never finish
+                finished, _pending = futures.wait(running, timeout=0.5,
+                                                  return_when=futures.FIRST_COMPLETED)
+                for future in finished:
+                    done.add(running.pop(future))
+                    if not future.result():
+                        failed = True
+        except operations.Interrupted as stop:
+            stop.running = sorted(running.values())
+            _stop_kernels()
+            futures.wait(running)
+            raise

@@ -1,0 +1,84 @@
+"""The chain as a graph: which notebook waits for which (read from the notebooks themselves), and
+the scheduler that runs the ready ones side by side."""
+
+import threading
+import time
+
+import pytest
+
+from helpers import configs, io, schedule
+from helpers.configs import ParameterError
+
+NOTEBOOKS = schedule.discover_notebooks(io.PACKAGE_ROOT / "notebooks")
+
+
+def test_each_notebook_waits_for_the_notebooks_whose_tables_it_reads():
+    needs = schedule.notebook_needs(NOTEBOOKS)
+    assert needs["01_cleaning"] == set()
+    assert needs["02_history_repair"] == {"01_cleaning"}
+    # the interventions and the regional regression need only the repaired history
+    assert needs["09_interventions"] == needs["07_regional_regression"] == {
+        "01_cleaning", "02_history_repair"}
+    assert needs["06_price_sensitivity"] >= {"04_attitude", "05_retention"}  # scores, risk
+    assert needs["08_scorecard"] == {p.stem for p in NOTEBOOKS} - {"08_scorecard",
+                                                                  "09_interventions"}
+    # a run of some notebooks waits only for those in it
+    some = [p for p in NOTEBOOKS if p.stem in ("03_behaviour", "08_scorecard")]
+    assert schedule.notebook_needs(some) == {"03_behaviour": set(),
+                                             "08_scorecard": {"03_behaviour"}}
+
+
+def test_a_notebook_that_reads_no_clean_table_waits_for_every_one_before_it(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    for name, source in (("01_raw", "x = 1"), ("02_own", "import pandas as pd"),
+                         ("03_reads", "io.read_clean_tables(clean_dir, 'customers')")):
+        nbformat.write(new_notebook(cells=[new_code_cell(source)]), tmp_path / f"{name}.ipynb")
+    found = schedule.notebook_needs(schedule.discover_notebooks(tmp_path))
+    assert found == {"01_raw": set(), "02_own": {"01_raw"}, "03_reads": set()}  # 01_cleaning
+
+
+def test_a_notebook_starts_only_after_what_it_needs_and_two_run_side_by_side():
+    needs = {"a": set(), "b": {"a"}, "c": {"a"}, "d": {"b", "c"}}
+    both = threading.Barrier(2, timeout=10)  # b and c must be running at the same time
+    events: list[tuple[str, str]] = []
+
+    def run_one(name: str) -> bool:
+        events.append(("start", name))
+        if name in ("b", "c"):
+            both.wait()
+        time.sleep(0.05)
+        events.append(("end", name))
+        return True
+
+    schedule.run_graph(list(needs), needs, run_one, parallel=2)
+    order = list(events)
+    for name, required in needs.items():
+        for other in required:
+            assert order.index(("end", other)) < order.index(("start", name)), (name, other)
+    assert {n for kind, n in events if kind == "end"} == set(needs)
+
+
+def test_one_at_a_time_keeps_the_chain_order_and_a_failure_starts_nothing_new():
+    started: list[str] = []
+
+    def run_one(name: str) -> bool:
+        started.append(name)
+        return name != "b"
+
+    names = ["a", "b", "c", "d"]
+    schedule.run_graph(names, {n: set() for n in names}, run_one, parallel=1)
+    assert started == ["a", "b"]  # c and d never start after b failed
+    started.clear()
+    schedule.run_graph(names, {"a": set(), "b": {"a"}, "c": set(), "d": set()},
+                       lambda n: started.append(n) or True, parallel=1)
+    assert started == names
+
+
+def test_the_parallel_setting_is_checked():
+    assert configs.runner_settings({})["parallel"] == 2
+    assert configs.runner_settings({"runner": {"parallel": 1}})["parallel"] == 1
+    for wrong in (0, 1.5, True, "two"):
+        with pytest.raises(ParameterError, match="parallel expects a whole number"):
+            configs.runner_settings({"runner": {"parallel": wrong}})
