@@ -82,3 +82,18 @@ def test_the_parallel_setting_is_checked():
     for wrong in (0, 1.5, True, "two"):
         with pytest.raises(ParameterError, match="parallel expects a whole number"):
             configs.runner_settings({"runner": {"parallel": wrong}})
+
+
+def test_kernels_side_by_side_share_the_cores_and_a_users_setting_wins(monkeypatch):
+    import os
+
+    for name in schedule.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    with schedule.kernel_threads(2):
+        assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "2"
+        assert os.environ["MKL_NUM_THREADS"] == "3"
+    assert "OMP_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"
+    with schedule.kernel_threads(1):  # one at a time: the libraries' own default
+        assert "OMP_NUM_THREADS" not in os.environ

@@ -278,7 +278,8 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
 
     failed = False
     try:
-        with operations.kernel_stderr_to(run_dir / KERNEL_LOG):
+        with operations.kernel_stderr_to(run_dir / KERNEL_LOG), \
+                schedule.kernel_threads(parallel):
             schedule.run_graph(list(paths), schedule.notebook_needs(notebooks), run_one,
                                parallel)
     except operations.Interrupted as stop:

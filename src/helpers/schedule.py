@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures as futures
+import contextlib
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +26,9 @@ from helpers import io, operations
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 READERS = ("read_clean", "read_clean_tables")
+# the thread pools of numerical libraries a kernel starts (one per core by default)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS")
 FIRST = "01_cleaning"  # writes every clean table io.PRODUCED_BY does not name
 
 
@@ -71,6 +76,22 @@ def notebook_needs(notebooks: list[Path]) -> dict[str, set[str]]:
         producers = {io.PRODUCED_BY.get(table, FIRST) for table in tables}
         needs[path.stem] = (producers & names) - {path.stem}
     return needs
+
+
+@contextlib.contextmanager
+def kernel_threads(parallel: int):
+    """Inside the block, kernels started get ``cores // parallel`` threads each for their
+    numerical libraries (at least one), unless the environment already sets them: two kernels
+    that each take every core slow each other down more than running side by side gains
+    (measured on 2 cores: 159 s against 134 s one by one; with one thread each, 110 s)."""
+    share = str(max(1, (os.cpu_count() or 1) // max(1, parallel)))
+    added = [name for name in THREAD_VARIABLES if name not in os.environ]
+    os.environ.update(dict.fromkeys(added, share) if parallel > 1 else {})
+    try:
+        yield
+    finally:
+        for name in added if parallel > 1 else []:
+            os.environ.pop(name, None)
 
 
 def _stop_kernels() -> None:
