@@ -68,10 +68,9 @@ def customer_outcomes(orders: pd.DataFrame, starts: pd.Series, months: int,
     return out
 
 
-def _mid_percentile(values: pd.Series, reference: np.ndarray) -> np.ndarray:
-    """Each value's percentile rank in ``reference`` (0-1, ties counted half: the scorecard's
-    average rank), so a value the reference never reaches scores 0 and one above it 1."""
-    ordered = np.sort(reference)
+def _mid_percentile(values: pd.Series, ordered: np.ndarray) -> np.ndarray:
+    """Each value's percentile rank in the sorted reference ``ordered`` (0-1, ties counted
+    half: the scorecard's average rank), so a value below all of it scores 0, above it 1."""
     x = values.to_numpy(float)
     return (np.searchsorted(ordered, x, "left") + np.searchsorted(ordered, x, "right")) / (
         2 * len(ordered))
@@ -87,7 +86,7 @@ def window_loyalty_index(outcomes: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     would. The survey, churn-model and price dimensions cannot be recomputed for a window."""
     post, pre = [], []
     for name in WINDOW_INDEX_INDICATORS:
-        reference = outcomes[f"pre_{name}"].to_numpy(float)
+        reference = np.sort(outcomes[f"pre_{name}"].to_numpy(float))
         post.append(_mid_percentile(outcomes[name], reference))
         pre.append(_mid_percentile(outcomes[f"pre_{name}"], reference))
     return (pd.Series(100 * np.mean(post, axis=0), index=outcomes.index),

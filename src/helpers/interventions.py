@@ -308,8 +308,10 @@ def subgroup_effects(outcomes: pd.DataFrame, treated: pd.Series,
         levels = (list(labels.cat.categories)  # an ordered split keeps its order (tiers)
                   if isinstance(labels.dtype, pd.CategoricalDtype)
                   else sorted(labels.dropna().unique()))
-        for level in [lv for lv in levels if (labels == lv).any()]:
+        for level in levels:
             inside = labels == level
+            if not inside.any():  # a category no customer here has (an empty tier)
+                continue
             n1, n0 = int((inside & is_treated).sum()), int((inside & ~is_treated).sum())
             row = {"by": by, "group": level, "treated": n1, "comparison": n0,
                    "small_group": min(n1, n0) < min_group_size}

@@ -3,8 +3,9 @@
 A notebook needs the notebooks whose tables it reads: the table names its code cells give
 ``io.read_clean`` and ``io.read_clean_tables``, each mapped to the notebook that writes it
 (``io.PRODUCED_BY``; every other clean table comes from 01). So the chain is a graph, not a
-line: after 03 the attitude, retention, regional and interventions notebooks need nothing of
-each other and run side by side, and the scorecard waits for all of them. ``run_graph`` starts a
+line: after 02 the behaviour, regional and interventions notebooks, and after 03 the attitude
+and retention ones, need nothing of each other and run side by side; the scorecard waits for
+all of them. ``run_graph`` starts a
 notebook when everything it needs has finished, up to ``parallel`` at a time (the runner's
 ``parallel`` setting), the lowest-numbered ready one first.
 """
@@ -83,14 +84,15 @@ def kernel_threads(parallel: int):
     """Inside the block, kernels started get ``cores // parallel`` threads each for their
     numerical libraries (at least one), unless the environment already sets them: two kernels
     that each take every core slow each other down more than running side by side gains
-    (measured on 2 cores: 159 s against 134 s one by one; with one thread each, 110 s)."""
+    (default sample on 2 cores: 159 s against 134 s one by one; with one thread each, 100 s).
+    One notebook at a time keeps the libraries' own default."""
     share = str(max(1, (os.cpu_count() or 1) // max(1, parallel)))
-    added = [name for name in THREAD_VARIABLES if name not in os.environ]
-    os.environ.update(dict.fromkeys(added, share) if parallel > 1 else {})
+    added = [name for name in THREAD_VARIABLES if name not in os.environ] if parallel > 1 else []
+    os.environ.update(dict.fromkeys(added, share))
     try:
         yield
     finally:
-        for name in added if parallel > 1 else []:
+        for name in added:
             os.environ.pop(name, None)
 
 
