@@ -10,7 +10,7 @@ import pytest
 from helpers import io
 
 LAYERS = {
-    "base": ["words", "vocabulary", "io", "contract", "stats", "configs"],
+    "base": ["words", "vocabulary", "io", "engines", "contract", "stats", "configs"],
     "cleaning": ["sources", "cleaning", "history", "sample"],
     "statistics": ["behaviour", "attitude", "retention", "churn", "price", "pricing",
                    "discounts", "regression", "scorecard", "monitoring", "dashboard",

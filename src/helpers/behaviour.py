@@ -273,15 +273,17 @@ def rfm_summary(order_lines: pd.DataFrame, calibration_end: pd.Timestamp | None 
 
 def customer_value(order_lines: pd.DataFrame, horizon_weeks: float = 52.0,
                    tiers: tuple[float, ...] = (0.5, 0.8, 0.95), confidence: float = 0.95,
-                   draws: int = 100) -> tuple[pd.DataFrame, dict]:
+                   draws: int = 100, summary: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, dict]:
     """Expected purchases and revenue per customer in the next ``horizon_weeks``, P(alive), the
     value rank and tier ('top 5%', 'next 15%', 'next 30%', 'other 50%' for the default cuts),
     with the intervals and tier stability of ``value_intervals`` (the parameters'
-    uncertainty, ``draws`` parameter sets).
+    uncertainty, ``draws`` parameter sets). ``summary``: the ``rfm_summary`` of the order
+    lines when it was computed elsewhere (``engines.customer_summary``: DuckDB or Spark).
 
     Returns (table indexed by customer_id, fitted parameters of both models and the expected
     revenue with its interval under 'revenue')."""
-    summary = rfm_summary(order_lines)
+    summary = rfm_summary(order_lines) if summary is None else summary
     purchases_params = fit_bgnbd(summary)
     spend_params = fit_gamma_gamma(summary)
     table = summary.copy()

@@ -5,11 +5,11 @@ folder under ``reports/bench/work/``, runs the whole chain there (``python -m he
 and measures, from outside, the wall time and peak memory (resident set of the process and its
 children) of the generator, of the whole run and of each notebook (its kernel), and beside
 them the core per-customer aggregation (frequency, recency, T, monetary value) three ways in one
-process: the workbook's ``behaviour.rfm_summary``, a plain pandas groupby, and DuckDB over the
-clean parquet (the yardsticks). It prints a table and writes ``reports/bench/bench.csv``,
-``bench.json`` and ``bench.png``. A benchmark, not a test: timings on a shared 2-core machine
-are noisy, so compare them as ratios within one run; CI runs only the tiny size to keep it
-working.
+process: the workbook's ``engines.customer_summary`` (its Ibis expression on DuckDB), a plain
+pandas groupby, and hand-written DuckDB SQL over the clean parquet (the yardsticks). It prints
+a table and writes ``reports/bench/bench.csv``, ``bench.json`` and ``bench.png``. A benchmark,
+not a test: timings on a shared 2-core machine are noisy, so compare them as ratios within one
+run; CI runs only the tiny size to keep it working.
 """
 
 from __future__ import annotations
@@ -121,14 +121,13 @@ def duckdb_summary(order_lines_path: Path) -> pd.DataFrame:
 
 
 def yardsticks(order_lines_path: Path) -> dict[str, float]:
-    """Seconds for the per-customer aggregation: the workbook's ``rfm_summary`` (reading the
-    whole table, as notebook 03 does), ``pandas_summary``, ``duckdb_summary``."""
-    from helpers import behaviour
+    """Seconds for the per-customer aggregation: the workbook's (``engines.customer_summary``
+    on its default engine, as notebook 03 does), ``pandas_summary``, ``duckdb_summary``."""
+    from helpers import engines
 
     timings = {}
-    for key, compute in [("workbook_s", lambda path: behaviour.rfm_summary(
-            pd.read_parquet(path))), ("pandas_s", pandas_summary),
-                         ("duckdb_s", duckdb_summary)]:
+    for key, compute in [("workbook_s", lambda path: engines.customer_summary(path.parent)),
+                         ("pandas_s", pandas_summary), ("duckdb_s", duckdb_summary)]:
         t0 = time.monotonic()
         compute(order_lines_path)
         timings[key] = round(time.monotonic() - t0, 3)

@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from helpers import engines
+
 COMMON = "common"
 EXTENDS = "extends"
 RUNNER = "runner"
@@ -158,6 +160,9 @@ def resolve_parameters(config: dict[str, Any], overrides: list[str],
                     isinstance(value, bool) and bool not in allowed)):
                 problems.append(f"{nb}: parameter '{key}' expects {type_name} "
                                 f"(default {spec.get('default')}), got {value!r}")
+        if "engine" in values and (problem := engines.engine_problem(
+                values["engine"], values.get("spark_master", ""))):
+            problems.append(f"{nb}: {problem}")
     if problems:
         raise ParameterError("invalid parameters, nothing was run:\n  " + "\n  ".join(problems))
     return resolved

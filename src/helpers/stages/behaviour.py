@@ -59,15 +59,18 @@ class BehaviourResult:
 
 def evaluate_behaviour(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                        horizon_weeks: float = 52.0, max_segments: int = 8,
-                       confidence: float = 0.95, min_group_size: int = 30) -> BehaviourResult:
+                       confidence: float = 0.95, min_group_size: int = 30,
+                       customer_summary: pd.DataFrame | None = None) -> BehaviourResult:
     """The behaviour page's figures from the repaired order lines and the customers; the
-    silhouette picks 2 to ``max_segments`` behavioural segments."""
+    silhouette picks 2 to ``max_segments`` behavioural segments. ``customer_summary``: the
+    value models' per-customer inputs when an engine computed them (``engines``)."""
     rates = {"confidence": confidence, "min_size": min_group_size}
     by_year = behaviour.purchase_rates(order_lines, customers, ["year"], **rates)
     by_year["cross_purchase_rate"] = behaviour.cross_purchase_rate(
         order_lines, customers, ["year"], confidence=confidence)["rate"]
     values, value_models = behaviour.customer_value(order_lines, horizon_weeks,
-                                                    confidence=confidence)
+                                                    confidence=confidence,
+                                                    summary=customer_summary)
     features = behaviour.behaviour_features(order_lines)
     silhouettes, k = behaviour.choose_segments(features, range(2, max_segments + 1))
     segments, agreement = behaviour.segment_customers(features, k)
