@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import churn
+from helpers import churn, frames
+from helpers.activity import SaleOrders
 from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
@@ -98,7 +99,8 @@ def invitee_features(*, survey_responses: pd.DataFrame, order_lines: pd.DataFram
     """
     survey = survey_responses
     region = customers.set_index("customer_id")["region"]
-    history = {"order_lines": order_lines, "customers": customers, "complaints": complaints,
+    history = {"order_lines": SaleOrders.of(order_lines),  # prepared once for every wave
+               "customers": customers, "complaints": complaints,
                "engagement": engagement, "survey_responses": survey_responses,
                "referrals": referrals}
     parts = []
@@ -199,10 +201,17 @@ def repeat_after(frame: pd.DataFrame, order_lines: pd.DataFrame, months: int,
     end = sales["order_date"].max()
     start = frame[date_column]
     stop = start + pd.DateOffset(months=months)
-    merged = frame[["customer_id"]].assign(_start=start, _stop=stop, _row=np.arange(len(frame)))
-    merged = merged.merge(sales, on="customer_id", how="left")
-    hit = (merged["order_date"] > merged["_start"]) & (merged["order_date"] <= merged["_stop"])
-    bought = hit.groupby(merged["_row"]).any().to_numpy()
+    # each row's next purchase strictly after its date (one sorted pass, not a pairing of
+    # every row with every purchase of its customer); bought when it falls by ``stop``
+    rows = frame[["customer_id"]].assign(_start=start.astype(sales["order_date"].dtype),
+                                         _row=np.arange(len(frame)))
+    rows = rows[rows["_start"].notna() & rows["customer_id"].notna()].sort_values("_start")
+    purchases = sales.dropna().drop_duplicates().sort_values("order_date")
+    following = pd.merge_asof(rows, purchases, left_on="_start", right_on="order_date",
+                              by="customer_id", direction="forward", allow_exact_matches=False)
+    bought = np.zeros(len(frame), dtype=bool)
+    bought[following["_row"].to_numpy()] = (following["order_date"]
+                                            <= stop.to_numpy()[following["_row"]]).to_numpy()
     out = pd.Series(bought.astype("int64"), index=frame.index).astype("Int64")
     out[(stop > end).to_numpy()] = pd.NA
     return out
@@ -299,12 +308,12 @@ def repurchase_after_complaint(*, complaints: pd.DataFrame, order_lines: pd.Data
     complaints["repurchased"] = repeat_after(complaints, order_lines, months, "complaint_date")
     table = rate_by(complaints, "repurchased", "category", confidence=confidence,
                     min_size=min_size)
-    lines = order_lines
+    lines = order_lines.loc[frames.isin(order_lines["customer_id"],
+                                        complaints["customer_id"]).to_numpy()]
     orders = (lines.loc[~lines["is_return"]].groupby(["customer_id", "order_id"],
                                                      as_index=False)["order_date"].min())
-    orders = orders[orders["customer_id"].isin(set(complaints["customer_id"]))].copy()
     orders["category"] = COMPLAINT_BASELINE
-    orders["repurchased"] = repeat_after(orders, lines, months, "order_date")
+    orders["repurchased"] = repeat_after(orders, order_lines, months, "order_date")
     baseline = rate_by(orders, "repurchased", "category", confidence=confidence,
                        min_size=min_size)
     return pd.concat([table.sort_values("rate"), baseline])

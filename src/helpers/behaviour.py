@@ -199,18 +199,23 @@ def _standardised(features: pd.DataFrame) -> np.ndarray:
 
 
 def choose_segments(features: pd.DataFrame, k_range: range = range(2, 9), sample: int = 4000,
-                    seed: int = 0) -> tuple[pd.DataFrame, int]:
+                    seed: int = 0, fit_sample: int = 25_000) -> tuple[pd.DataFrame, int]:
     """k-means for each k in ``k_range`` on standardised features; the silhouette (on a fixed
-    random sample of customers, for speed) picks k. Returns (silhouette per k, best k)."""
+    random sample of ``sample`` customers, for speed) picks k. With more than ``fit_sample``
+    customers the k-means of this choice are fitted to a fixed random ``fit_sample`` of them
+    (the choice of k needs the shape of the cloud, not every point; ``segment_customers``
+    then fits the chosen k to everyone). Returns (silhouette per k, best k)."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
     x = _standardised(features)
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(x), size=min(sample, len(x)), replace=False)
+    fitted = (x if len(x) <= fit_sample else
+              x[np.random.default_rng(seed + 1).choice(len(x), size=fit_sample, replace=False)])
     scores = {}
     for k in k_range:
-        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
+        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(fitted).predict(x)
         scores[k] = silhouette_score(x[rows], labels[rows])
     table = pd.DataFrame({"silhouette": scores})
     table.index.name = "segments"

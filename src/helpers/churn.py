@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.activity import SaleOrders
 from helpers.retention import ACTIVE_MONTHS
 from helpers.snapshots import (  # noqa: F401  (HISTORY_TABLES: re-exported, churn's input)
     FEATURES,
@@ -257,7 +258,8 @@ def churn_early_warning(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     """
     lines = order_lines
     window = behaviour_window(lines, horizon_months, n_train, spacing_months, window_months)
-    history = {"order_lines": order_lines, "customers": customers, "complaints": complaints,
+    history = {"order_lines": SaleOrders.of(order_lines),  # prepared once for every snapshot
+               "customers": customers, "complaints": complaints,
                "engagement": engagement, "survey_responses": survey_responses,
                "referrals": referrals, "window_months": window}
     train_dates, test_date = snapshot_dates(lines, horizon_months, n_train, spacing_months,
@@ -265,7 +267,8 @@ def churn_early_warning(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
 
     def labelled(snapshot: pd.Timestamp) -> pd.DataFrame:
         frame = snapshot_features(snapshot, **history)
-        frame["churned"] = churn_labels(lines, frame.index, snapshot, horizon_months)
+        frame["churned"] = churn_labels(history["order_lines"], frame.index, snapshot,
+                                        horizon_months)
         return frame.assign(snapshot=snapshot)
 
     train = pd.concat([labelled(s) for s in train_dates])

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from helpers import scorecard
+from helpers import frames, scorecard
+from helpers.activity import CustomerActivity, prepared
 
 # tile -> (the page behind it, which direction is good news)
 TILES: dict[str, tuple[str, str]] = {
@@ -40,13 +41,14 @@ def _tile(tile: str, **values) -> dict:
     return row
 
 
-def rolling_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd.Timestamp,
-                  months: int = TREND_MONTHS, window: int = 12) -> pd.DataFrame:
+def rolling_facts(order_lines: pd.DataFrame | CustomerActivity, monthly_sales: pd.DataFrame,
+                  end: pd.Timestamp, months: int = TREND_MONTHS, window: int = 12) -> pd.DataFrame:
     """``scorecard.period_facts``' figures (``scorecard.window_facts``) for the ``window``
     months before each of the last ``months`` month steps back from ``end`` (the latest point
     is the tile's own figure); only windows the history covers. Columns: month (the window's
     last month), active_customers, revenue, repeat_rate, estimated (its revenue rests partly on
     estimated history)."""
+    order_lines = prepared(order_lines)
     rows = []
     for back in range(months):
         stop = end - pd.DateOffset(months=back)
@@ -177,17 +179,19 @@ def dashboard_trends(*, rolling: pd.DataFrame, waves: pd.DataFrame | None,
     return trends[["tile", "month", "value", "estimated"]]
 
 
-def tier_mix(order_lines: pd.DataFrame, tier_now: pd.Series, tier_before: pd.Series,
-             end: pd.Timestamp, order: list[str], months: int = 12) -> pd.DataFrame:
+def tier_mix(order_lines: pd.DataFrame | CustomerActivity, tier_now: pd.Series,
+             tier_before: pd.Series, end: pd.Timestamp, order: list[str],
+             months: int = 12) -> pd.DataFrame:
     """Per tier, now and a year before: customers and their share of the customers known by
     then, the window's net spend and its share. A year before counts only customers who had
     bought by then. Columns: period ('now', 'a year before'), tier, customers, share_customers,
     value, share_value."""
+    order_lines = prepared(order_lines)
     rows = []
-    first = order_lines.groupby("customer_id")["order_date"].min()
+    first = order_lines.first_dates()
     for period, tiers, stop in [("a year before", tier_before,
                                  end - pd.DateOffset(months=months)), ("now", tier_now, end)]:
-        known = tiers[tiers.index.isin(first.index[first < stop])]
+        known = tiers[frames.isin(tiers.index.to_series(), first.index[first < stop]).to_numpy()]
         spend = scorecard.activity(order_lines, stop - pd.DateOffset(months=months), stop)[
             "spend"].reindex(known.index, fill_value=0.0)
         frame = pd.DataFrame({"tier": known, "spend": spend})

@@ -11,6 +11,34 @@ import pandas as pd
 
 # ----------------------------------------------------------------------------------------------
 # monitoring
+def _month_start(month_number: int) -> pd.Timestamp:
+    """The first day of month ``month_number`` (year x 12 + month - 1)."""
+    return pd.Timestamp(year=int(month_number) // 12, month=int(month_number) % 12 + 1, day=1)
+
+
+def _by_month_start(series: pd.Series) -> pd.Series:
+    """``series`` indexed by month number, re-indexed by the months' first days."""
+    year, month = np.divmod(series.index.to_numpy("int64"), 12)
+    starts = pd.to_datetime(pd.DataFrame({"year": year, "month": month + 1, "day": 1}))
+    return pd.Series(series.to_numpy(), index=pd.DatetimeIndex(starts, name="month"),
+                     name=series.name)
+
+
+def returning_buyers(customer_ids: pd.Series, month_numbers: pd.Series,
+                     months: int = 12) -> pd.Series:
+    """Per month number: how many of the month's buyers had also bought in one of the
+    ``months`` months before it. Each (customer, month) counts once; a customer's nearest
+    earlier buying month decides, so one sort replaces a pairwise comparison of months."""
+    pairs = pd.DataFrame({"customer_id": customer_ids.to_numpy(),
+                          "month_number": month_numbers.to_numpy("int64")}).drop_duplicates()
+    pairs = pairs.sort_values(["customer_id", "month_number"], ignore_index=True)
+    gap = pairs["month_number"].diff()
+    same_customer = pairs["customer_id"].eq(pairs["customer_id"].shift())
+    returning = same_customer & (gap >= 1) & (gap <= months)
+    return pairs.loc[returning.to_numpy(), "month_number"].value_counts().sort_index().rename(
+        "returning")
+
+
 def monitoring_series(*, order_lines: pd.DataFrame, complaints: pd.DataFrame,
                       customers: pd.DataFrame, monthly_sales: pd.DataFrame) -> pd.DataFrame:
     """Monthly indicators per region (and 'all'): orders, buyers, revenue (counts), repeat rate
@@ -24,28 +52,27 @@ def monitoring_series(*, order_lines: pd.DataFrame, complaints: pd.DataFrame,
     month_end = last_day + pd.offsets.MonthEnd(0)
     if (month_end - last_day).days > 3:  # the data stop early in their last month: leave it out
         lines = lines[lines["order_date"] < last_day.to_period("M").to_timestamp()]
-    sales = lines[~lines["is_return"]].assign(
-        month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
+    sales = lines.loc[~lines["is_return"], ["order_id", "customer_id", "region", "order_date",
+                                             "amount"]]
+    month_number = sales["order_date"].dt.year * 12 + sales["order_date"].dt.month - 1
+    sales = sales.assign(month_number=month_number.astype("int64"))
     has_complaints = len(complaints) > 0  # none delivered: not an indicator
-    complaints = complaints.merge(customers[["customer_id", "region"]],
-                                            on="customer_id")
+    complaints = complaints.merge(customers[["customer_id", "region"]], on="customer_id")
     complaints["month"] = complaints["complaint_date"].dt.to_period("M").dt.to_timestamp()
     frames = []
     for region, part in [("all", sales), *sales.groupby("region")]:
-        grouped = part.groupby("month")
+        grouped = part.groupby("month_number")
         orders = grouped["order_id"].nunique()
         buyers = grouped["customer_id"].nunique()
         revenue = grouped["amount"].sum()
-        first = part.groupby("customer_id")["month"].min()
-        month_buyers = part[["customer_id", "month"]].drop_duplicates()
-        earlier = month_buyers.merge(month_buyers, on="customer_id", suffixes=("", "_before"))
-        lag = (earlier["month"].dt.to_period("M") - earlier["month_before"].dt.to_period(
-            "M")).map(lambda offset: offset.n)
-        returning = earlier[(lag >= 1) & (lag <= 12)].drop_duplicates(["customer_id", "month"])
-        repeat = returning.groupby("month").size().reindex(orders.index, fill_value=0)
+        repeat = returning_buyers(part["customer_id"], part["month_number"]).reindex(
+            orders.index, fill_value=0)
+        orders, buyers, revenue, repeat = (_by_month_start(s)
+                                           for s in (orders, buyers, revenue, repeat))
         mine = complaints if region == "all" else complaints[complaints["region"] == region]
         complaint_count = mine.groupby("month").size().reindex(orders.index, fill_value=0)
-        history = orders.index >= first.min() + pd.DateOffset(months=12)
+        history = orders.index >= _month_start(part["month_number"].min()) + pd.DateOffset(
+            months=12)
         indicators = [("orders", orders, orders, "count"), ("buyers", buyers, buyers, "count"),
                       ("revenue", revenue, orders, "amount"),
                       ("repeat rate", (repeat / buyers)[history], buyers[history], "rate")]

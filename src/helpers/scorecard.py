@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from helpers import io
+from helpers.activity import CustomerActivity, prepared
 from helpers.attitude import net_score
 from helpers.stats import rate_table
 
@@ -144,25 +146,43 @@ def weight_sensitivity(scores: pd.DataFrame, weights: pd.Series, draws: int = 20
     draw: Spearman correlation with the base ranking and the share of the base top 10% still in
     the top 10%; per dropped dimension: the same two for leaving that dimension out)."""
     rng = np.random.default_rng(seed)
-    base = loyalty_index(scores, weights)
-    top = base >= base.quantile(0.9)
+    values = scores[weights.index].to_numpy(float)
+    available = ~np.isnan(values)
+    filled = np.where(available, values, 0.0)
 
-    def compare(other: pd.Series) -> dict[str, float]:
-        other_top = other >= other.quantile(0.9)
-        return {"spearman": base.corr(other, method="spearman"),  # customers scored in both
+    def index_of(columns: np.ndarray, weight_values: np.ndarray) -> np.ndarray:
+        # loyalty_index on arrays: the weighted mean over each customer's available dimensions
+        total = available[:, columns] @ weight_values
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 100 * (filled[:, columns] @ weight_values) / total
+
+    every = np.arange(len(weights))
+    base = index_of(every, weights.to_numpy(float))
+    base_scored = ~np.isnan(base)
+    base_ranks = rankdata(base[base_scored])
+    top = base >= np.nanquantile(base, 0.9)
+
+    def compare(other: np.ndarray) -> dict[str, float]:
+        scored = base_scored & ~np.isnan(other)  # customers scored in both, as Series.corr
+        if scored.all() or (scored == base_scored).all():
+            ranks = base_ranks
+        else:
+            ranks = rankdata(base[scored])
+        other_top = other >= np.nanquantile(other, 0.9)
+        return {"spearman": float(np.corrcoef(ranks, rankdata(other[scored]))[0, 1]),
                 "top_decile_kept": float((top & other_top).sum() / top.sum())}
 
     rows = []
     for _draw in range(draws):
         drawn = pd.Series(rng.dirichlet(concentration * weights.to_numpy() + 1e-9),
                           index=weights.index)
-        rows.append({**compare(loyalty_index(scores, drawn)), **drawn.add_prefix("w_")})
+        rows.append({**compare(index_of(every, drawn.to_numpy())), **drawn.add_prefix("w_")})
     dropped = {}
-    for dimension in weights.index:
+    for position, dimension in enumerate(weights.index):
         kept = weights.drop(dimension)
         if kept.sum() > 0:
-            dropped[dimension] = compare(loyalty_index(scores.drop(columns=dimension),
-                                                       kept / kept.sum()))
+            dropped[dimension] = compare(index_of(np.delete(every, position),
+                                                  (kept / kept.sum()).to_numpy(float)))
     return pd.DataFrame(rows), pd.DataFrame(dropped).T
 
 
@@ -195,33 +215,38 @@ def assign_tiers(values: pd.Series, thresholds: dict[str, float]) -> pd.Series:
     return tiers
 
 
-def activity(order_lines: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Per customer buying in [start, end): purchases and net spend."""
-    window = order_lines[(order_lines["order_date"] >= start) & (order_lines["order_date"] < end)]
-    sales = window[~window["is_return"]]
-    return pd.DataFrame({"purchases": sales.groupby("customer_id")["order_id"].nunique(),
-                         "spend": window.groupby("customer_id")["amount"].sum()}).fillna(0)
+def activity(order_lines: pd.DataFrame | CustomerActivity, start: pd.Timestamp,
+             end: pd.Timestamp) -> pd.DataFrame:
+    """Per customer buying in [start, end), by customer id: purchases (orders with a sale
+    line) and net spend. Asked of many windows, prepare the lines once
+    (``CustomerActivity.of``) and pass that instead."""
+    return prepared(order_lines).window(start, end)
 
 
-def activity_tiers(order_lines: pd.DataFrame, end: pd.Timestamp,
+def activity_tiers(order_lines: pd.DataFrame | CustomerActivity, end: pd.Timestamp,
                    thresholds: dict[str, dict[str, float]], months: int = 12) -> pd.Series:
     """Membership tier on the ``months`` before ``end``: the highest tier whose minimum spend
     *and* minimum purchases the customer reaches (``thresholds``: tier -> {'spend': x,
-    'purchases': n}); customers without a purchase then are 'inactive'."""
-    start = end - pd.DateOffset(months=months)
-    act = activity(order_lines, start, end)
-    tiers = pd.Series("inactive", index=order_lines["customer_id"].unique(), dtype="str")
-    for name in tier_order(thresholds)[1:]:
+    'purchases': n}); customers without a purchase then are 'inactive'. Indexed by every
+    customer of the order lines, in order of first appearance."""
+    lines = prepared(order_lines)
+    act = lines.window(end - pd.DateOffset(months=months), end)
+    names = tier_order(thresholds)
+    level = np.zeros(len(act), dtype=int)
+    for position, name in enumerate(names[1:], start=1):
         minimum = thresholds[name]
-        reached = act.index[(act["spend"] >= minimum["spend"])
-                            & (act["purchases"] >= minimum["purchases"])]
-        tiers[reached] = name
+        level[((act["spend"] >= minimum["spend"])
+               & (act["purchases"] >= minimum["purchases"])).to_numpy()] = position
+    tiers = pd.Series("inactive", index=lines.customer_ids.rename(None), dtype="str")
+    tiers[act.index] = np.asarray(names, dtype=object)[level]
     return tiers
 
 
-def covers(order_lines: pd.DataFrame, start: pd.Timestamp) -> bool:
+def covers(order_lines: pd.DataFrame | CustomerActivity, start: pd.Timestamp) -> bool:
     """True when the order history reaches back to ``start`` (a window from ``start`` is
     complete, so figures for it can be compared)."""
+    if isinstance(order_lines, CustomerActivity):
+        return bool(order_lines.first_date <= start)
     return bool(order_lines["order_date"].min() <= start)
 
 
@@ -264,8 +289,8 @@ def rests_on_estimates(estimated_share: float) -> bool:
     return bool(estimated_share >= ESTIMATED_AT_LEAST)
 
 
-def window_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, start: pd.Timestamp,
-                 stop: pd.Timestamp) -> dict[str, float]:
+def window_facts(order_lines: pd.DataFrame | CustomerActivity, monthly_sales: pd.DataFrame,
+                 start: pd.Timestamp, stop: pd.Timestamp) -> dict[str, float]:
     """The buying in [start, stop): active customers, those with 2+ purchases (repeaters),
     revenue and the share of it resting on estimated history."""
     act = activity(order_lines, start, stop)
@@ -276,12 +301,13 @@ def window_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, start: 
             "estimated_share": sales["estimated_revenue"].sum() / revenue if revenue else 0.0}
 
 
-def period_facts(order_lines: pd.DataFrame, monthly_sales: pd.DataFrame, end: pd.Timestamp,
-                 months: int = 12, confidence: float = 0.95) -> pd.DataFrame:
+def period_facts(order_lines: pd.DataFrame | CustomerActivity, monthly_sales: pd.DataFrame,
+                 end: pd.Timestamp, months: int = 12, confidence: float = 0.95) -> pd.DataFrame:
     """The last ``months`` before ``end`` against the ``months`` before them: active customers,
     revenue, repeat-purchase rate (buyers with 2+ purchases, Wilson interval), and the share of
     each period's revenue resting on estimated history. ``covered`` is False for a period that
     starts before the data does (its figures are partial: no comparison with it)."""
+    order_lines = prepared(order_lines)
     rows = {}
     for name, stop in [("this period", end), ("previous period", end - pd.DateOffset(
             months=months))]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import frames
+from helpers.activity import SaleOrders, sale_orders
 from helpers.retention import ACTIVE_MONTHS
 
 # the shortest behaviour window a snapshot may rest on (months of orders before it)
@@ -46,7 +48,7 @@ HISTORY_TABLES = ("order_lines", "customers", "complaints", "engagement", "surve
                   "referrals")
 
 
-def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame,
+def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame | SaleOrders,
                       customers: pd.DataFrame, complaints: pd.DataFrame,
                       engagement: pd.DataFrame, survey_responses: pd.DataFrame,
                       referrals: pd.DataFrame,
@@ -59,36 +61,48 @@ def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame,
         raise ValueError(f"a behaviour window of {window_months} months is too short: it needs "
                          f"at least {SHORTEST_WINDOW_MONTHS} months (3 recent, 3 of baseline)")
     snapshot = pd.Timestamp(snapshot)
-    lines = order_lines
-    lines = lines.loc[(lines["order_date"] < snapshot) & ~lines["is_return"]]
-    orders = lines.groupby(["customer_id", "order_id"], as_index=False).agg(
-        order_date=("order_date", "min"), amount=("amount", "sum"))
+    history = sale_orders(order_lines)
+    orders = history.orders_before(snapshot)
     months_before = lambda k: snapshot - pd.DateOffset(months=k)  # noqa: E731
-    recent_year = orders[orders["order_date"] >= months_before(window_months)]
-    active = pd.Index(recent_year["customer_id"].unique(), name="customer_id")
+    who, when = orders["customer"].to_numpy(), orders["order_date"].to_numpy()
+    spent = orders["amount"].to_numpy()
+    n = len(history.customer_ids)
+
+    def since(months: int) -> np.ndarray:
+        return when >= np.datetime64(months_before(months), np.datetime_data(when.dtype)[0])
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(who[mask], minlength=n)
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(who[mask], weights=spent[mask], minlength=n)
+
+    recent_year, last3 = since(window_months), since(3)
+    base = recent_year & ~last3
+    codes = np.flatnonzero(count(recent_year) > 0)
+    codes = codes[np.argsort(history.id_rank[codes], kind="stable")]  # by customer id
+    active = pd.Index(history.customer_ids[codes], name="customer_id")
+    blocks = np.flatnonzero(np.r_[True, who[1:] != who[:-1]]) if len(who) else who
+    last = pd.Series(np.maximum.reduceat(when, blocks) if len(who) else when,
+                     index=who[blocks]).reindex(codes)
+    first = pd.Series(np.minimum.reduceat(when, blocks) if len(who) else when,
+                      index=who[blocks]).reindex(codes)
     out = pd.DataFrame(index=active)
-    last = orders.groupby("customer_id")["order_date"].max()
-    out["recency_days"] = (snapshot - last.reindex(active)).dt.days
-    last3 = orders[orders["order_date"] >= months_before(3)]
-    base = orders[(orders["order_date"] >= months_before(window_months))
-                  & (orders["order_date"] < months_before(3))]
+    out["recency_days"] = (snapshot - last).dt.days.to_numpy()
     base_quarters = (window_months - 3) / 3
-    out["orders_3m"] = last3.groupby("customer_id").size().reindex(active, fill_value=0)
-    out["orders_12m"] = recent_year.groupby("customer_id").size().reindex(active, fill_value=0)
-    first = orders.groupby("customer_id")["order_date"].min().reindex(active)
-    years = ((snapshot - first).dt.days / 365.25).clip(lower=1.0)
-    out["lifetime_pace"] = orders.groupby("customer_id").size().reindex(active) / years
-    base_orders = base.groupby("customer_id").size().reindex(active, fill_value=0) / base_quarters
-    out["frequency_change"] = out["orders_3m"] - base_orders
-    spend3 = last3.groupby("customer_id")["amount"].sum().reindex(active, fill_value=0.0)
-    base_spend = base.groupby("customer_id")["amount"].sum().reindex(
-        active, fill_value=0.0) / base_quarters
-    out["spend_change"] = np.log1p(spend3.clip(lower=0)) - np.log1p(base_spend.clip(lower=0))
+    out["orders_3m"] = count(last3)[codes]
+    out["orders_12m"] = count(recent_year)[codes]
+    years = ((snapshot - first).dt.days / 365.25).clip(lower=1.0).to_numpy()
+    out["lifetime_pace"] = count(np.ones(len(who), dtype=bool))[codes] / years
+    out["frequency_change"] = out["orders_3m"] - count(base)[codes] / base_quarters
+    spend3 = total(last3)[codes]
+    base_spend = total(base)[codes] / base_quarters
+    out["spend_change"] = (np.log1p(np.clip(spend3, 0, None))
+                           - np.log1p(np.clip(base_spend, 0, None)))
     customers = customers.set_index("customer_id")
     out["tenure_years"] = (snapshot - customers["join_date"].reindex(active)).dt.days / 365.25
-    out["categories"] = (lines[lines["order_date"] >= months_before(window_months)]
-                         .groupby("customer_id")["category"].nunique()
-                         .reindex(active, fill_value=0))
+    out["categories"] = history.categories_between(months_before(window_months),
+                                                   snapshot)[codes]
     complaints = complaints[complaints["complaint_date"] < snapshot]
     recent = complaints["complaint_date"] >= months_before(3)
     earlier = ~recent & (complaints["complaint_date"] >= months_before(window_months))
@@ -113,16 +127,14 @@ def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame,
     return out
 
 
-def churn_labels(order_lines: pd.DataFrame, customers: pd.Index, snapshot: pd.Timestamp,
-                 horizon_months: int) -> pd.Series:
+def churn_labels(order_lines: pd.DataFrame | SaleOrders, customers: pd.Index,
+                 snapshot: pd.Timestamp, horizon_months: int) -> pd.Series:
     """1 when the customer makes no purchase in [snapshot, snapshot + horizon), else 0."""
     snapshot = pd.Timestamp(snapshot)
     end = snapshot + pd.DateOffset(months=horizon_months)
-    window = order_lines[(order_lines["order_date"] >= snapshot)
-                         & (order_lines["order_date"] < end) & ~order_lines["is_return"]]
-    bought = set(window["customer_id"])
-    return pd.Series([0 if c in bought else 1 for c in customers], index=customers,
-                     name="churned", dtype="int64")
+    buyers = sale_orders(order_lines).buyers_between(snapshot, end)
+    bought = frames.isin(pd.Series(customers, dtype=buyers.dtype), buyers).to_numpy()
+    return pd.Series(np.where(bought, 0, 1), index=customers, name="churned", dtype="int64")
 
 
 def snapshot_dates(order_lines: pd.DataFrame, horizon_months: int, n_train: int,

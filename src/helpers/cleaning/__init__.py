@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers import contract
+from helpers import contract, frames
 from helpers.cleaning.ledger import (
     QUALITY_COLUMNS,
     Cleaned,
@@ -165,7 +165,7 @@ def clean(mapping: SourceMapping, raw: dict[str, pd.DataFrame]) -> CleaningResul
     tables.setdefault("customer_id_map", contract.empty("customer_id_map"))
     known = set(tables["customers"]["customer_id"])
     id_map = tables["customer_id_map"]
-    known_legacy = known | set(id_map.loc[id_map["customer_id"].isin(known),
+    known_legacy = known | set(id_map.loc[frames.isin(id_map["customer_id"], known),
                                           "legacy_customer_id"])
     tables, orphan_steps, orphan_rows = quarantine_orphans(tables, known, known_legacy)
     tables, unanswered_steps, unanswered_rows = quarantine_unanswered(tables)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers import contract, vocabulary
+from helpers import contract, frames, vocabulary
 from helpers.cleaning.values import (
     ISO_DATE,
     normalise_ids,
@@ -69,17 +69,19 @@ def parse_column(table: str, column: str, values: pd.Series, spec: dict[str, Any
         number = parse_numbers(values)
         return number * float(spec.get("money_scale", 1)) if column in MONEY_COLUMNS else number
     if dtype == "bool":
-        lower = values.astype("str").str.strip().str.lower()
-        return lower.map({"true": True, "t": True, "1": True, "yes": True, "y": True,
-                          "false": False, "f": False, "0": False, "no": False, "n": False})
+        words = {"true": True, "t": True, "1": True, "yes": True, "y": True,
+                 "false": False, "f": False, "0": False, "no": False, "n": False}
+        return frames.map_unique(values.astype("str"),
+                                 lambda value: words.get(value.strip().lower()), dtype=None)
     if column in (spec.get("vocabulary") or {}):
         aliases = vocabulary.VOCABULARIES[spec["vocabulary"][column]]
-        return values.astype("str").map(vocabulary.key).map(aliases).astype("str")
+        return frames.map_unique(values.astype("str"),
+                                 lambda spelling: aliases.get(vocabulary.key(spelling)))
     if column.endswith("_id"):
         ids = normalise_ids(values)
         template = (spec.get("id_format") or {}).get(column)
         if template:
-            ids = ids.map(lambda v: template.format(v) if v else v).astype("str")
+            ids = frames.map_unique(ids, lambda v: template.format(v) if v else v)
         return ids
     return values.astype("str").str.strip()
 
@@ -93,8 +95,8 @@ def mapped_frame(source: TableSource, frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[source_column]
         if column in aliases:
             lookup = {str(k).strip().lower(): v for k, v in aliases[column].items()}
-            lower = values.astype("str").str.strip().str.lower()
-            values = lower.map(lookup).fillna(values.astype("str").str.strip()).astype("str")
+            values = frames.map_unique(values.astype("str"), lambda value, lookup=lookup: (
+                lookup.get(value.strip().lower(), value.strip())))
         out[column] = parse_column(source.table, column, values, spec)
     for column, value in source.defaults.items():
         out[column] = parse_column(source.table, column,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from helpers import contract
+from helpers import contract, frames
 from helpers.words import N_
 
 QUALITY_COLUMNS = ["source", "rule", "action", "rows_in", "rows_affected", "rows_out", "detail"]
@@ -125,7 +126,10 @@ def quarantine_orphans(tables: dict[str, pd.DataFrame], known: set[str],
         table = tables[name]
         ids = known_on_order_lines if (name == "order_lines_unrepaired"
                                        and known_on_order_lines is not None) else known
-        orphan = ~table[columns].isin(ids).all(axis=1)
+        allowed = pd.Series(list(ids), dtype="str")
+        orphan = ~np.logical_and.reduce([frames.isin(table[column], allowed).to_numpy()
+                                         for column in columns])
+        orphan = pd.Series(orphan, index=table.index)
         if orphan.any():
             quarantined.append(pd.DataFrame({
                 "source": name, "row": pd.array([pd.NA] * int(orphan.sum()), dtype="Int64"),
@@ -145,7 +149,7 @@ def _quarantine_unlisted(tables: dict[str, pd.DataFrame], name: str, key: str, l
     """Set aside the rows of table ``name`` whose ``key`` is not in ``listed``."""
     tables = dict(tables)
     table = tables[name]
-    unknown = ~table[key].isin(listed)
+    unknown = ~frames.isin(table[key], pd.Series(list(listed), dtype="object"))
     quarantined = []
     if unknown.any():
         quarantined.append(pd.DataFrame({
@@ -226,7 +230,7 @@ def join_lookups(source, frame: pd.DataFrame, lookups: dict[str, pd.DataFrame]) 
         table = table.assign(**{lookup.key: keys})[~keys.duplicated()]
         brought = table.set_index(lookup.key)[lookup.columns]
         values = frame[lookup.on].astype("str").str.strip()
-        matched = values.isin(brought.index)
+        matched = frames.isin(values, brought.index)
         joined = brought.reindex(values.to_numpy())
         attrs = dict(frame.attrs)
         frame = pd.concat([frame.reset_index(drop=True),

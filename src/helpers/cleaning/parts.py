@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import contract
+from helpers import contract, frames
 from helpers.cleaning.columns import PRICE_COLUMNS, mapped_frame, rule_matches
 from helpers.cleaning.ledger import Cleaned
 from helpers.cleaning.rules import (
@@ -215,7 +215,7 @@ def _clean_answers(source: TableSource, raw: pd.DataFrame,
     ledger.table = mapped_frame(source, delivered)
     unreadable_values(ledger, source, delivered)
     plausible_values(ledger, source)
-    ledger.quarantine(~ledger.table["invitation_id"].isin(invitations["invitation_id"]),
+    ledger.quarantine(~frames.isin(ledger.table["invitation_id"], invitations["invitation_id"]),
                       N_("unknown invitation"), N_("answer to an invitation that was never sent"))
     ledger.quarantine(ledger.table["invitation_id"].duplicated(keep="first"),
                       N_("second answer"), N_("invitation answered twice; first answer kept"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import frames
+
 LINE_KEY = ["order_id", "line_no"]
 _TOLERANCE = 0.005  # currency units: amounts are rounded to the fen
 
@@ -88,7 +90,7 @@ def reference_prices(lines: pd.DataFrame) -> pd.Series:
 
 def bill_number(order_id: pd.Series) -> pd.Series:
     """The numeric part of an order id ('L512345' -> 512345, 'SO0001234' -> 1234)."""
-    return pd.to_numeric(order_id.str.extract(r"(\d+)$")[0], errors="coerce")
+    return frames.trailing_number(order_id)
 
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from helpers import attitude, dashboard, monitoring, scorecard
+from helpers.activity import CustomerActivity
 from helpers.words import N_
 
 
@@ -97,20 +98,21 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     draws, dropped = scorecard.weight_sensitivity(scores, expert)
     end = order_lines["order_date"].max() + pd.Timedelta(days=1)
     order = scorecard.tier_order(tiers)
-    tier_now = scorecard.activity_tiers(order_lines, end, tiers)
-    tier_before = scorecard.activity_tiers(order_lines, end - pd.DateOffset(months=12), tiers)
+    lines = CustomerActivity.of(order_lines)  # prepared once for the ~30 windows below
+    tier_now = scorecard.activity_tiers(lines, end, tiers)
+    tier_before = scorecard.activity_tiers(lines, end - pd.DateOffset(months=12), tiers)
     value = customer_value.set_index("customer_id")["expected_value"].reindex(indicators.index)
     series = monitoring.monitoring_series(order_lines=order_lines, complaints=complaints,
                                           customers=customers, monthly_sales=monthly_sales)
     alerts = monitoring.detect_alerts(series, alert_z, thresholds=alert_thresholds)
-    facts = scorecard.period_facts(order_lines, monthly_sales, end, confidence=confidence)
+    facts = scorecard.period_facts(lines, monthly_sales, end, confidence=confidence)
     waves = scorecard.survey_waves(survey_scored, confidence)
     return ScorecardResult(
         indicators=indicators, scores=scores, expert_weights=expert, entropy_weights=entropy,
         index=index, agreement=scorecard.weight_agreement(scores, index, entropy),
         draws=draws, dropped=dropped, tier_order=order, tier_now=tier_now,
         tier_before=tier_before,
-        migration_covered=scorecard.covers(order_lines, end - pd.DateOffset(months=24)),
+        migration_covered=scorecard.covers(lines, end - pd.DateOffset(months=24)),
         tier_table=scorecard.tier_table(tier_now.reindex(indicators.index), value, index,
                                         order).rename_axis("tier"),
         migration=scorecard.migration_matrix(tier_before, tier_now, order).rename_axis(
@@ -122,6 +124,6 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             latest_month=series["month"].max(), confidence=confidence,
             min_group_size=min_group_size),
         dashboard_trends=dashboard.dashboard_trends(
-            rolling=dashboard.rolling_facts(order_lines, monthly_sales, end),
+            rolling=dashboard.rolling_facts(lines, monthly_sales, end),
             waves=waves, alerts=alerts, series_months=series["month"]),
-        dashboard_tiers=dashboard.tier_mix(order_lines, tier_now, tier_before, end, order))
+        dashboard_tiers=dashboard.tier_mix(lines, tier_now, tier_before, end, order))

@@ -1,0 +1,73 @@
+"""Column operations that stay fast at tens of millions of rows.
+
+pandas 3 keeps text in Arrow-backed ``str`` columns. Two everyday calls are slow on them at
+scale: ``Series.isin`` turns every value it is given into a Python object before it looks
+anything up (seconds for a set of 600,000 customer ids), and ``Series.map`` with a Python
+function calls it once per row, although a column of ten million rows holds only a few hundred
+distinct spellings. These do the same work once per distinct value, or in Arrow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _is_arrow_text(values: pd.Series) -> bool:
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
+def _arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The Arrow array behind an Arrow-backed column (no copy)."""
+    return pa.array(values.array)
+
+
+def isin(values: pd.Series, allowed: Collection[Any] | pd.Series | pd.Index) -> pd.Series:
+    """``values.isin(allowed)`` (missing values are never in it), computed by Arrow for a text
+    column: the allowed values become one Arrow array instead of one Python object each."""
+    if not _is_arrow_text(values):
+        return values.isin(allowed)
+    candidates = pd.Series(allowed if isinstance(allowed, (pd.Series, pd.Index))
+                           else list(allowed), dtype="object").dropna().astype("str").unique()
+    array = _arrow(values)
+    value_set = pa.array(list(candidates), type=array.type)
+    found = pc.fill_null(pc.is_in(array, value_set=value_set), False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index,
+                     name=values.name)
+
+
+def map_unique(values: pd.Series, function: Callable[[Any], Any],
+               dtype: str | None = "str") -> pd.Series:
+    """``values.map(function)`` with ``function`` called once per distinct value (missing
+    values stay missing and are not passed to it), as ``dtype`` (None: as the results come)."""
+    if not _is_arrow_text(values):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        lookup = np.array([*(function(value) for value in uniques), None], dtype="object")
+        mapped = pd.Series(lookup[np.where(codes < 0, len(uniques), codes)],
+                           index=values.index, name=values.name)
+        return mapped.astype(dtype) if dtype is not None else mapped.infer_objects()
+    array = _arrow(values)
+    distinct = pc.drop_null(pc.unique(array))
+    results = pa.array([function(value) for value in distinct.to_pylist()], from_pandas=True)
+    mapped = results.take(pc.index_in(array, value_set=distinct))
+    if dtype == "str":
+        return pd.Series(pd.array(mapped.cast(pa.large_string()), dtype="str"),
+                         index=values.index, name=values.name)
+    series = pd.Series(mapped.to_pandas(), index=values.index, name=values.name)
+    return series.astype(dtype) if dtype is not None else series
+
+
+def trailing_number(values: pd.Series) -> pd.Series:
+    """The whole number a text ends in ('L512345' -> 512345, 'SO0001234' -> 1234), NaN where
+    it ends in none (float then, else int64), computed by Arrow."""
+    if not _is_arrow_text(values):
+        return pd.to_numeric(values.astype("str").str.extract(r"(\d+)$")[0], errors="coerce")
+    digits = pc.struct_field(pc.extract_regex(_arrow(values), r"(?P<number>\d+)$"), [0])
+    numbers = pd.Series(pc.cast(digits, pa.float64()).to_numpy(zero_copy_only=False),
+                        index=values.index, name=values.name)
+    return numbers if numbers.isna().any() else numbers.astype("int64")
