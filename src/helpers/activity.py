@@ -31,6 +31,7 @@ class CustomerActivity:
     pair: np.ndarray  # per line: number of its (customer, order) pair, rising
     date: np.ndarray  # per line: order date (datetime64)
     sale: np.ndarray  # per line: a sale line (not a return)
+    has_order: np.ndarray  # per line: it has an order id (a purchase can be counted)
     micros: np.ndarray  # per line: amount in millionths (whole numbers held as float64)
     starts: np.ndarray  # positions where a customer's lines start
 
@@ -43,7 +44,8 @@ class CustomerActivity:
         customer, customer_ids = pd.factorize(order_lines["customer_id"], use_na_sentinel=True)
         order, _ = pd.factorize(order_lines["order_id"], use_na_sentinel=True)
         keep = customer >= 0  # a line without a customer belongs to nobody's activity
-        order = np.where(order >= 0, order, -1 - np.arange(len(order)))  # no id: its own order
+        has_order = order >= 0
+        order = np.where(has_order, order, -1)
         sequence = np.lexsort((order[keep], customer[keep]))
         rows = np.flatnonzero(keep)[sequence]
         customer, order = customer[rows], order[rows]
@@ -57,6 +59,7 @@ class CustomerActivity:
                    customer=customer, new_order=new_order, pair=np.cumsum(new_order),
                    date=order_lines["order_date"].to_numpy()[rows],
                    sale=~order_lines["is_return"].to_numpy(dtype=bool)[rows],
+                   has_order=has_order[rows],
                    micros=np.round(np.nan_to_num(amount) * MICROS), starts=starts)
 
     @property
@@ -75,6 +78,33 @@ class CustomerActivity:
         return pd.Series(first[order], index=self.customer_ids[owners][order],
                          name="order_date")
 
+    def sale_totals(self) -> pd.DataFrame:
+        """Per customer with a sale line, by customer id: first_sale (date of the first) and
+        purchases (distinct orders with a sale line)."""
+        sold = np.flatnonzero(self.sale)
+        owners = self.customer[sold]
+        if not len(sold):
+            return pd.DataFrame({"first_sale": pd.Series([], dtype=self.date.dtype),
+                                 "purchases": pd.Series([], dtype="int64")},
+                                index=self.customer_ids[:0])
+        blocks = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        counted = np.flatnonzero(self.sale & self.has_order)
+        pairs = self.pair[counted]
+        first_of_pair = np.r_[True, pairs[1:] != pairs[:-1]] if len(counted) else pairs > 0
+        purchases = np.bincount(self.customer[counted][first_of_pair],
+                                minlength=len(self.customer_ids))
+        first = pd.Series(np.fmin.reduceat(self.date[sold], blocks), index=owners[blocks])
+        codes = owners[blocks][np.argsort(np.asarray(self.customer_ids[owners[blocks]],
+                                                     dtype=object), kind="stable")]
+        return pd.DataFrame({"first_sale": first.reindex(codes).to_numpy(),
+                             "purchases": purchases[codes].astype("int64")},
+                            index=self.customer_ids[codes])
+
+    @property
+    def last_sale_date(self) -> pd.Timestamp:
+        """The date of the latest sale line (NaT without one)."""
+        return pd.Timestamp(self.date[self.sale].max()) if self.sale.any() else pd.NaT
+
     def window(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         """Per customer with a line in [start, end): purchases (distinct orders with a sale
         line) and net spend, by customer id; as ``scorecard.activity``."""
@@ -84,7 +114,7 @@ class CustomerActivity:
         n = len(self.customer_ids)
         lines = np.bincount(self.customer[inside], minlength=n)
         spend = np.bincount(self.customer[inside], weights=self.micros[inside], minlength=n)
-        sold = np.flatnonzero(inside & self.sale)
+        sold = np.flatnonzero(inside & self.sale & self.has_order)
         pairs = self.pair[sold]
         first_of_pair = np.r_[True, pairs[1:] != pairs[:-1]] if len(sold) else sold.astype(bool)
         purchases = np.bincount(self.customer[sold][first_of_pair], minlength=n)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import churn, frames
-from helpers.activity import SaleOrders
+from helpers.activity import CustomerActivity, SaleOrders, prepared
 from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
@@ -242,24 +242,23 @@ def rate_by(frame: pd.DataFrame, outcome: str, by: str | list[str], *,
 KIND_PREFIX = "kind:"
 
 
-def engagement_by_customer(*, order_lines: pd.DataFrame, engagement: pd.DataFrame,
-                           customers: pd.DataFrame) -> pd.DataFrame:
+def engagement_by_customer(*, order_lines: pd.DataFrame | CustomerActivity,
+                           engagement: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """Per customer who ever bought: follows (0/1), events attended, purchases per year of
     their buying life, region, and the number of events of each delivered kind (columns
     ``kind:<kind>``, kinds as delivered, lower-cased). Follows and events are the kinds whose
     names contain 'follow' and 'event'; with no such kind delivered they are missing for
     everyone (not 0: the data cannot say), so the scorecard leaves them out."""
-    lines = order_lines
-    sales = lines.loc[~lines["is_return"]]
-    per = sales.groupby("customer_id").agg(first=("order_date", "min"),
-                                           orders=("order_id", "nunique"))
-    end = sales["order_date"].max()
+    lines = prepared(order_lines)  # ``order_lines`` as customer arrays (``activity``)
+    per = lines.sale_totals().rename(columns={"first_sale": "first", "purchases": "orders"})
+    end = lines.last_sale_date
     years = ((end - per["first"]).dt.days / 365.25).clip(lower=0.25)
     events = engagement
     kind = events["kind"].str.lower()
     follows = set(events.loc[kind.str.contains("follow"), "customer_id"])
     attended = events[kind.str.contains("event")].groupby("customer_id").size()
-    out = pd.DataFrame({"follows": per.index.isin(follows).astype("int64"),
+    out = pd.DataFrame({"follows": frames.isin(per.index.to_series(), follows).to_numpy(
+                            ).astype("int64"),
                         "events": attended.reindex(per.index, fill_value=0),
                         "orders_per_year": per["orders"] / years}, index=per.index)
     out["attended_event"] = (out["events"] > 0).astype("int64")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import frames
 from helpers.stats import mean_table, rate_table
 from helpers.value_intervals import assign_tiers, tier_labels, value_intervals
 from helpers.value_models import (
@@ -25,36 +26,63 @@ from helpers.value_models import (
     gamma_gamma_expected_spend,
 )
 
-
 # ----------------------------------------------------------------------------------------------
 # per customer and period
-def _with_groups(order_lines: pd.DataFrame, customers: pd.DataFrame,
-                 by: list[str]) -> pd.DataFrame:
-    """Order lines with a 'year' column and, when grouping by region, the customer's home
-    region (from ``customers``) instead of the line's."""
-    lines = order_lines.assign(year=order_lines["order_date"].dt.year)
+GROUPS = {"category": "l.category", "region": "c.region",  # region: the customer's home one
+          "year": "CAST(year(l.order_date) AS INTEGER)"}
+
+
+def _grouped_lines(order_lines: pd.DataFrame, customers: pd.DataFrame,
+                   by: list[str]) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The FROM clause and tables of a DuckDB query over the order lines (``l``) with the
+    groups of ``by`` as columns (``GROUPS``: 'year' from the order date; 'region' the
+    customer's home region from ``customers``, not the line's), rows with a missing group
+    left out as a pandas group-by leaves them."""
+    unknown = set(by) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"cannot group order lines by {sorted(unknown)}; use {sorted(GROUPS)}")
+    columns = ["customer_id", "order_id", "order_date", "amount", "is_return", "is_estimated",
+               *(["category"] if "category" in by else [])]
+    tables = {"l": order_lines[columns]}
+    source = "l"
     if "region" in by:
-        lines = lines.drop(columns="region").merge(
-            customers[["customer_id", "region"]], on="customer_id", how="left")
-    return lines
+        tables["c"] = customers[["customer_id", "region"]]
+        source = "l LEFT JOIN c USING (customer_id)"
+    selected = ", ".join(f"{GROUPS[g]} AS {g}" for g in by if g not in columns)
+    present = " AND ".join(["l.customer_id IS NOT NULL", *(f"{GROUPS[g]} IS NOT NULL"
+                                                           for g in by)])
+    return (f"(SELECT l.*{', ' + selected if selected else ''} FROM {source} WHERE {present})",
+            tables)
+
+
+def _indexed(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``table`` indexed by its ``by`` columns, keeping their dtypes (``set_index`` widens a
+    32-bit year to 64 bits, unlike a group-by's index)."""
+    index = (pd.Index(table[by[0]]) if len(by) == 1
+             else pd.MultiIndex.from_frame(table[by]))
+    return table.drop(columns=by).set_axis(index, axis=0)
 
 
 def customer_periods(order_lines: pd.DataFrame, customers: pd.DataFrame,
                      by: list[str]) -> pd.DataFrame:
-    """One row per customer and group of ``by`` (any of 'category', 'year', 'region'):
-    purchases (orders with a sale line), spend (net of returns), sale_lines, returned_lines,
-    estimated_spend (spend resting on estimated values)."""
-    lines = _with_groups(order_lines, customers, by)
-    keys = ["customer_id", *by]
-    sales = lines[~lines["is_return"]]
-    out = sales.groupby(keys).agg(purchases=("order_id", "nunique"),
-                                  sale_lines=("order_id", "size"))
-    out["spend"] = lines.groupby(keys)["amount"].sum().reindex(out.index, fill_value=0.0)
-    out["returned_lines"] = lines[lines["is_return"]].groupby(keys).size().reindex(
-        out.index, fill_value=0)
-    out["estimated_spend"] = lines[lines["is_estimated"]].groupby(keys)["amount"].sum().reindex(
-        out.index, fill_value=0.0)
-    return out.reset_index()
+    """One row per customer and group of ``by`` (any of 'category', 'year', 'region') with a
+    sale line: purchases (orders with a sale line), spend (net of returns), sale_lines,
+    returned_lines, estimated_spend (spend resting on estimated values). Money is summed
+    exactly (``frames.money_sum``)."""
+    source, tables = _grouped_lines(order_lines, customers, by)
+    keys = ", ".join(["customer_id", *by])
+    table = frames.sql(f"""
+        SELECT {keys},
+               count(DISTINCT order_id) FILTER (WHERE NOT is_return) AS purchases,
+               count(*) FILTER (WHERE NOT is_return) AS sale_lines,
+               {frames.money_sum("amount")} AS spend,
+               count(*) FILTER (WHERE is_return) AS returned_lines,
+               {frames.money_sum("amount", "is_estimated")} AS estimated_spend
+        FROM {source}
+        GROUP BY {keys} HAVING count(*) FILTER (WHERE NOT is_return) > 0
+        ORDER BY {keys}""", **tables)
+    return table[["customer_id", *by, "purchases", "sale_lines", "spend", "returned_lines",
+                  "estimated_spend"]]
 
 
 def purchase_rates(order_lines: pd.DataFrame, customers: pd.DataFrame, by: list[str], *,
@@ -101,22 +129,36 @@ def interval_view(table: pd.DataFrame, measure: str) -> pd.DataFrame:
 def order_value_table(order_lines: pd.DataFrame, customers: pd.DataFrame, by: list[str],
                       confidence: float = 0.95) -> pd.DataFrame:
     """Mean order value (sale lines of the order in the group) per group, with a t interval."""
-    lines = _with_groups(order_lines, customers, by)
-    orders = lines[~lines["is_return"]].groupby(["order_id", *by], as_index=False)["amount"].sum()
-    means = mean_table(orders, "amount", by, confidence)
-    return pd.DataFrame({"order_value": means["mean"], "order_value_low": means["ci_low"],
-                         "order_value_high": means["ci_high"]})
+    from scipy import stats as sps
+
+    source, tables = _grouped_lines(order_lines, customers, by)
+    keys = ", ".join(by)
+    means = frames.sql(f"""
+        WITH orders AS (SELECT order_id, {keys}, {frames.money_sum("amount")} AS amount
+                        FROM {source} WHERE NOT is_return AND order_id IS NOT NULL
+                        GROUP BY order_id, {keys})
+        SELECT {keys}, count(*) AS n, avg(amount) AS mean, stddev_samp(amount) AS std
+        FROM orders GROUP BY {keys} ORDER BY {keys}""", **tables).pipe(_indexed, by)
+    half = (sps.t.ppf(0.5 + confidence / 2, (means["n"] - 1).clip(lower=1)) * means["std"]
+            / np.sqrt(means["n"]))
+    return pd.DataFrame({"order_value": means["mean"], "order_value_low": means["mean"] - half,
+                         "order_value_high": means["mean"] + half})
 
 
 def cross_purchase_rate(order_lines: pd.DataFrame, customers: pd.DataFrame, by: list[str],
                         *, confidence: float = 0.95, min_size: int = 30) -> pd.DataFrame:
     """Share of buyers in each group of ``by`` (e.g. ['year'] or ['region']) who bought in more
     than one category there (``rate_table``)."""
-    per = customer_periods(order_lines, customers, [*by, "category"])
-    categories = per.groupby(["customer_id", *by])["category"].nunique().reset_index()
-    grouped = categories.groupby(by)["category"]
-    return rate_table(grouped.apply(lambda c: float((c >= 2).sum())), grouped.size().astype(
-        float), confidence=confidence, min_size=min_size)
+    source, tables = _grouped_lines(order_lines, customers, [*by, "category"])
+    keys = ", ".join(by)
+    counts = frames.sql(f"""
+        WITH buyers AS (SELECT customer_id, {keys}, count(DISTINCT category) AS categories
+                        FROM {source} WHERE NOT is_return GROUP BY customer_id, {keys})
+        SELECT {keys}, count(*) FILTER (WHERE categories >= 2) AS cross_buyers,
+               count(*) AS buyers
+        FROM buyers GROUP BY {keys} ORDER BY {keys}""", **tables).pipe(_indexed, by)
+    return rate_table(counts["cross_buyers"].astype(float), counts["buyers"].astype(float),
+                      confidence=confidence, min_size=min_size)
 
 
 # ----------------------------------------------------------------------------------------------

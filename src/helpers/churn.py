@@ -119,12 +119,21 @@ class BoostedChurnModel:
         return pd.Series(risk, index=frame.index, name="risk")
 
 
-def fit_boosted_churn_model(train: pd.DataFrame,
-                            features: list[str] | None = None) -> BoostedChurnModel:
-    """Gradient-boosted trees of ``churned`` on the features (``BOOSTING_SETTINGS``)."""
+BOOSTING_ROWS = 200_000  # the trees learn from at most this many customer-snapshots
+
+
+def fit_boosted_churn_model(train: pd.DataFrame, features: list[str] | None = None,
+                            max_rows: int = BOOSTING_ROWS) -> BoostedChurnModel:
+    """Gradient-boosted trees of ``churned`` on the features (``BOOSTING_SETTINGS``). With more
+    than ``max_rows`` training rows the trees learn from a fixed random ``max_rows`` of them:
+    150 rounds over millions of rows take minutes and a few features need far fewer rows (the
+    logistic model, whose odds ratios are reported with intervals, uses every row)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     features = _varying(train, features)
+    if len(train) > max_rows:
+        train = train.iloc[np.sort(np.random.default_rng(0).choice(len(train), max_rows,
+                                                                   replace=False))]
     estimator = HistGradientBoostingClassifier(**BOOSTING_SETTINGS)
     estimator.fit(train[features].astype("float64"), train["churned"].astype(int))
     return BoostedChurnModel(estimator=estimator, features=features)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import frames
+
 OUTCOMES = ("purchases", "spend", "bought", "loyalty_index", "complaints")
 # the loyalty index for a window (``window_loyalty_index``): the scorecard's behaviour
 # indicators that a window's orders show, spend standing in for the expected value
@@ -34,7 +36,7 @@ def _in_windows(frame: pd.DataFrame, date: str, starts: pd.Series, months: int
                 ) -> dict[str, pd.DataFrame]:
     """The rows of ``frame`` (with customer_id and a ``date`` column) in each customer's
     window after its start ('') and the ``months`` before it ('pre_')."""
-    mine = frame[frame["customer_id"].isin(starts.index)]
+    mine = frame[frames.isin(frame["customer_id"], starts.index).to_numpy()]
     start = mine["customer_id"].map(starts)
     return {prefix: mine[(mine[date] >= low) & (mine[date] < high)]
             for prefix, low, high in (("", start, start + pd.DateOffset(months=months)),

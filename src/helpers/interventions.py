@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import frames
 from helpers.intervention_outcomes import OUTCOMES
 
 
@@ -262,11 +263,16 @@ def event_time_effects(orders: pd.DataFrame, starts: pd.Series, treated: pd.Seri
     import statsmodels.api as sm
 
     ids = starts.index
-    mine = orders[orders["customer_id"].isin(ids)]
+    mine = orders[frames.isin(orders["customer_id"], ids).to_numpy()]
     days = (mine["order_date"] - mine["customer_id"].map(starts)).dt.days
     month = np.floor(days / 30.4375).astype(int)
-    counts = pd.crosstab(mine["customer_id"], month).reindex(
-        index=ids, columns=range(-before, after), fill_value=0).astype(float)
+    months = range(-before, after)
+    inside = month.between(-before, after - 1).to_numpy()
+    counts = (pd.DataFrame({"customer_id": mine["customer_id"].to_numpy()[inside],
+                            "month": month.to_numpy()[inside]})
+              .groupby(["customer_id", "month"]).size().unstack(fill_value=0)
+              .reindex(index=ids, columns=months, fill_value=0).astype(float))
+    counts.columns.name = None
     baseline = counts[list(range(-before, 0))].mean(axis=1)
     is_treated = treated.reindex(ids).astype(bool)
     w = weights.reindex(ids)

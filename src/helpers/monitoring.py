@@ -55,7 +55,16 @@ def monitoring_series(*, order_lines: pd.DataFrame, complaints: pd.DataFrame,
     sales = lines.loc[~lines["is_return"], ["order_id", "customer_id", "region", "order_date",
                                              "amount"]]
     month_number = sales["order_date"].dt.year * 12 + sales["order_date"].dt.month - 1
-    sales = sales.assign(month_number=month_number.astype("int64"))
+    # ids as numbers once (a missing id stays missing): counting distinct numbers per month is
+    # many times faster than distinct texts, and a region's loop repeats it
+    customer_number, _ = pd.factorize(sales["customer_id"])
+    order_number, _ = pd.factorize(sales["order_id"])
+    sales = pd.DataFrame({
+        "order_id": pd.Series(order_number, index=sales.index).where(order_number >= 0),
+        "customer_id": pd.Series(customer_number, index=sales.index).where(
+            customer_number >= 0),
+        "region": sales["region"], "amount": sales["amount"],
+        "month_number": month_number.astype("int64")})
     has_complaints = len(complaints) > 0  # none delivered: not an indicator
     complaints = complaints.merge(customers[["customer_id", "region"]], on="customer_id")
     complaints["month"] = complaints["complaint_date"].dt.to_period("M").dt.to_timestamp()

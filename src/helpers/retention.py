@@ -105,15 +105,18 @@ def cohort_retention(purchase_table: pd.DataFrame, data_end: pd.Timestamp,
     observed yet and is NaN (not 0). Returns (rates: cohort x age, sizes: cohort size and the
     number retained per age).
     """
-    first = purchase_table.groupby("customer_id")["order_date"].min().dt.to_period(period)
-    bought = purchase_table[["customer_id", "order_date"]].assign(
-        period=purchase_table["order_date"].dt.to_period(period)).drop_duplicates(
-        ["customer_id", "period"])
-    bought["cohort"] = bought["customer_id"].map(first)
-    bought["age"] = (bought["period"] - bought["cohort"]).map(lambda offset: offset.n)
+    # periods as whole numbers (their ordinals): ages are differences of numbers
+    bought = pd.DataFrame({"customer_id": purchase_table["customer_id"].to_numpy(),
+                           "period": purchase_table["order_date"].dt.to_period(period)
+                           .array.asi8}).drop_duplicates()
+    first = bought.groupby("customer_id")["period"].min()
+    bought["cohort"] = first.reindex(bought["customer_id"]).to_numpy()
+    bought["age"] = bought["period"] - bought["cohort"]
     size = first.value_counts().sort_index().rename("customers")
-    counts = (bought[bought["age"] > 0].groupby(["cohort", "age"]).size()
-              .unstack(fill_value=0).reindex(size.index, fill_value=0))
+    size.index = pd.PeriodIndex.from_ordinals(size.index, freq=period, name="order_date")
+    counts = bought[bought["age"] > 0].groupby(["cohort", "age"]).size().unstack(fill_value=0)
+    counts.index = pd.PeriodIndex.from_ordinals(counts.index, freq=period)
+    counts = counts.reindex(size.index, fill_value=0)
     last_complete = (data_end + pd.Timedelta(days=1)).to_period(period) - 1
     ages = range(1, (last_complete - size.index.min()).n + 1) if len(size) else range(0)
     counts = counts.reindex(columns=list(ages), fill_value=0)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from helpers import frames, regional_change, scorecard, survey_incentives
 from helpers import intervention_outcomes as outcomes_of
 from helpers import interventions as iv
-from helpers import regional_change, scorecard, survey_incentives
+from helpers.activity import CustomerActivity
 from helpers.words import N_
 
 RANDOMISED, TARGETED, REGIONAL = "randomised holdout", "targeted, no holdout", "regional change"
@@ -231,7 +232,7 @@ def _regional_estimates(monthly: pd.DataFrame, item, pre_months: int, confidence
                                     if "relative" in seasonal else [])
 
 
-def _tier_before(order_lines: pd.DataFrame, start: pd.Timestamp,
+def _tier_before(order_lines: pd.DataFrame | CustomerActivity, start: pd.Timestamp,
                  tiers: dict[str, dict[str, float]], customer_ids: pd.Index) -> pd.Series:
     """Each customer's membership tier over the 12 months before ``start``
     (``scorecard.activity_tiers``; 'inactive' without a purchase then), lowest tier first."""
@@ -256,6 +257,7 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
     also split by region, by spend before it and, given the membership ``tiers`` (as in the
     scorecard), by the tier each customer held over the 12 months before the exposure."""
     orders = outcomes_of.orders_with_sales(order_lines)
+    lines = CustomerActivity.of(order_lines) if tiers else None  # for the tiers, once
     sale_lines = order_lines.loc[~order_lines["is_return"],
                                  ["customer_id", "order_date", "category"]]
     data_end = order_lines["order_date"].max()
@@ -328,17 +330,19 @@ def evaluate_interventions(*, order_lines: pd.DataFrame, customers: pd.DataFrame
             ids = pd.Index(treated_ids).append(pd.Index(comparison_ids)).unique()
             exposed_on = exposure.drop_duplicates("customer_id").set_index("customer_id")[
                 "exposure_date"]
-            starts = pd.Series(start, index=ids).where(~ids.isin(exposed_on.index),
-                                                       exposed_on.reindex(ids))
+            starts = pd.Series(start, index=ids).where(
+                ~frames.isin(ids.to_series(), exposed_on.index).to_numpy(),
+                exposed_on.reindex(ids))
             outcomes = outcomes_of.customer_outcomes(orders, starts, window_months, complaints,
                                             sale_lines)
-            is_treated = pd.Series(outcomes.index.isin(treated_ids), index=outcomes.index)
+            is_treated = pd.Series(frames.isin(outcomes.index.to_series(), treated_ids)
+                                   .to_numpy(), index=outcomes.index)
             if design == RANDOMISED:
                 table = iv.holdout_effects(outcomes, is_treated, confidence)
                 groupings = {"region": outcomes.index.to_series().map(region_of),
                              "value before": iv.value_before(outcomes)}
                 if tiers:
-                    groupings["tier before it"] = _tier_before(order_lines, start, tiers,
+                    groupings["tier before it"] = _tier_before(lines, start, tiers,
                                                             outcomes.index)
                 subgroups.append(iv.subgroup_effects(
                     outcomes, is_treated, groupings, min_group_size, confidence).assign(

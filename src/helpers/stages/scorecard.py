@@ -85,7 +85,8 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                        confidence: float = 0.95, min_group_size: int = 30) -> ScorecardResult:
     """The scorecard's figures; ``weights``, ``tiers``, ``alert_z`` and ``alert_thresholds``
     are notebook 08's parameters. An empty ``engagement`` table means none was delivered."""
-    connected = attitude.engagement_by_customer(order_lines=order_lines, engagement=engagement,
+    lines = CustomerActivity.of(order_lines)  # prepared once for the ~30 windows below
+    connected = attitude.engagement_by_customer(order_lines=lines, engagement=engagement,
                                                 customers=customers)
     indicators = scorecard.customer_indicators(
         customer_value, customer_segments, survey_scored, churn_risk, price_sensitivity,
@@ -98,7 +99,6 @@ def evaluate_scorecard(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     draws, dropped = scorecard.weight_sensitivity(scores, expert)
     end = order_lines["order_date"].max() + pd.Timedelta(days=1)
     order = scorecard.tier_order(tiers)
-    lines = CustomerActivity.of(order_lines)  # prepared once for the ~30 windows below
     tier_now = scorecard.activity_tiers(lines, end, tiers)
     tier_before = scorecard.activity_tiers(lines, end - pd.DateOffset(months=12), tiers)
     value = customer_value.set_index("customer_id")["expected_value"].reindex(indicators.index)
