@@ -10,9 +10,9 @@ import pytest
 from helpers import io
 
 LAYERS = {
-    "base": ["words", "vocabulary", "io", "engines", "contract", "stats", "configs"],
+    "base": ["words", "vocabulary", "io", "engines", "contract", "stats", "configs", "frames"],
     "cleaning": ["sources", "cleaning", "history", "sample"],
-    "statistics": ["behaviour", "attitude", "retention", "churn", "price", "pricing",
+    "statistics": ["activity", "behaviour", "attitude", "retention", "churn", "price", "pricing",
                    "discounts", "regression", "scorecard", "monitoring", "dashboard",
                    "value_models", "value_intervals", "snapshots", "interventions",
                    "intervention_outcomes", "survey_incentives", "regional_change", "pls",

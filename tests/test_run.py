@@ -221,3 +221,34 @@ def test_failing_notebook_is_rendered_and_the_run_fails(raw_dir, tmp_path, monke
     index = (bad / "index.html").read_text()
     assert "FAILED" in index and "02_broken failed" in index
     assert (reports / "latest").resolve() == good  # latest still points at the good run
+
+
+def _raw_notebook(path, source: str) -> None:
+    cell = new_code_cell('raw_dir: str = "data/raw"')
+    cell.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[cell, new_code_cell(source)], metadata={
+        "kernelspec": {"name": "loyalty", "display_name": "Python (loyalty workbook)",
+                       "language": "python"},
+        "language_info": {"name": "python"}})
+    nbformat.write(nb, path)
+
+
+@pytest.mark.parametrize(("action", "fails"), [
+    ("path.write_bytes(path.read_bytes() + b'1')", True),  # content changed: caught
+    ("os.utime(path, (1, 1))", False),  # only its time changed: hashed again, same bytes
+])
+def test_a_notebook_writing_into_raw_fails_the_run(raw_dir, tmp_path, monkeypatch, action,
+                                                   fails):
+    project = make_project(raw_dir, tmp_path / "project")
+    monkeypatch.setenv("LOYALTY_PROJECT_DIR", str(project))
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _raw_notebook(notebooks / "01_writer.ipynb", "import os, pathlib\n"
+                  "path = sorted(pathlib.Path(raw_dir).glob('*.csv'))[0]\n" + action)
+    code, run_dir = run.run_chain(config_path=None, overrides=["raw_dir=data/raw"],
+                                  notebooks_dir=notebooks, reports_dir=project / "reports",
+                                  log=lambda *a, **k: None)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert (code == 1) is fails and manifest["raw_unchanged"] is not fails
+    if fails:
+        assert "raw input files were modified" in manifest["notebooks"][0]["error"]

@@ -37,7 +37,10 @@ class CustomerActivity:
 
     @classmethod
     def of(cls, order_lines: pd.DataFrame) -> CustomerActivity:
-        """Prepare ``order_lines`` (customer_id, order_id, order_date, is_return, amount)."""
+        """Prepare ``order_lines`` (customer_id, order_id, order_date, is_return, amount;
+        without amount every window's spend is 0: for callers that count purchases only)."""
+        if "amount" not in order_lines:
+            order_lines = order_lines.assign(amount=0.0)
         missing = [c for c in COLUMNS if c not in order_lines]
         if missing:
             raise KeyError(f"order_lines lacks {missing}: activity needs {COLUMNS}")
@@ -131,10 +134,33 @@ def prepared(order_lines: pd.DataFrame | CustomerActivity) -> CustomerActivity:
     return CustomerActivity.of(order_lines)
 
 
+def _sorted_groups(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts rows by ``codes`` (non-negative whole numbers, most significant
+    first) and the positions in that order where a new combination starts. The codes are
+    packed into one 64-bit key when they fit (one sort instead of a multi-key one)."""
+    widths = [max(int(c.max(initial=0)).bit_length(), 1) for c in codes]
+    if sum(widths) <= 63:
+        key = np.zeros(len(codes[0]), dtype=np.int64)
+        for column, width in zip(codes, widths, strict=True):
+            key = (key << width) | column.astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        new = np.r_[True, ordered[1:] != ordered[:-1]] if len(order) else np.array([], bool)
+    else:
+        order = np.lexsort(codes[::-1])
+        new = np.zeros(len(order), dtype=bool)
+        if len(order):
+            new[0] = True
+            for column in codes:
+                ordered = column[order]
+                new[1:] |= ordered[1:] != ordered[:-1]
+    return order, np.flatnonzero(new)
+
+
 @dataclass(frozen=True)
 class SaleOrders:
     """Sale lines as arrays for features at many snapshot dates (``of`` builds it): one row per
-    customer, order and date (sorted so), and one per customer, category and date."""
+    customer, order and date (sorted so), and one per customer, category and date (sorted so)."""
 
     customer_ids: pd.Index  # id of customer number k
     id_rank: np.ndarray  # per customer number: its place in the order of the ids
@@ -142,46 +168,57 @@ class SaleOrders:
     pair: np.ndarray  # per row: number of its (customer, order) pair, rising
     date: np.ndarray  # per row: order date, rising within a pair
     amount: np.ndarray  # per row: net value of the order's sale lines that day
-    category_customer: np.ndarray  # per (customer, category, date): customer number
-    category: np.ndarray  # ... its category number
+    category_customer: np.ndarray  # per (customer, category, date), sorted: customer number
+    category_pair: np.ndarray  # ... number of its (customer, category) pair, rising
     category_date: np.ndarray  # ... its date
+    days: np.ndarray  # the distinct sale dates, rising
+    customer_day: np.ndarray  # per distinct (customer, date), sorted: the two packed
 
     @classmethod
     def of(cls, order_lines: pd.DataFrame) -> SaleOrders:
         """Prepare the sale lines of ``order_lines`` (customer_id, order_id, order_date,
-        is_return, amount, category); lines without a customer or order id are left out, as a
-        group-by leaves them."""
+        is_return, amount, category); lines without a customer, order id or date are left
+        out, as a group-by leaves them."""
         sales = order_lines.loc[~order_lines["is_return"].to_numpy(dtype=bool)]
         customer, customer_ids = pd.factorize(sales["customer_id"], use_na_sentinel=True)
         order, _ = pd.factorize(sales["order_id"], use_na_sentinel=True)
         category, _ = pd.factorize(sales["category"], use_na_sentinel=True)
-        day = sales["order_date"].to_numpy()
-        keep = (customer >= 0) & (order >= 0) & ~np.isnat(day)
-        amount = np.nan_to_num(sales["amount"].to_numpy(dtype=float, na_value=np.nan))
-        frame = pd.DataFrame({"customer": customer[keep], "order": order[keep],
-                              "date": day[keep], "amount": amount[keep]})
-        rows = frame.groupby(["customer", "order", "date"], sort=True)["amount"].sum()
-        keys = rows.index
-        customer_of = keys.get_level_values("customer").to_numpy()
-        order_of = keys.get_level_values("order").to_numpy()
+        day, days = pd.factorize(sales["order_date"], sort=True, use_na_sentinel=True)
+        days = np.asarray(days)
+        keep = (customer >= 0) & (order >= 0) & (day >= 0)
+        customer, order, day, category = customer[keep], order[keep], day[keep], category[keep]
+        amount = np.nan_to_num(sales["amount"].to_numpy(dtype=float, na_value=np.nan))[keep]
+        sequence, starts = _sorted_groups(customer, order, day)
+        customer_of = customer[sequence][starts]
+        order_of = order[sequence][starts]
         new_pair = np.r_[True, (customer_of[1:] != customer_of[:-1])
-                         | (order_of[1:] != order_of[:-1])] if len(rows) else np.array([], bool)
+                         | (order_of[1:] != order_of[:-1])] if len(starts) else order_of > 0
         bought = category >= 0
-        triples = pd.DataFrame({"customer": customer[keep & bought],
-                                "category": category[keep & bought],
-                                "date": day[keep & bought]}).drop_duplicates()
+        by_category, category_starts = _sorted_groups(customer[bought], category[bought],
+                                                      day[bought])
+        triple_customer = customer[bought][by_category][category_starts]
+        triple_category = category[bought][by_category][category_starts]
+        new_category = np.r_[True, (triple_customer[1:] != triple_customer[:-1])
+                             | (triple_category[1:] != triple_category[:-1])] \
+            if len(category_starts) else triple_category > 0
+        width = max(len(days).bit_length(), 1)
+        customer_day = np.sort((customer.astype(np.int64) << width) | day)
+        customer_day = customer_day[np.r_[True, customer_day[1:] != customer_day[:-1]]] \
+            if len(customer_day) else customer_day
         id_rank = np.empty(len(customer_ids), dtype=int)
         id_rank[np.argsort(np.asarray(customer_ids, dtype=object), kind="stable")] = np.arange(
             len(customer_ids))
         return cls(customer_ids=pd.Index(customer_ids, name="customer_id"), id_rank=id_rank,
                    customer=customer_of, pair=np.cumsum(new_pair),
-                   date=keys.get_level_values("date").to_numpy(), amount=rows.to_numpy(),
-                   category_customer=triples["customer"].to_numpy(),
-                   category=triples["category"].to_numpy(),
-                   category_date=triples["date"].to_numpy())
+                   date=days[day[sequence][starts]],
+                   amount=np.add.reduceat(amount[sequence], starts) if len(starts)
+                   else amount[:0],
+                   category_customer=triple_customer, category_pair=np.cumsum(new_category),
+                   category_date=days[day[bought][by_category][category_starts]],
+                   days=days, customer_day=customer_day)
 
     def _moment(self, when: pd.Timestamp) -> np.datetime64:
-        unit = np.datetime_data(self.date.dtype)[0] if len(self.date) else "us"
+        unit = np.datetime_data(self.days.dtype)[0] if len(self.days) else "us"
         return np.datetime64(pd.Timestamp(when), unit)
 
     def orders_before(self, snapshot: pd.Timestamp) -> pd.DataFrame:
@@ -203,12 +240,58 @@ class SaleOrders:
 
     def categories_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
         """Per customer number: how many categories they bought in [start, stop)."""
-        inside = ((self.category_date >= self._moment(start))
-                  & (self.category_date < self._moment(stop)))
-        pairs = np.unique(self.category_customer[inside] * (int(self.category.max(
-            initial=0)) + 1) + self.category[inside])
-        owners = pairs // (int(self.category.max(initial=0)) + 1)
-        return np.bincount(owners, minlength=len(self.customer_ids))
+        inside = np.flatnonzero((self.category_date >= self._moment(start))
+                                & (self.category_date < self._moment(stop)))
+        pairs = self.category_pair[inside]  # rising: a new pair is a new category
+        first = np.r_[True, pairs[1:] != pairs[:-1]] if len(inside) else pairs > 0
+        return np.bincount(self.category_customer[inside][first],
+                           minlength=len(self.customer_ids))
+
+    def next_purchase(self, customer_ids: pd.Series, after: pd.Series) -> np.ndarray:
+        """For each (customer, date): the date of the customer's first sale strictly after
+        it (NaT when there is none, or the customer or date is missing)."""
+        width = max(len(self.days).bit_length(), 1)
+        code = self.customer_ids.get_indexer(customer_ids.to_numpy())
+        moments = after.to_numpy().astype(self.days.dtype)
+        later = np.searchsorted(self.days, moments, side="right")  # first day after it
+        wanted = (code.astype(np.int64) << width) | later
+        found = np.searchsorted(self.customer_day, wanted, side="left")
+        found = np.minimum(found, len(self.customer_day) - 1)
+        hit = ((code >= 0) & ~np.isnat(moments) & (len(self.customer_day) > 0)
+               & ((self.customer_day[found] >> width) == code))
+        result = np.full(len(code), np.datetime64("NaT"), dtype=self.days.dtype)
+        mask = (1 << width) - 1
+        result[hit] = self.days[self.customer_day[found[hit]] & mask]
+        return result
+
+    def order_starts(self) -> pd.DataFrame:
+        """Each order with a sale line: customer_id and order_date (its first sale line's)."""
+        first = np.r_[True, self.pair[1:] != self.pair[:-1]] if len(self.pair) \
+            else self.pair > 0
+        return pd.DataFrame({"customer_id": self.customer_ids[self.customer[first]],
+                             "order_date": self.date[first]})
+
+    def sale_totals(self) -> pd.DataFrame:
+        """Per customer with a sale line, by customer id: first_sale (date of the first) and
+        purchases (distinct orders with a sale line); as ``CustomerActivity.sale_totals``."""
+        first = np.r_[True, self.pair[1:] != self.pair[:-1]] if len(self.pair) \
+            else self.pair > 0
+        n = len(self.customer_ids)
+        purchases = np.bincount(self.customer[first], minlength=n)
+        earliest = np.full(n, np.datetime64("NaT"), dtype=self.days.dtype)
+        blocks = np.flatnonzero(np.r_[True, self.customer[1:] != self.customer[:-1]]) \
+            if len(self.customer) else self.customer
+        if len(blocks):
+            earliest[self.customer[blocks]] = np.minimum.reduceat(self.date, blocks)
+        codes = np.flatnonzero(purchases > 0)
+        codes = codes[np.argsort(self.id_rank[codes], kind="stable")]
+        return pd.DataFrame({"first_sale": earliest[codes], "purchases": purchases[codes]},
+                            index=self.customer_ids[codes])
+
+    @property
+    def last_date(self) -> pd.Timestamp:
+        """The latest sale date (NaT without one)."""
+        return pd.Timestamp(self.days[-1]) if len(self.days) else pd.NaT
 
 
 def sale_orders(order_lines: pd.DataFrame | SaleOrders) -> SaleOrders:

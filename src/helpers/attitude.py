@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import churn, frames
-from helpers.activity import CustomerActivity, SaleOrders, prepared
+from helpers.activity import CustomerActivity, SaleOrders, prepared, sale_orders
 from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
@@ -85,7 +85,8 @@ def net_score(scores: pd.Series, weights: pd.Series | None = None,
 
 # ----------------------------------------------------------------------------------------------
 # the survey with what we know of every invitee
-def invitee_features(*, survey_responses: pd.DataFrame, order_lines: pd.DataFrame,
+def invitee_features(*, survey_responses: pd.DataFrame,
+                     order_lines: pd.DataFrame | SaleOrders,
                      customers: pd.DataFrame, complaints: pd.DataFrame,
                      engagement: pd.DataFrame, referrals: pd.DataFrame) -> pd.DataFrame:
     """Every survey invitation with the invitee's behaviour before it was sent.
@@ -99,8 +100,8 @@ def invitee_features(*, survey_responses: pd.DataFrame, order_lines: pd.DataFram
     """
     survey = survey_responses
     region = customers.set_index("customer_id")["region"]
-    history = {"order_lines": SaleOrders.of(order_lines),  # prepared once for every wave
-               "customers": customers, "complaints": complaints,
+    sales = sale_orders(order_lines)  # prepared once for every wave (``activity``)
+    history = {"order_lines": sales, "customers": customers, "complaints": complaints,
                "engagement": engagement, "survey_responses": survey_responses,
                "referrals": referrals}
     parts = []
@@ -113,7 +114,7 @@ def invitee_features(*, survey_responses: pd.DataFrame, order_lines: pd.DataFram
         parts.append(pd.concat([invited.reset_index(drop=True),
                                 numeric.reset_index(drop=True)], axis=1))
     frame = pd.concat(parts, ignore_index=True)
-    whole = engagement_by_customer(order_lines=order_lines, engagement=engagement,
+    whole = engagement_by_customer(order_lines=sales, engagement=engagement,
                                    customers=customers)[["orders_per_year", "follows", "events"]]
     frame = frame.join(whole, on="customer_id")
     frame[whole.columns] = frame[whole.columns].fillna(0.0)
@@ -193,27 +194,17 @@ def non_response_bias(frame: pd.DataFrame, features: list[str] | None = None,
 
 # ----------------------------------------------------------------------------------------------
 # behaviour after the answer, referrals, engagement
-def repeat_after(frame: pd.DataFrame, order_lines: pd.DataFrame, months: int,
+def repeat_after(frame: pd.DataFrame, order_lines: pd.DataFrame | SaleOrders, months: int,
                  date_column: str) -> pd.Series:
     """Per row: 1 when the customer buys within ``months`` after ``date_column``, 0 when not,
     <NA> when that window runs past the end of the data (cannot be judged yet)."""
-    sales = order_lines.loc[~order_lines["is_return"], ["customer_id", "order_date"]]
-    end = sales["order_date"].max()
+    history = sale_orders(order_lines)  # each customer's sale days, sorted (``activity``)
     start = frame[date_column]
     stop = start + pd.DateOffset(months=months)
-    # each row's next purchase strictly after its date (one sorted pass, not a pairing of
-    # every row with every purchase of its customer); bought when it falls by ``stop``
-    rows = frame[["customer_id"]].assign(_start=start.astype(sales["order_date"].dtype),
-                                         _row=np.arange(len(frame)))
-    rows = rows[rows["_start"].notna() & rows["customer_id"].notna()].sort_values("_start")
-    purchases = sales.dropna().drop_duplicates().sort_values("order_date")
-    following = pd.merge_asof(rows, purchases, left_on="_start", right_on="order_date",
-                              by="customer_id", direction="forward", allow_exact_matches=False)
-    bought = np.zeros(len(frame), dtype=bool)
-    bought[following["_row"].to_numpy()] = (following["order_date"]
-                                            <= stop.to_numpy()[following["_row"]]).to_numpy()
+    following = history.next_purchase(frame["customer_id"], start)
+    bought = ~np.isnat(following) & (following <= stop.to_numpy().astype(following.dtype))
     out = pd.Series(bought.astype("int64"), index=frame.index).astype("Int64")
-    out[(stop > end).to_numpy()] = pd.NA
+    out[(stop > history.last_date).to_numpy()] = pd.NA
     return out
 
 
@@ -242,16 +233,16 @@ def rate_by(frame: pd.DataFrame, outcome: str, by: str | list[str], *,
 KIND_PREFIX = "kind:"
 
 
-def engagement_by_customer(*, order_lines: pd.DataFrame | CustomerActivity,
+def engagement_by_customer(*, order_lines: pd.DataFrame | CustomerActivity | SaleOrders,
                            engagement: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """Per customer who ever bought: follows (0/1), events attended, purchases per year of
     their buying life, region, and the number of events of each delivered kind (columns
     ``kind:<kind>``, kinds as delivered, lower-cased). Follows and events are the kinds whose
     names contain 'follow' and 'event'; with no such kind delivered they are missing for
     everyone (not 0: the data cannot say), so the scorecard leaves them out."""
-    lines = prepared(order_lines)  # ``order_lines`` as customer arrays (``activity``)
+    lines = order_lines if isinstance(order_lines, SaleOrders) else prepared(order_lines)
     per = lines.sale_totals().rename(columns={"first_sale": "first", "purchases": "orders"})
-    end = lines.last_sale_date
+    end = lines.last_date if isinstance(lines, SaleOrders) else lines.last_sale_date
     years = ((end - per["first"]).dt.days / 365.25).clip(lower=0.25)
     events = engagement
     kind = events["kind"].str.lower()
@@ -283,8 +274,10 @@ def complaint_rates(*, complaints: pd.DataFrame, order_lines: pd.DataFrame,
     the complaining customer's region. Returns complaints, orders, per_100_orders, ci_low,
     ci_high, indexed by (category, ``by``).
     """
-    sales = order_lines.loc[~order_lines["is_return"]]
-    orders = sales.groupby(by)["order_id"].nunique()
+    orders = frames.sql(f"""
+        SELECT {by}, count(DISTINCT order_id) AS order_id FROM l
+        WHERE NOT is_return AND {by} IS NOT NULL GROUP BY {by} ORDER BY {by}""",
+                        l=order_lines[["order_id", "is_return", by]]).set_index(by)["order_id"]
     complaints = complaints.merge(customers[["customer_id", by]], on="customer_id", how="left")
     counts = complaints.groupby(["category", by]).size().rename("complaints")
     table = counts.reset_index().merge(orders.rename("orders").reset_index(), on=by)
@@ -295,7 +288,8 @@ def complaint_rates(*, complaints: pd.DataFrame, order_lines: pd.DataFrame,
     return table.set_index(["category", by])
 
 
-def repurchase_after_complaint(*, complaints: pd.DataFrame, order_lines: pd.DataFrame,
+def repurchase_after_complaint(*, complaints: pd.DataFrame,
+                               order_lines: pd.DataFrame | SaleOrders,
                                months: int = 6, confidence: float = 0.95,
                                min_size: int = 30) -> pd.DataFrame:
     """Share of complaints followed by a purchase within ``months``, per complaint category,
@@ -303,16 +297,15 @@ def repurchase_after_complaint(*, complaints: pd.DataFrame, order_lines: pd.Data
     any time) followed by another purchase within ``months``. Complainers buy more often than
     the average customer, so the baseline uses the same people. Windows running past the data's
     end are not judged."""
-    complaints = complaints.copy()
-    complaints["repurchased"] = repeat_after(complaints, order_lines, months, "complaint_date")
+    history = sale_orders(order_lines)
+    complaints = complaints.assign(repurchased=repeat_after(complaints, history, months,
+                                                            "complaint_date"))
     table = rate_by(complaints, "repurchased", "category", confidence=confidence,
                     min_size=min_size)
-    lines = order_lines.loc[frames.isin(order_lines["customer_id"],
-                                        complaints["customer_id"]).to_numpy()]
-    orders = (lines.loc[~lines["is_return"]].groupby(["customer_id", "order_id"],
-                                                     as_index=False)["order_date"].min())
-    orders["category"] = COMPLAINT_BASELINE
-    orders["repurchased"] = repeat_after(orders, order_lines, months, "order_date")
+    orders = history.order_starts()
+    orders = orders[frames.isin(orders["customer_id"], complaints["customer_id"]).to_numpy()]
+    orders = orders.assign(category=COMPLAINT_BASELINE)
+    orders["repurchased"] = repeat_after(orders, history, months, "order_date")
     baseline = rate_by(orders, "repurchased", "category", confidence=confidence,
                        min_size=min_size)
     return pd.concat([table.sort_values("rate"), baseline])

@@ -173,16 +173,37 @@ RFM_SEGMENTS = [  # (name, rule on the 1-5 scores), first match wins
 ]
 
 
+def customer_totals(order_lines: pd.DataFrame) -> pd.DataFrame:
+    """Per customer with a sale line (by customer id): first_sale and last_sale (dates),
+    purchases (orders with a sale line), sale_lines, categories (bought), sale_spend (of the
+    sale lines), spend (net of returns) and returned_lines, by one DuckDB pass over the lines
+    (money summed exactly, ``frames.money_sum``)."""
+    columns = ["customer_id", "order_id", "order_date", "category", "amount", "is_return"]
+    table = frames.sql(f"""
+        SELECT customer_id,
+               min(order_date) FILTER (WHERE NOT is_return) AS first_sale,
+               max(order_date) FILTER (WHERE NOT is_return) AS last_sale,
+               count(DISTINCT order_id) FILTER (WHERE NOT is_return) AS purchases,
+               count(*) FILTER (WHERE NOT is_return) AS sale_lines,
+               count(DISTINCT category) FILTER (WHERE NOT is_return) AS categories,
+               {frames.money_sum("amount", "NOT is_return")} AS sale_spend,
+               {frames.money_sum("amount")} AS spend,
+               count(*) FILTER (WHERE is_return) AS returned_lines
+        FROM l WHERE customer_id IS NOT NULL GROUP BY customer_id
+        HAVING count(*) FILTER (WHERE NOT is_return) > 0 ORDER BY customer_id""",
+                        l=order_lines[columns])
+    return table.pipe(_indexed, ["customer_id"])
+
+
 def rfm(order_lines: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Recency (days since the last purchase), frequency (purchases) and monetary value (net
     spend) per customer, scored 1-5 by quintile (5 = most recent / most frequent / highest),
     with rfm_segment, the name from ``RFM_SEGMENTS``."""
-    sales = order_lines[~order_lines["is_return"]]
     as_of = as_of or order_lines["order_date"].max() + pd.Timedelta(days=1)
-    table = sales.groupby("customer_id").agg(last=("order_date", "max"),
-                                             frequency=("order_id", "nunique"))
-    table["recency_days"] = (as_of - table.pop("last")).dt.days
-    table["monetary"] = order_lines.groupby("customer_id")["amount"].sum().reindex(table.index)
+    totals = customer_totals(order_lines)
+    table = pd.DataFrame({"frequency": totals["purchases"]})
+    table["recency_days"] = (as_of - totals["last_sale"]).dt.days
+    table["monetary"] = totals["spend"]
 
     def score(values: pd.Series, ascending: bool) -> pd.Series:
         ranks = values.rank(method="first", ascending=ascending)
@@ -212,23 +233,16 @@ def segment_profile(table: pd.DataFrame, segment: str, columns: list[str]) -> pd
 def behaviour_features(order_lines: pd.DataFrame) -> pd.DataFrame:
     """Per customer: purchases per year of their buying life, mean order value, days since the
     last purchase, categories bought, share of lines returned, years since the first purchase."""
-    sales = order_lines[~order_lines["is_return"]]
     end = order_lines["order_date"].max() + pd.Timedelta(days=1)
-    per = sales.groupby("customer_id").agg(first=("order_date", "min"),
-                                           last=("order_date", "max"),
-                                           purchases=("order_id", "nunique"),
-                                           lines=("order_id", "size"),
-                                           categories=("category", "nunique"))
-    spend = sales.groupby("customer_id")["amount"].sum()
-    returned = order_lines[order_lines["is_return"]].groupby("customer_id").size()
-    years = ((end - per["first"]).dt.days / 365.25).clip(lower=0.25)
+    per = customer_totals(order_lines)
+    years = ((end - per["first_sale"]).dt.days / 365.25).clip(lower=0.25)
     return pd.DataFrame({
         "purchases_per_year": per["purchases"] / years,
-        "order_value": spend / per["purchases"],
-        "recency_days": (end - per["last"]).dt.days,
+        "order_value": per["sale_spend"] / per["purchases"],
+        "recency_days": (end - per["last_sale"]).dt.days,
         "categories": per["categories"],
-        "return_share": returned.reindex(per.index, fill_value=0) / per["lines"],
-        "years_buying": (end - per["first"]).dt.days / 365.25,
+        "return_share": per["returned_lines"] / per["sale_lines"],
+        "years_buying": (end - per["first_sale"]).dt.days / 365.25,
     })
 
 

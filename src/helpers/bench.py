@@ -144,6 +144,54 @@ def _cells_seconds(executed: Path) -> float:
                      for c in notebook.cells), 2)
 
 
+def import_lines(notebook: Path) -> str:
+    """The import statements of a notebook's code cells, as one script, with the submodules
+    its cells reach through a package (``story.behaviour``: the packages load those when first
+    used)."""
+    import ast
+    import importlib.util
+
+    import nbformat
+
+    lines, submodules = [], []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        lines += [ast.unparse(node) for node in tree.body
+                  if isinstance(node, (ast.Import, ast.ImportFrom))]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                name = f"helpers.{node.value.id}.{node.attr}"
+                if name not in submodules and importlib.util.find_spec(
+                        f"helpers.{node.value.id}") is not None and _is_module(name):
+                    submodules.append(name)
+    return "\n".join([*lines, *(f"import {name}" for name in submodules)])
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def import_seconds(notebook: Path, env: dict[str, str], repeats: int = 3) -> float:
+    """Seconds a fresh interpreter spends on ``notebook``'s imports (its own start taken
+    off): the part of a kernel's start the workbook's code decides. Best of ``repeats``."""
+    def best(script: str) -> float:
+        times = []
+        for _ in range(repeats):
+            t0 = time.monotonic()
+            subprocess.run([sys.executable, "-c", script], env=env, check=True)
+            times.append(time.monotonic() - t0)
+        return min(times)
+
+    return round(max(best(import_lines(notebook)) - best("pass"), 0.0), 2)
+
+
 def busy_seconds(notebooks: list[dict]) -> float:
     """Seconds during which at least one notebook was executing (the union of the manifest's
     [started_s, started_s + duration_s] spans: notebooks run side by side count once)."""
@@ -190,12 +238,26 @@ def bench_size(size: str, work: Path, log=print) -> dict:
         "notebooks_wall_s": busy_seconds(notebooks),
         "notebooks": [{"name": nb["name"], "seconds": nb["duration_s"],
                        "cells_s": _cells_seconds(project / "reports" / "bench" / nb["ipynb"]),
+                       "imports_s": import_seconds(io.PACKAGE_ROOT / "notebooks"
+                                                   / f"{nb['name']}.ipynb", env),
                        "kernel_peak_gib": peak / GIB}
                       for nb, peak in zip(notebooks, kernel_peaks, strict=False)],
         **yardsticks(clean / "order_lines.parquet")}
     log(f"[{size}] {result['order_lines']:,} lines: chain {result['chain_s']:.0f} s, peak "
         f"{result['chain_peak_gib']:.2f} GiB")
     return result
+
+
+def overhead_share(result: dict) -> float:
+    """Kernel start and stop, imports and rendering as a share of all the run's work (the
+    notebooks' seconds plus the rendering between them): side by side notebooks overlap in
+    time, so seconds are compared with seconds of work, not with the wall clock."""
+    notebooks = result["notebooks"]
+    kernels = sum((nb["seconds"] or 0) - nb["cells_s"] for nb in notebooks)
+    imports = sum(nb.get("imports_s", 0.0) for nb in notebooks)
+    rendering = result["chain_s"] - result["notebooks_wall_s"]
+    work = sum(nb["seconds"] or 0 for nb in notebooks) + rendering
+    return round((kernels + imports + rendering) / work, 3) if work > 0 else float("nan")
 
 
 def table(results: list[dict]) -> pd.DataFrame:
@@ -213,9 +275,14 @@ def table(results: list[dict]) -> pd.DataFrame:
         rows.append({**base, "step": "kernel start and stop",
                      "seconds": round(sum((nb["seconds"] or 0) - nb["cells_s"]
                                           for nb in notebooks), 2), "peak_gib": float("nan")})
+        rows.append({**base, "step": "imports (inside the first cells)",
+                     "seconds": round(sum(nb.get("imports_s", 0.0) for nb in notebooks), 2),
+                     "peak_gib": float("nan")})
         rows.append({**base, "step": "rendering and checks between notebooks",
                      "seconds": round(result["chain_s"] - result["notebooks_wall_s"], 2),
                      "peak_gib": float("nan")})
+        rows.append({**base, "step": "overhead share (kernels, imports, rendering)",
+                     "seconds": overhead_share(result), "peak_gib": float("nan")})
         for key, name in [("workbook_s", "per-customer summary: workbook"),
                           ("pandas_s", "per-customer summary: plain pandas"),
                           ("duckdb_s", "per-customer summary: DuckDB")]:

@@ -73,13 +73,17 @@ def _independent(train: pd.DataFrame, features: list[str]) -> list[str]:
     earlier ones in the training data (on a short history every customer's first purchase lies
     in the window, so the lifetime pace is the window's purchase count): it would make the
     logit singular and adds nothing."""
-    kept: list[str] = []
+    kept: list[int] = []
     standardised = (train[features] - train[features].mean()) / train[features].std()
-    for feature in features:
-        columns = np.column_stack([np.ones(len(train)), standardised[[*kept, feature]]])
-        if np.linalg.matrix_rank(columns, tol=1e-8 * np.sqrt(len(train))) == len(kept) + 2:
-            kept.append(feature)
-    return kept
+    # X = QR: any set of X's columns has the singular values of the same columns of R, so one
+    # factorisation of the customers' rows serves every rank check (each on a small matrix)
+    r = np.linalg.qr(np.column_stack([np.ones(len(train)), standardised.to_numpy(float)]),
+                     mode="r")
+    for position in range(1, len(features) + 1):
+        if np.linalg.matrix_rank(r[:, [0, *kept, position]],
+                                 tol=1e-8 * np.sqrt(len(train))) == len(kept) + 2:
+            kept.append(position)
+    return [features[position - 1] for position in kept]
 
 
 def fit_churn_model(train: pd.DataFrame, features: list[str] | None = None) -> ChurnModel:

@@ -192,13 +192,23 @@ def _interval(draws: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndar
     return np.nanpercentile(draws, tail, axis=0), np.nanpercentile(draws, 100 - tail, axis=0)
 
 
-def _customer_resample(rng: np.random.Generator, customers: np.ndarray) -> np.ndarray:
-    """Row positions of a bootstrap sample drawn over customers (all of a customer's rows)."""
+def _customer_blocks(customers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows grouped by customer (positions, and where each customer's start and end):
+    computed once for all the bootstrap samples of ``_customer_resample``."""
     codes, uniques = pd.factorize(customers)
     rows_of = np.argsort(codes, kind="stable")
     starts = np.searchsorted(codes[rows_of], np.arange(len(uniques)))
-    ends = np.append(starts[1:], len(codes))
-    drawn = rng.integers(0, len(uniques), len(uniques))
+    return rows_of, starts, np.append(starts[1:], len(codes))
+
+
+def _customer_resample(rng: np.random.Generator,
+                       customers: np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]
+                       ) -> np.ndarray:
+    """Row positions of a bootstrap sample drawn over customers (all of a customer's rows);
+    ``customers``: each row's customer, or their ``_customer_blocks``."""
+    rows_of, starts, ends = (customers if isinstance(customers, tuple)
+                             else _customer_blocks(customers))
+    drawn = rng.integers(0, len(starts), len(starts))
     lengths = (ends - starts)[drawn]
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     return rows_of[np.repeat(starts[drawn], lengths) + offsets]
@@ -229,8 +239,9 @@ def driver_model(matrix: AnswerMatrix, qn: Questionnaire, *, samples: int = 300,
     pair_pos = ([names.index(a) for a, _ in path_pairs], [names.index(b) for _, b in path_pairs])
     draws = {"paths": [], "total": [], "importance": [], "performance": [], "loadings": [],
              "r2": []}
+    blocks = _customer_blocks(customers)
     for _ in range(samples):
-        rows = _customer_resample(rng, customers)
+        rows = _customer_resample(rng, blocks)
         try:
             boot = pls.estimate(values[rows], qn.model, scheme=scheme, consistent=consistent,
                                 layout=layout)

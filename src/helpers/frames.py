@@ -28,16 +28,29 @@ def _arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
     return pa.array(values.array)
 
 
-def isin(values: pd.Series, allowed: Collection[Any] | pd.Series | pd.Index) -> pd.Series:
+def text_set(values: Collection[Any] | pd.Series | pd.Index) -> pa.Array:
+    """The distinct present values of ``values`` as an Arrow text array (for ``isin``; build
+    it once when many columns are checked against one set)."""
+    if isinstance(values, pa.Array):
+        return values
+    if isinstance(values, (pd.Series, pd.Index)) and _is_arrow_text(pd.Series(values[:0])):
+        array = pa.array(values.array)
+    else:
+        array = pa.array(pd.Series(list(values), dtype="object").dropna().astype("str").array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return pc.unique(pc.drop_null(array)).cast(pa.large_string())
+
+
+def isin(values: pd.Series, allowed: Collection[Any] | pd.Series | pd.Index | pa.Array
+         ) -> pd.Series:
     """``values.isin(allowed)`` (missing values are never in it), computed by Arrow for a text
-    column: the allowed values become one Arrow array instead of one Python object each."""
+    column: the allowed values become one Arrow array (``text_set``) instead of one Python
+    object each."""
     if not _is_arrow_text(values):
-        return values.isin(allowed)
-    candidates = pd.Series(allowed if isinstance(allowed, (pd.Series, pd.Index))
-                           else list(allowed), dtype="object").dropna().astype("str").unique()
+        return values.isin(allowed.to_pylist() if isinstance(allowed, pa.Array) else allowed)
     array = _arrow(values)
-    value_set = pa.array(list(candidates), type=array.type)
-    found = pc.fill_null(pc.is_in(array, value_set=value_set), False)
+    found = pc.fill_null(pc.is_in(array, value_set=text_set(allowed).cast(array.type)), False)
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index,
                      name=values.name)
 
@@ -104,7 +117,7 @@ def sql(query: str, **tables: pd.DataFrame) -> pd.DataFrame:
         connection.execute(f"SET threads TO {threads()}")
         for name, frame in tables.items():
             connection.register(name, frame)
-        table = connection.sql(query).fetch_arrow_table()
+        table = connection.sql(query).to_arrow_table()
     return arrow_to_pandas(table)
 
 

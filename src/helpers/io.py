@@ -125,3 +125,19 @@ def file_hashes(folder: str | Path) -> dict[str, str]:
                 digest.update(block)
         hashes[str(path.relative_to(folder))] = digest.hexdigest()
     return hashes
+
+
+def file_states(folder: str | Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time (ns) of every file below ``folder`` (relative path ->
+    state): a cheap first look for a change, before ``file_hashes`` reads every byte."""
+    folder = resolve(folder)
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in sorted(p for p in folder.rglob("*") if p.is_file())}
+
+
+def unchanged(folder: str | Path, states: dict[str, tuple[int, int]],
+              hashes: dict[str, str]) -> bool:
+    """True when the files below ``folder`` are still those of ``hashes``: their sizes and
+    modification times equal ``states`` (nothing was written), or, when they do not, their
+    contents hash the same (a file touched but not changed)."""
+    return file_states(folder) == states or file_hashes(folder) == hashes

@@ -228,30 +228,32 @@ def estimate(values: np.ndarray, model: PathModel, *, scheme: str = "path",
     x = _standardise(values)
     n = len(x)
     member = layout.member
+    # Every step of the iteration needs the data only through the item correlations: the
+    # scores' covariance is W'SW and the items' covariance with them SW. Iterating on S
+    # (items x items) instead of the respondents makes each step independent of n.
+    item_corr = x.T @ x / (n - 1)
 
     def unit_variance(w: np.ndarray) -> np.ndarray:
-        return w / (x @ w).std(axis=0, ddof=1)
+        return w / np.sqrt(np.einsum("ij,ik,kj->j", w, item_corr, w))
 
     weights = unit_variance(member.copy())
     iteration, change = 0, np.inf
     while iteration < max_iter and change >= tol:
         iteration += 1
-        scores = x @ weights
-        corr = scores.T @ scores / (n - 1)  # scores have mean 0 and unit variance
+        corr = weights.T @ item_corr @ weights  # the scores have unit variance
         inner = _inner_weights(corr, layout, scheme)
-        new = unit_variance(member * (x.T @ (scores @ inner)) / (n - 1))
+        new = unit_variance(member * (item_corr @ weights @ inner))
         change = np.abs(new - weights).max()
         weights = new
     if change >= tol:
         raise RuntimeError(f"PLS did not converge in {max_iter} iterations (change {change:.2g})")
-    scores = x @ weights
-    cross = (x.T @ scores) / (n - 1)
+    cross = item_corr @ weights
     flip = np.sign((cross * member).sum(axis=0))  # a construct's items load positively
-    weights, scores, cross = weights * flip, scores * flip, cross * flip
-    item_corr = x.T @ x / (n - 1)
+    weights, cross = weights * flip, cross * flip
+    scores = x @ weights
     rho = np.array([_rho_a(weights[b, j], item_corr[np.ix_(b, b)])
                     for j, b in enumerate(layout.blocks)])
-    corr = scores.T @ scores / (n - 1)
+    corr = weights.T @ item_corr @ weights
     loadings = (cross * member).sum(axis=1)
     if consistent:  # a block with a negative rho_A (a degenerate resample): NaN, not a warning
         with np.errstate(invalid="ignore"):

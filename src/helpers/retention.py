@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import frames
 from helpers.stats import rate_table
 
 ACTIVE_MONTHS = 12
@@ -37,19 +38,34 @@ def purchases(order_lines: pd.DataFrame) -> pd.DataFrame:
     customer_id, order_id, category, order_date, amount (sale amount in the category),
     is_estimated (any estimated value in it).
     """
-    sales = order_lines.loc[~order_lines["is_return"]]
-    return (sales.groupby(["customer_id", "order_id", "category"], as_index=False)
-            .agg(order_date=("order_date", "min"), amount=("amount", "sum"),
-                 is_estimated=("is_estimated", "any")))
+    columns = ["customer_id", "order_id", "category", "order_date", "amount", "is_return",
+               "is_estimated"]
+    return frames.sql(f"""
+        SELECT customer_id, order_id, category, min(order_date) AS order_date,
+               {frames.money_sum("amount")} AS amount, bool_or(is_estimated) AS is_estimated
+        FROM l
+        WHERE NOT is_return AND customer_id IS NOT NULL AND order_id IS NOT NULL
+              AND category IS NOT NULL
+        GROUP BY customer_id, order_id, category
+        ORDER BY customer_id, order_id, category""", l=order_lines[columns])
+
+
+# each customer's days in a category with the days since the previous one (DuckDB over ``p``)
+_GAPS = """
+    WITH days AS (SELECT DISTINCT customer_id, category, order_date FROM p
+                  WHERE customer_id IS NOT NULL AND category IS NOT NULL
+                        AND order_date IS NOT NULL)
+    SELECT customer_id, category, order_date,
+           CAST(date_diff('day', lag(order_date) OVER same, order_date) AS DOUBLE) AS gap
+    FROM days WINDOW same AS (PARTITION BY customer_id, category ORDER BY order_date)
+    QUALIFY gap IS NOT NULL"""
 
 
 def repeat_gaps(purchase_table: pd.DataFrame) -> pd.DataFrame:
     """customer_id, category, order_date and gap: days since the customer's previous purchase in
     the same category (first purchases, which have no gap, left out; same day counts once)."""
-    days = (purchase_table[["customer_id", "category", "order_date"]].drop_duplicates()
-            .sort_values(["customer_id", "category", "order_date"]))
-    gap = days.groupby(["customer_id", "category"])["order_date"].diff().dt.days
-    return days.assign(gap=gap).dropna(subset=["gap"]).reset_index(drop=True)
+    return frames.sql(f"{_GAPS} ORDER BY customer_id, category, order_date",
+                      p=purchase_table[["customer_id", "category", "order_date"]])
 
 
 def consumption_cycles(purchase_table: pd.DataFrame, quantile: float = 0.75) -> pd.DataFrame:
@@ -59,14 +75,17 @@ def consumption_cycles(purchase_table: pd.DataFrame, quantile: float = 0.75) -> 
     buyers), median_days, p75_days, p90_days and cycle_days (the ``quantile`` of the gaps,
     rounded up to whole days). Same-day purchases count as one.
     """
-    days = repeat_gaps(purchase_table)
-    grouped = days.groupby("category")
-    table = grouped.agg(repeat_gaps=("gap", "size"), customers=("customer_id", "nunique"),
-                        median_days=("gap", "median"))
-    table["p75_days"] = grouped["gap"].quantile(0.75)
-    table["p90_days"] = grouped["gap"].quantile(0.90)
-    table["cycle_days"] = np.ceil(grouped["gap"].quantile(quantile)).astype("int64")
-    return table
+    if not 0 <= quantile <= 1:
+        raise ValueError(f"cycle quantile {quantile} is not between 0 and 1")
+    table = frames.sql(f"""
+        WITH gaps AS ({_GAPS})
+        SELECT category, count(*) AS repeat_gaps, count(DISTINCT customer_id) AS customers,
+               median(gap) AS median_days, quantile_cont(gap, 0.75) AS p75_days,
+               quantile_cont(gap, 0.9) AS p90_days,
+               CAST(ceil(quantile_cont(gap, {float(quantile)})) AS BIGINT) AS cycle_days
+        FROM gaps GROUP BY category ORDER BY category""",
+                       p=purchase_table[["customer_id", "category", "order_date"]])
+    return table.set_index("category")
 
 
 def retention_within_cycle(purchase_table: pd.DataFrame, cycles: pd.DataFrame,
@@ -79,17 +98,33 @@ def retention_within_cycle(purchase_table: pd.DataFrame, cycles: pd.DataFrame,
     Returns a ``rate_table`` indexed by category (and ``by``), plus cycle_days.
     """
     by = by or []
-    days = (purchase_table[["customer_id", "category", "order_date", *by]]
-            .drop_duplicates(["customer_id", "category", "order_date"])
-            .sort_values(["customer_id", "category", "order_date"]))
-    following = days.groupby(["customer_id", "category"])["order_date"].shift(-1)
-    cycle = pd.to_timedelta(days["category"].map(cycles["cycle_days"]), unit="D")
-    judged = days["order_date"] + cycle <= data_end
-    retained = (following - days["order_date"]) <= cycle
-    frame = days.assign(judged=judged, retained=retained & judged).loc[judged]
-    grouped = frame.groupby(["category", *by])
-    table = rate_table(grouped["retained"].sum(), grouped.size(), confidence=confidence,
-                       min_size=min_size)
+    # one row per customer, category and day (``by`` from its first row) with the next day
+    # the customer bought in the category; judged when its cycle ends by ``data_end``
+    kept = "".join(f", arg_min({column}, _row) AS {column}" for column in by)
+    present = "".join(f" AND {column} IS NOT NULL" for column in by)
+    keys = ", ".join(["category", *by])
+    counts = frames.sql(f"""
+        WITH days AS (SELECT customer_id, category, order_date{kept} FROM p
+                      GROUP BY customer_id, category, order_date),
+             nexts AS (SELECT *, lead(order_date) OVER (PARTITION BY customer_id, category
+                                                         ORDER BY order_date) AS following
+                       FROM days)
+        SELECT {keys},
+               count(*) FILTER (WHERE following <= order_date + to_days(c.cycle_days))
+                   AS retained,
+               count(*) AS judged
+        FROM nexts JOIN c USING (category)
+        WHERE order_date + to_days(c.cycle_days) <= TIMESTAMP '{pd.Timestamp(data_end)}'
+              {present}
+        GROUP BY {keys} ORDER BY {keys}""",
+                        p=purchase_table[["customer_id", "category", "order_date", *by]].assign(
+                            _row=np.arange(len(purchase_table))),
+                        c=cycles["cycle_days"].reset_index())
+    index = (pd.Index(counts["category"]) if not by
+             else pd.MultiIndex.from_frame(counts[["category", *by]]))
+    table = rate_table(pd.Series(counts["retained"].to_numpy(), index=index),
+                       pd.Series(counts["judged"].to_numpy(), index=index),
+                       confidence=confidence, min_size=min_size)
     table["cycle_days"] = table.index.get_level_values("category").map(cycles["cycle_days"])
     return table
 

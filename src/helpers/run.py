@@ -216,6 +216,7 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     run_dir.mkdir(parents=True, exist_ok=False)
     started_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     log(f"run {run_id}: {len(notebooks)} notebook(s) -> {run_dir}")
+    raw_states = {d: io.file_states(d) for d in raw_dirs}  # rehashed only if these change
 
     import papermill
     from traitlets.config import Config
@@ -259,7 +260,7 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
         except Exception as error:
             result.status, result.error = "failed", _short_error(error)
         result.duration_s = round(time.monotonic() - t0, 2)
-        if {d: io.file_hashes(d) for d in raw_dirs} != inputs_before:
+        if not all(io.unchanged(d, raw_states[d], inputs_before[d]) for d in raw_dirs):
             raw_changed.append(name)
             result.status = "failed"
             result.error = ((result.error or "")
@@ -335,9 +336,8 @@ def _verdict(notebook: str, parameters: dict[str, Any]) -> capabilities.Check:
 
 
 def _short_error(error: BaseException) -> str:
-    ename = getattr(error, "ename", type(error).__name__)
-    evalue = getattr(error, "evalue", str(error))
-    text = f"{ename}: {evalue}".strip()
+    text = (f"{getattr(error, 'ename', type(error).__name__)}: "
+            f"{getattr(error, 'evalue', str(error))}").strip()
     return text if len(text) < 500 else text[:497] + "..."
 
 

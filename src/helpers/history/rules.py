@@ -62,7 +62,7 @@ def map_customer_ids(lines: pd.DataFrame, id_map: pd.DataFrame, log: _Log) -> tu
                "definition: id crosswalk",
                "the legacy system knew this customer under an old member number; the CRM "
                "migration table maps it to the customer's id", 1.0)
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy on write: only the columns changed below are copied
     lines.loc[hit, "customer_id"] = new
     return lines, int(hit.sum())
 
@@ -79,7 +79,7 @@ def shift_invoice_dates(lines: pd.DataFrame, lag_days: int, log: _Log) -> tuple[
                N_("the legacy system dated a bill when it was invoiced, {days} day(s) after the "
                   "order").format(days=lag_days) + "; "
                + N_("an order counts on the day it was placed"), 0.95)
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy on write: only the columns changed below are copied
     lines.loc[legacy, "order_date"] = new
     return lines, int(legacy.sum())
 
@@ -113,7 +113,7 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[
     Returns the repaired lines, the mask of the flagged lines and the mask of those whose new
     date is an estimate.
     """
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy on write: only the columns changed below are copied
     dates = lines["order_date"]
     current = lines["source"] == "current"
     legacy = lines["source"] == "legacy"
@@ -128,7 +128,7 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[
     bad = (dates > end) | (legacy & ((dates >= legacy_end) | (dates < legacy_start)))
     if not bad.any():
         return lines, bad, bad
-    good = lines.loc[~bad]
+    good = lines.loc[~bad, ["order_id", "is_return", "order_date", "source"]]  # what is read
     bill = bill_number(lines["order_id"])
     new_date = pd.Series(pd.NaT, index=lines.index, dtype=dates.dtype)
     method = pd.Series("", index=lines.index, dtype="str")
@@ -152,10 +152,10 @@ def repair_impossible_dates(lines: pd.DataFrame, log: _Log) -> tuple[
     if len(todo):
         sales = good[~good["is_return"]]
         for source, part in sales.groupby("source"):
-            bill_dates = (part.assign(_bill=bill[part.index]).groupby("_bill")["order_date"]
-                          .min().sort_index())
-            mine = [i for i in todo if lines.at[i, "source"] == source]
-            if not mine or bill_dates.empty:
+            bill_dates = (part["order_date"].groupby(bill[part.index].to_numpy()).min()
+                          .sort_index())
+            mine = todo[(lines.loc[todo, "source"] == source).to_numpy()]
+            if len(mine) == 0 or bill_dates.empty:
                 continue
             numbers = bill[mine].to_numpy()
             pos = np.searchsorted(bill_dates.index.to_numpy(), numbers)
@@ -208,7 +208,7 @@ def repair_unit_slips(lines: pd.DataFrame, reference: pd.Series, log: _Log,
     lines are judged: the current system records money in currency units, so a far-off price
     there is a real price (a quantity discount, a manual price), not a slip.
     """
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy on write: only the columns changed below are copied
     low, high = slip_range
     legacy = lines["source"] == "legacy"
     any_slip = pd.Series(False, index=lines.index)
@@ -241,7 +241,7 @@ def repair_amount_contradictions(lines: pd.DataFrame, reference: pd.Series, log:
     Only legacy lines are judged (keying errors of the old system); the current system derives
     the amount itself.
     """
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy on write: only the columns changed below are copied
     known = lines["unit_price"].notna() & lines["amount"].notna() & (lines["unit_price"] > 0) & (
         lines["source"] == "legacy")
     expected = lines["quantity"] * lines["unit_price"]
@@ -282,7 +282,7 @@ def estimate_missing_amounts(lines: pd.DataFrame, log: _Log, level: float) -> tu
     Estimated values get ``is_estimated`` and ``amount_lower``/``amount_upper``. Returns the
     lines, the mask of lines missing a value and the mask of those estimated.
     """
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy on write: only the columns changed below are copied
     price_missing, amount_missing = lines["unit_price"].isna(), lines["amount"].isna()
     only_amount = amount_missing & ~price_missing
     new = (lines.loc[only_amount, "quantity"] * lines.loc[only_amount, "unit_price"]).round(2)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from helpers import attitude, drivers
+from helpers.activity import SaleOrders
 
 
 @dataclass
@@ -93,7 +94,8 @@ class AttitudeResult:
         return out
 
 
-def _score_survey(survey: pd.DataFrame, order_lines: pd.DataFrame, referrals: pd.DataFrame, *,
+def _score_survey(survey: pd.DataFrame, order_lines: pd.DataFrame | SaleOrders,
+                  referrals: pd.DataFrame, *,
                   followup_months: int, referral_window_months: int, max_recommend: int,
                   min_satisfaction: int, confidence: float, min_group_size: int) -> dict:
     flagged = attitude.flag_reversed_scale(survey, max_recommend, min_satisfaction)
@@ -169,12 +171,13 @@ def evaluate_attitude(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     delivered); the parameters are notebook 04's. The driver model runs when questionnaire
     answers (``survey_answers``) and a ``questionnaire`` are given."""
     parts: dict = dict.fromkeys(AttitudeResult.__dataclass_fields__)
+    sales = SaleOrders.of(order_lines)  # the sale lines as arrays, once for every use below
     if len(survey_responses):
         invitees = attitude.invitee_features(
-            survey_responses=survey_responses, order_lines=order_lines, customers=customers,
+            survey_responses=survey_responses, order_lines=sales, customers=customers,
             complaints=complaints, engagement=engagement, referrals=referrals)
         parts.update(_score_survey(
-            invitees, order_lines, referrals, followup_months=followup_months,
+            invitees, sales, referrals, followup_months=followup_months,
             referral_window_months=referral_window_months, max_recommend=reversed_max_recommend,
             min_satisfaction=reversed_min_satisfaction, confidence=confidence,
             min_group_size=min_group_size))
@@ -186,7 +189,7 @@ def evaluate_attitude(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             misread_gap=misread_gap, bootstrap_samples=bootstrap_samples,
             min_group=driver_min_group, confidence=confidence)
     if len(engagement):
-        connected = attitude.engagement_by_customer(order_lines=order_lines,
+        connected = attitude.engagement_by_customer(order_lines=sales,
                                                     engagement=engagement, customers=customers)
         parts["connection_rates"] = attitude.connection_rates(connected, confidence)
         parts["pace_by_connection"] = attitude.pace_by_connection(connected, confidence)
@@ -197,6 +200,6 @@ def evaluate_attitude(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
             complaints=complaints, order_lines=order_lines, customers=customers, by="region",
             confidence=confidence)["per_100_orders"].unstack("region")
         parts["repurchase_after_complaint"] = attitude.repurchase_after_complaint(
-            complaints=complaints, order_lines=order_lines, months=followup_months,
+            complaints=complaints, order_lines=sales, months=followup_months,
             confidence=confidence, min_size=min_group_size)
     return AttitudeResult(**parts)

@@ -5,19 +5,24 @@ tables; the functions here turn them into the sentences a manager reads, through
 translation mechanism (``helpers.i18n``). One module per statistics module, same name.
 """
 
-from helpers.story import (
-    attitude,
-    behaviour,
-    cleaning,
-    drivers,
-    history,
-    interventions,
-    price,
-    regression,
-    retention,
-    scorecard,
-)
+import importlib
 
-__all__ = ["attitude", "behaviour", "cleaning", "drivers", "history", "interventions", "price",
-           "regression",
-           "retention", "scorecard"]
+__all__ = [
+    "attitude",
+    "behaviour",
+    "cleaning",
+    "drivers",
+    "history",
+    "interventions",
+    "price",
+    "regression",
+    "retention",
+    "scorecard",
+]
+
+
+def __getattr__(name: str):
+    """A submodule, imported when first used (a notebook pays only for the pages it shows)."""
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
