@@ -10,7 +10,8 @@ import pytest
 from helpers import io
 
 LAYERS = {
-    "base": ["words", "vocabulary", "io", "engines", "contract", "stats", "configs", "frames"],
+    "base": ["words", "vocabulary", "io", "engines", "contract", "stats", "configs", "frames",
+             "progress"],
     "cleaning": ["sources", "cleaning", "history", "sample"],
     "statistics": ["activity", "behaviour", "attitude", "retention", "churn", "price", "pricing",
                    "discounts", "regression", "scorecard", "monitoring", "dashboard",

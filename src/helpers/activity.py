@@ -179,15 +179,19 @@ class SaleOrders:
         """Prepare the sale lines of ``order_lines`` (customer_id, order_id, order_date,
         is_return, amount, category); lines without a customer, order id or date are left
         out, as a group-by leaves them."""
-        sales = order_lines.loc[~order_lines["is_return"].to_numpy(dtype=bool)]
-        customer, customer_ids = pd.factorize(sales["customer_id"], use_na_sentinel=True)
-        order, _ = pd.factorize(sales["order_id"], use_na_sentinel=True)
-        category, _ = pd.factorize(sales["category"], use_na_sentinel=True)
-        day, days = pd.factorize(sales["order_date"], sort=True, use_na_sentinel=True)
+        # every column as numbers first, then the sale lines picked: no copy of the lines
+        sale = ~order_lines["is_return"].to_numpy(dtype=bool)
+        customer, customer_ids = pd.factorize(order_lines["customer_id"].where(sale),
+                                              use_na_sentinel=True)
+        order, _ = pd.factorize(order_lines["order_id"], use_na_sentinel=True)
+        category, _ = pd.factorize(order_lines["category"], use_na_sentinel=True)
+        day, days = pd.factorize(order_lines["order_date"].where(sale), sort=True,
+                                 use_na_sentinel=True)
         days = np.asarray(days)
-        keep = (customer >= 0) & (order >= 0) & (day >= 0)
+        keep = sale & (customer >= 0) & (order >= 0) & (day >= 0)
         customer, order, day, category = customer[keep], order[keep], day[keep], category[keep]
-        amount = np.nan_to_num(sales["amount"].to_numpy(dtype=float, na_value=np.nan))[keep]
+        amount = np.nan_to_num(order_lines["amount"].to_numpy(dtype=float,
+                                                              na_value=np.nan))[keep]
         sequence, starts = _sorted_groups(customer, order, day)
         customer_of = customer[sequence][starts]
         order_of = order[sequence][starts]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import churn, frames
+from helpers import churn, frames, progress
 from helpers.activity import CustomerActivity, SaleOrders, prepared, sale_orders
 from helpers.stats import mean_table, poisson_rate_interval, rate_table
 
@@ -105,8 +105,10 @@ def invitee_features(*, survey_responses: pd.DataFrame,
                "engagement": engagement, "survey_responses": survey_responses,
                "referrals": referrals}
     parts = []
-    for sent, invited in survey.groupby("sent_date"):
-        features = churn.snapshot_features(sent, **history)
+    waves = survey.groupby("sent_date")
+    for sent, invited in progress.steps(waves, "survey waves: features of the invitees",
+                                        total=waves.ngroups, unit="waves"):
+        features = churn.snapshot_features(sent, **history, only=invited["customer_id"])
         numeric = features.drop(columns=["region", "satisfaction", "recommend",
                                          "answered_survey"])
         numeric = numeric.reindex(invited["customer_id"]).fillna(0.0)

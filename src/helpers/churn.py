@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import progress
 from helpers.activity import SaleOrders
 from helpers.retention import ACTIVE_MONTHS
 from helpers.snapshots import (  # noqa: F401  (HISTORY_TABLES: re-exported, churn's input)
@@ -284,7 +285,8 @@ def churn_early_warning(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                                         horizon_months)
         return frame.assign(snapshot=snapshot)
 
-    train = pd.concat([labelled(s) for s in train_dates])
+    train = pd.concat([labelled(s) for s in progress.steps(
+        train_dates, "churn model: training snapshots", unit="snapshots")])
     test = labelled(test_date)
     chosen, selection = select_churn_model(train)
     drivers_model = fit_churn_model(train)

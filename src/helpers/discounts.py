@@ -30,14 +30,17 @@ REFERENCE_DEPTH = 0.10
 def list_prices_delivered(order_lines: pd.DataFrame) -> bool:
     """Whether the order lines carry list prices of their own (some sale line paid below its
     list price); without them the cleaning set the list price to the unit price."""
-    sales = order_lines[~order_lines["is_return"]]
-    return bool((sales["unit_price"] < sales["list_price"] * (1 - MIN_DEPTH)).any())
+    sale = ~order_lines["is_return"]
+    return bool((sale & (order_lines["unit_price"] < order_lines["list_price"]
+                         * (1 - MIN_DEPTH))).any())
 
 
 def discount_cells(order_lines: pd.DataFrame) -> pd.DataFrame:
     """Units, list value, paid value and discount depth per product, region and month (sale
     lines with known values; returns and estimated lines left out)."""
-    sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    sales = order_lines.loc[~order_lines["is_return"] & ~order_lines["is_estimated"],
+                            ["product_id", "region", "order_date", "quantity", "unit_price",
+                             "list_price"]]
     sales = sales.assign(month=sales["order_date"].dt.to_period("M").dt.to_timestamp(),
                          list_value=sales["list_price"] * sales["quantity"],
                          paid_value=sales["unit_price"] * sales["quantity"])
@@ -97,7 +100,8 @@ def discount_dependence(order_lines: pd.DataFrame, prior_strength: float = 20.0)
     """Each customer's share of sale spend bought on discount (paid below list price), shrunk
     toward the overall share as if each customer had ``prior_strength`` more lines of average
     value at the overall share (a customer with little spend is not extreme by chance)."""
-    sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    sales = order_lines.loc[~order_lines["is_return"] & ~order_lines["is_estimated"],
+                            ["customer_id", "unit_price", "quantity", "list_price"]]
     spend = sales["unit_price"] * sales["quantity"]
     on_discount = spend.where(sales["unit_price"] < sales["list_price"] * (1 - MIN_DEPTH), 0.0)
     per = pd.DataFrame({"spend": spend, "discounted": on_discount,

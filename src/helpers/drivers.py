@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers import pls
+from helpers import pls, progress
 
 ECSI_BLOCKS: dict[str, list[str]] = {
     "image": ["IMAG1", "IMAG2", "IMAG3", "IMAG4", "IMAG5"],
@@ -240,7 +240,7 @@ def driver_model(matrix: AnswerMatrix, qn: Questionnaire, *, samples: int = 300,
     draws = {"paths": [], "total": [], "importance": [], "performance": [], "loadings": [],
              "r2": []}
     blocks = _customer_blocks(customers)
-    for _ in range(samples):
+    for _ in progress.steps(range(samples), "driver model: bootstrap samples"):
         rows = _customer_resample(rng, blocks)
         try:
             boot = pls.estimate(values[rows], qn.model, scheme=scheme, consistent=consistent,
@@ -348,7 +348,7 @@ def group_differences(matrix: AnswerMatrix, qn: Questionnaire, by: str, *,
     first_label = pd.Series(labels).groupby(codes).first().to_numpy()
     rng = np.random.default_rng(seed)
     exceed = np.zeros(len(qn.levers))
-    for _ in range(permutations):
+    for _ in progress.steps(range(permutations), f"drivers by {by}: permutations"):
         shuffled = rng.permutation(first_label)[codes]
         effects = _group_effects(values, shuffled, groups, qn, consistent, layout)
         exceed += (effects.max(axis=1) - effects.min(axis=1)) >= spread

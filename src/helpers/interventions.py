@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import frames
+from helpers import frames, progress
 from helpers.intervention_outcomes import OUTCOMES
 
 
@@ -173,7 +173,7 @@ def bootstrap_se(changes: pd.DataFrame, features: pd.DataFrame, treated: pd.Seri
     _weights, start = _att_weights(design, is_treated)
     treated_rows, control_rows = np.flatnonzero(is_treated), np.flatnonzero(~is_treated)
     found = []
-    for _draw in range(draws):
+    for _draw in progress.steps(range(draws), "targeted effect: bootstrap resamples"):
         rows = np.concatenate([rng.choice(treated_rows, treated_rows.size),
                                rng.choice(control_rows, control_rows.size)])
         flag = is_treated[rows]

@@ -73,27 +73,36 @@ PRODUCED_BY = {"order_lines": "02_history_repair", "repair_log": "02_history_rep
 
 
 def read_clean(name: str, clean_dir: str | Path = "data/clean", *,
-               optional: bool = False) -> pd.DataFrame | None:
+               optional: bool = False, columns: list[str] | None = None) -> pd.DataFrame | None:
     """Read one clean table; a clear error says which notebook produces it if it is missing.
 
     With ``optional=True`` a contract table the data did not deliver (e.g. no complaint data)
     reads as an empty table with the contract's columns, and a missing analysis output (of a
     notebook that was not evaluated) as None; ``helpers.capabilities`` says what that leaves
-    out.
+    out. ``columns``: read only these (a notebook that needs a few columns of ten million
+    order lines holds a fraction of them).
     """
     path = resolve(clean_dir) / f"{name}.parquet"
     if not path.exists() and optional:
-        return contract.empty(name) if name in contract.SCHEMAS else None
+        if name not in contract.SCHEMAS:
+            return None
+        empty = contract.empty(name)
+        return empty if columns is None else empty[list(columns)]
     if not path.exists():
         producer = PRODUCED_BY.get(name, "01_cleaning")
         raise FileNotFoundError(f"{path} not found: run notebook {producer} first")
-    return pd.read_parquet(path)
+    return pd.read_parquet(path, columns=None if columns is None else list(columns))
 
 
-def read_clean_tables(clean_dir: str | Path, *names: str) -> tuple[pd.DataFrame | None, ...]:
+def read_clean_tables(clean_dir: str | Path, *names: str,
+                      columns: dict[str, list[str]] | None = None
+                      ) -> tuple[pd.DataFrame | None, ...]:
     """``read_clean(name, clean_dir, optional=True)`` for each name, in order: a notebook
-    reads the tables it needs into variables named after them."""
-    return tuple(read_clean(name, clean_dir, optional=True) for name in names)
+    reads the tables it needs into variables named after them (``columns``: table -> the
+    columns to read of it; the others whole)."""
+    columns = columns or {}
+    return tuple(read_clean(name, clean_dir, optional=True, columns=columns.get(name))
+                 for name in names)
 
 
 def workbook_table_files() -> list[str]:

@@ -240,3 +240,90 @@ def kernel_stderr_to(path: Path):
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+
+
+# ----------------------------------------------------------------------------------------------
+# run folders and kernels
+def new_run_id(reports_dir: Path) -> str:
+    """A run id from the time (YYYYMMDD-HHMMSS), with -2, -3 ... when that folder exists."""
+    base = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_id, k = base, 1
+    while (reports_dir / run_id).exists():
+        k += 1
+        run_id = f"{base}-{k}"
+    return run_id
+
+
+def point_latest(reports_dir: Path, run_id: str) -> None:
+    """Point ``reports_dir/latest`` at the run folder ``run_id`` (replaced atomically)."""
+    link = reports_dir / "latest"
+    tmp = reports_dir / f".latest-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(run_id, target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def kernel_manager_with_env(extra: dict[str, str]) -> type:
+    """A Jupyter kernel manager class whose kernels start with ``extra`` added to this
+    process's environment (papermill takes the class: ``kernel_manager_class``), so each
+    notebook's kernel can be told where its progress goes while others run beside it."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelManagerWithEnv(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw: Any):
+            kw["env"] = {**kw.get("env", os.environ), **extra}
+            return await super()._async_pre_start_kernel(**kw)
+
+    return KernelManagerWithEnv
+
+
+PROGRESS_POLL_S = 2.0  # how often the runner looks at the kernels' progress
+PROGRESS_EVERY_S = 10.0  # a step is told about once it has run this long, this often
+
+
+class ProgressWatcher:
+    """Follows the progress files of a run's kernels (``helpers.progress``, one per notebook in
+    ``folder``) and logs how far a long step has got: at most one line per notebook every
+    ``every_s`` seconds, and a step that took that long when it ends."""
+
+    def __init__(self, folder: Path, log: Callable[[str], None], poll_s: float | None = None,
+                 every_s: float | None = None) -> None:
+        self.folder, self.log = folder, log
+        self.poll_s = PROGRESS_POLL_S if poll_s is None else poll_s
+        self.every_s = PROGRESS_EVERY_S if every_s is None else every_s
+        self.offsets: dict[Path, int] = {}
+        self.printed: dict[str, float] = {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="progress", daemon=True)
+
+    def __enter__(self) -> ProgressWatcher:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.poll()  # what came in since the last look
+
+    def _loop(self) -> None:
+        while not self.stopped.wait(self.poll_s):
+            self.poll()
+
+    def poll(self, now: float | None = None) -> None:
+        """Log what the progress files gained since the last look."""
+        import time
+
+        from helpers.progress import describe, read_events
+
+        now = time.monotonic() if now is None else now
+        for path in sorted(self.folder.glob("*.jsonl")):
+            events, self.offsets[path] = read_events(path, self.offsets.get(path, 0))
+            name = path.stem
+            for event in events:
+                long = event["elapsed_s"] >= self.every_s
+                due = now - self.printed.get(name, float("-inf")) >= self.every_s
+                if long and (event["finished"] or (due and event is events[-1])):
+                    self.log(f"    {name}: {describe(event)}")
+                    self.printed[name] = now

@@ -17,7 +17,9 @@ from helpers.stats import mean_table
 def monthly_product_sales(order_lines: pd.DataFrame) -> pd.DataFrame:
     """Units, buyers and mean line value per product, region and month (sale lines only;
     lines with estimated values left out)."""
-    sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    sales = order_lines.loc[~order_lines["is_return"] & ~order_lines["is_estimated"],
+                            ["product_id", "region", "order_date", "quantity", "customer_id",
+                             "amount"]]  # the rows and the columns read (no wider copy)
     sales = sales.assign(month=sales["order_date"].dt.to_period("M").dt.to_timestamp())
     return sales.groupby(["product_id", "region", "month"]).agg(
         units=("quantity", "sum"), buyers=("customer_id", "nunique"),
@@ -26,7 +28,7 @@ def monthly_product_sales(order_lines: pd.DataFrame) -> pd.DataFrame:
 
 def buyers_per_region(order_lines: pd.DataFrame) -> pd.Series:
     """How many customers bought (a sale line) in each region."""
-    sales = order_lines[~order_lines["is_return"]]
+    sales = order_lines.loc[~order_lines["is_return"], ["region", "customer_id"]]
     return sales.groupby("region")["customer_id"].nunique()
 
 
@@ -282,7 +284,9 @@ def customer_price_sensitivity(order_lines: pd.DataFrame, market_index: pd.DataF
     the cheap_timing percentile alone when ``with_discounts`` is False: without list prices
     every line is 'at list price' and the deal share says nothing).
     """
-    sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    sales = order_lines.loc[~order_lines["is_return"] & ~order_lines["is_estimated"],
+                            ["customer_id", "product_id", "category", "region", "order_date",
+                             "unit_price", "list_price"]]
     sales = sales.assign(month=sales["order_date"].dt.to_period("M").dt.to_timestamp())
     sales = sales.merge(market_index, on=["category", "region", "month"], how="left")
     relative = np.log(sales["list_price"]) - np.log(sales["index"] / 100)

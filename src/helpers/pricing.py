@@ -35,7 +35,8 @@ def regular_prices(order_lines: pd.DataFrame, period: str = "M") -> pd.DataFrame
     Returns product_id, region, category, period (first day), price, lines (sale lines at that
     price) and all_lines (sale lines in the period); sale lines with estimated values are
     left out."""
-    sales = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    sales = order_lines.loc[~order_lines["is_return"] & ~order_lines["is_estimated"],
+                            ["product_id", "region", "category", "order_date", "list_price"]]
     sales = sales.assign(period=sales["order_date"].dt.to_period(period).dt.start_time,
                          price=sales["list_price"].round(2))
     keys = ["product_id", "region", "period"]

@@ -44,7 +44,9 @@ def price_panel(order_lines: pd.DataFrame, market_index: pd.DataFrame, grain: st
     guess) and market_index (category, region, month, index). ``grain`` is a pandas period
     alias ('M', 'Q'). Cells with fewer than ``min_lines`` sale lines are dropped.
     """
-    lines = order_lines[~order_lines["is_return"] & ~order_lines["is_estimated"]]
+    lines = order_lines.loc[~order_lines["is_return"] & ~order_lines["is_estimated"],
+                            ["product_id", "category", "region", "order_date", "quantity",
+                             "list_price", "is_return", "is_estimated"]]
     if categories:
         lines = lines[lines["category"].isin(categories)]
     if regions:

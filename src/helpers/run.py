@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import os
 import sys
 import threading
 import time
@@ -43,7 +42,17 @@ from typing import Any
 
 import nbformat
 
-from helpers import capabilities, i18n, io, operations, pages, publishing, schedule, tiles
+from helpers import (
+    capabilities,
+    i18n,
+    io,
+    operations,
+    pages,
+    progress,
+    publishing,
+    schedule,
+    tiles,
+)
 from helpers.configs import (
     COMMON,
     ParameterError,
@@ -54,6 +63,7 @@ from helpers.configs import (
 from helpers.schedule import declared_parameters, discover_notebooks
 
 HEADLINE_TAG = "headline"
+PROGRESS_DIR = "progress"  # each kernel's progress (``helpers.progress``), followed by the run
 KERNEL_LOG = "kernels.log"  # what the kernels wrote to stderr (``operations.kernel_stderr_to``)
 SUMMARY_TAG = "executive-summary"
 
@@ -96,24 +106,6 @@ def _raw_dirs(parameters: dict[str, dict[str, Any]]) -> list[str]:
                    if k.endswith("raw_dir")})
 
 
-def _new_run_id(reports_dir: Path) -> str:
-    base = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_id, k = base, 1
-    while (reports_dir / run_id).exists():
-        k += 1
-        run_id = f"{base}-{k}"
-    return run_id
-
-
-def _point_latest(reports_dir: Path, run_id: str) -> None:
-    link = reports_dir / "latest"
-    tmp = reports_dir / f".latest-{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(run_id, target_is_directory=True)
-    os.replace(tmp, link)
-
-
 # --------------------------------------------------------------------------------------------
 def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: Path,
               reports_dir: Path, run_id: str | None = None, only: list[str] | None = None,
@@ -151,7 +143,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
     inputs_before = {d: io.file_hashes(d) for d in raw_dirs}
 
     reports_dir.mkdir(parents=True, exist_ok=True)
-    run_id = run_id or _new_run_id(reports_dir)
+    run_id = run_id or operations.new_run_id(reports_dir)
     if (reports_dir / run_id).exists():
         raise ParameterError(f"--run-id {run_id}: {reports_dir / run_id} exists already")
     clean_dirs = publishing.clean_dirs(parameters)
@@ -191,7 +183,7 @@ def run_chain(*, config_path: Path | None, overrides: list[str], notebooks_dir: 
                 with operations.signals_held():
                     for clean_dir, folder in staging.items():
                         publishing.publish(clean_dir, folder, run_id)
-                    _point_latest(reports_dir, run_id)
+                    operations.point_latest(reports_dir, run_id)
         finally:
             for folder in staging.values():  # a journal is completed by the next run
                 if not (folder / publishing.JOURNAL_FILE).exists():
@@ -255,7 +247,9 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
         try:
             papermill.execute_notebook(
                 str(path), str(executed), parameters=given, progress_bar=False,
-                kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config)
+                kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config,
+                kernel_manager_class=operations.kernel_manager_with_env(
+                    {progress.ENV: str(run_dir / PROGRESS_DIR / f"{name}.jsonl")}))
             result.status = "ok"
         except Exception as error:
             result.status, result.error = "failed", _short_error(error)
@@ -280,7 +274,8 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     failed = False
     try:
         with operations.kernel_stderr_to(run_dir / KERNEL_LOG), \
-                schedule.kernel_threads(parallel):
+                schedule.kernel_threads(parallel), \
+                operations.ProgressWatcher(run_dir / PROGRESS_DIR, log):
             schedule.run_graph(list(paths), schedule.notebook_needs(notebooks), run_one,
                                parallel)
     except operations.Interrupted as stop:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from helpers import io
+from helpers import io, progress
 from helpers.activity import CustomerActivity, prepared
 from helpers.attitude import net_score
 from helpers.stats import rate_table
@@ -177,7 +177,7 @@ def weight_sensitivity(scores: pd.DataFrame, weights: pd.Series, draws: int = 20
                 "top_decile_kept": float((top & other_top).sum() / top.sum())}
 
     rows = []
-    for _draw in range(draws):
+    for _draw in progress.steps(range(draws), "index weights: random weightings"):
         drawn = pd.Series(rng.dirichlet(concentration * weights.to_numpy() + 1e-9),
                           index=weights.index)
         rows.append({**compare(index_of(every, drawn.to_numpy())), **drawn.add_prefix("w_")})

@@ -52,11 +52,13 @@ def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame | Sal
                       customers: pd.DataFrame, complaints: pd.DataFrame,
                       engagement: pd.DataFrame, survey_responses: pd.DataFrame,
                       referrals: pd.DataFrame,
-                      window_months: int = ACTIVE_MONTHS) -> pd.DataFrame:
+                      window_months: int = ACTIVE_MONTHS,
+                      only: pd.Index | None = None) -> pd.DataFrame:
     """Features of every customer active at ``snapshot`` (a purchase in the ``window_months``
     before), from data strictly before the snapshot (the contract tables; empty ones where none
     were delivered). The customer's own baseline is the window's months before the last 3.
-    Returns one row per customer_id (index) with the columns of ``FEATURES`` plus region."""
+    Returns one row per customer_id (index) with the columns of ``FEATURES`` plus region;
+    with ``only``, the rows of those customers alone (each row is the same either way)."""
     if window_months < SHORTEST_WINDOW_MONTHS:
         raise ValueError(f"a behaviour window of {window_months} months is too short: it needs "
                          f"at least {SHORTEST_WINDOW_MONTHS} months (3 recent, 3 of baseline)")
@@ -81,6 +83,8 @@ def snapshot_features(snapshot: pd.Timestamp, *, order_lines: pd.DataFrame | Sal
     base = recent_year & ~last3
     codes = np.flatnonzero(count(recent_year) > 0)
     codes = codes[np.argsort(history.id_rank[codes], kind="stable")]  # by customer id
+    if only is not None:
+        codes = codes[frames.isin(pd.Series(history.customer_ids[codes]), only).to_numpy()]
     active = pd.Index(history.customer_ids[codes], name="customer_id")
     blocks = np.flatnonzero(np.r_[True, who[1:] != who[:-1]]) if len(who) else who
     last = pd.Series(np.maximum.reduceat(when, blocks) if len(who) else when,

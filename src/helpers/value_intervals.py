@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from helpers import progress
 from helpers import value_models as vm
 
 
@@ -102,9 +103,10 @@ def value_intervals(summary: pd.DataFrame, purchases: dict, spend: dict, horizon
     tier_now = assign_tiers(value, tiers)
     kept = np.zeros(len(value))
     totals = []
-    for drawn_n, drawn_s in zip(_draws(purchases, cov_purchases, vm.BGNBD_NAMES, draws, rng),
-                                _draws(spend, cov_spend, vm.GAMMA_GAMMA_NAMES, draws, rng),
-                                strict=True):
+    parameter_sets = zip(_draws(purchases, cov_purchases, vm.BGNBD_NAMES, draws, rng),
+                         _draws(spend, cov_spend, vm.GAMMA_GAMMA_NAMES, draws, rng), strict=True)
+    for drawn_n, drawn_s in progress.steps(parameter_sets, "customer value: parameter draws",
+                                           total=draws):
         drawn_value = expected_purchases(drawn_n) * expected_spend(drawn_s)
         kept += assign_tiers(drawn_value, tiers) == tier_now
         totals.append(float(drawn_value.sum()))

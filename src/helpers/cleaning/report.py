@@ -60,7 +60,7 @@ def monthly_lines_by_source(order_lines: pd.DataFrame) -> pd.DataFrame:
     such as 1900 or 2032, repaired in notebook 02) are left out and counted in
     ``.attrs["outside_range"]``.
     """
-    sales = order_lines.loc[~order_lines["is_return"]]
+    sales = order_lines.loc[~order_lines["is_return"], ["order_date", "source"]]
     low, high = sales["order_date"].quantile([0.001, 0.999])
     inside = sales["order_date"].between(low - pd.DateOffset(months=1),
                                          high + pd.DateOffset(months=1))

@@ -199,8 +199,10 @@ def revenue_before_after(unrepaired: pd.DataFrame, result: RepairResult) -> pd.D
     after, after_lower, after_upper, estimated (revenue resting on estimates), gap (the whole
     month is estimated).
     """
-    before_lines = unrepaired.assign(amount=unrepaired["amount"].fillna(0.0),
-                                     is_estimated=False)
+    summed = [c for c in ["region", "category", "order_date", "amount", "amount_lower",
+                          "amount_upper"] if c in unrepaired]  # what monthly_sales reads
+    before_lines = unrepaired[summed].assign(amount=unrepaired["amount"].fillna(0.0),
+                                             is_estimated=False)
     before = monthly_sales(before_lines).groupby(["region", "month"])["revenue"].sum()
     sales = result.monthly_sales
     after = sales.groupby(["region", "month"]).agg(

@@ -19,13 +19,14 @@ def monthly_sales(lines: pd.DataFrame) -> pd.DataFrame:
     bounds add up the estimated lines' bounds: a conservative range for the month (wider than
     the lines' level, as their errors partly cancel).
     """
-    lines = lines.assign(month=lines["order_date"].dt.to_period("M").dt.to_timestamp())
     lower = lines["amount_lower"] if "amount_lower" in lines else lines["amount"]
     upper = lines["amount_upper"] if "amount_upper" in lines else lines["amount"]
-    grouped = lines.assign(
-        _lower=lower, _upper=upper,
-        _estimated=lines["amount"].where(lines["is_estimated"], 0.0),
-    ).groupby(["region", "category", "month"])
+    lines = pd.DataFrame({  # only what is summed (no copy of the other columns)
+        "region": lines["region"], "category": lines["category"],
+        "month": lines["order_date"].dt.to_period("M").dt.to_timestamp(),
+        "amount": lines["amount"], "_lower": lower, "_upper": upper,
+        "_estimated": lines["amount"].where(lines["is_estimated"], 0.0)})
+    grouped = lines.groupby(["region", "category", "month"])
     observed = grouped.agg(lines=("amount", "size"), revenue=("amount", "sum"),
                            revenue_lower=("_lower", "sum"), revenue_upper=("_upper", "sum"),
                            estimated_revenue=("_estimated", "sum"))

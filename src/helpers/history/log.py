@@ -29,10 +29,15 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 class _Log:
-    """Collects log entries; ``frame()`` merges repeated (row_key, column) into one row."""
+    """Collects log entries; ``frame()`` merges repeated (row_key, column) into one row.
+
+    A rule's method and reason are the same for all its rows (millions, for the invoice-date
+    shift of a large legacy history): each entry keeps the number of its rule (``labels``) and
+    the texts are written out once, in the final table."""
 
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
+        self.labels: list[tuple[str, str]] = []  # (method, reason) of each recorded rule
 
     def record(self, row_key: pd.Series, column: str, original: pd.Series, new: pd.Series | None,
                method: str, reason: str, confidence: float | pd.Series,
@@ -41,11 +46,12 @@ class _Log:
             return
         index = row_key.index
         empty = pd.Series(pd.NA, index=index, dtype="str")
+        self.labels.append((method, reason))
         self.parts.append(pd.DataFrame({
-            "table": "order_lines", "row_key": row_key.astype("str"), "column": column,
+            "row_key": row_key.astype("str"), "column": column,
             "original_value": _as_text(original),
             "new_value": _as_text(new) if new is not None else empty,
-            "method": method, "reason": reason,
+            "_label": np.int32(len(self.labels) - 1),
             "confidence": pd.Series(confidence, index=index, dtype="float64"),
             "lower": _as_text(lower) if lower is not None else empty,
             "upper": _as_text(upper) if upper is not None else empty,
@@ -57,21 +63,39 @@ class _Log:
                                  for c in LOG_COLUMNS})
         log = pd.concat(self.parts, ignore_index=True)
         log["_step"] = np.arange(len(log))
-        key = ["table", "row_key", "column"]
+        labels = list(self.labels)
+        key = ["row_key", "column"]
         repeated = log.duplicated(key, keep=False)
-        grouped = log.loc[repeated].groupby(key, sort=False)
-        merged = grouped.agg(
-            original_value=("original_value", "first"), new_value=("new_value", "last"),
-            method=("method", lambda s: " + ".join(s)), reason=("reason", lambda s: "; ".join(s)),
-            confidence=("confidence", "min"), lower=("lower", "last"), upper=("upper", "last"),
-            _step=("_step", "first")).reset_index()
-        merged = pd.concat([log.loc[~repeated], merged], ignore_index=True)
+        if repeated.any():  # one row per value, its rules' methods and reasons joined in order
+            methods = np.array([m for m, _ in labels], dtype=object)
+            reasons = np.array([r for _, r in labels], dtype=object)
+            twice = log.loc[repeated]
+            merged = twice.assign(method=methods[twice["_label"]],
+                                  reason=reasons[twice["_label"]]).groupby(key, sort=False).agg(
+                original_value=("original_value", "first"), new_value=("new_value", "last"),
+                method=("method", lambda s: " + ".join(s)),
+                reason=("reason", lambda s: "; ".join(s)), confidence=("confidence", "min"),
+                lower=("lower", "last"), upper=("upper", "last"),
+                _step=("_step", "first")).reset_index()
+            joined = {label: k for k, label in enumerate(labels)}
+            for pair in zip(merged["method"], merged["reason"], strict=True):
+                if pair not in joined:
+                    joined[pair] = len(labels)
+                    labels.append(pair)
+            merged["_label"] = [joined[pair] for pair in zip(merged["method"],
+                                                             merged["reason"], strict=True)]
+            log = pd.concat([log.loc[~repeated], merged.drop(columns=["method", "reason"])],
+                            ignore_index=True)
         # a later rule may have set a value back to where it started: nothing changed then
-        flagged_only = merged["method"].str.contains("flagged", regex=False)
-        same = merged["original_value"].fillna("<NA>") == merged["new_value"].fillna("<NA>")
-        merged = merged.loc[~same | flagged_only]
-        return (merged.sort_values("_step").drop(columns="_step")[LOG_COLUMNS]
-                .reset_index(drop=True))
+        flagged = np.array(["flagged" in m for m, _ in labels])
+        same = log["original_value"].fillna("<NA>") == log["new_value"].fillna("<NA>")
+        log = log.loc[~same.to_numpy() | flagged[log["_label"].to_numpy()]].sort_values("_step")
+        code = log["_label"].to_numpy()
+        log = log.assign(
+            table="order_lines",
+            method=pd.array(np.array([m for m, _ in labels], dtype=object)[code], dtype="str"),
+            reason=pd.array(np.array([r for _, r in labels], dtype=object)[code], dtype="str"))
+        return log[LOG_COLUMNS].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -86,9 +86,13 @@ def _read_file(source: TableSource, path: Path) -> pd.DataFrame:
     encoding = spec.get("encoding", "utf-8")
     compressed = ".gz" in "".join(path.suffixes[-2:]).lower() or suffix in (".zip", ".bz2",
                                                                               ".xz")
+    options = {"sep": spec.get("sep", ","), "encoding": encoding, "dtype": str,
+               "keep_default_na": False, "compression": "infer" if compressed else None}
     try:
-        frame = pd.read_csv(path, sep=spec.get("sep", ","), encoding=encoding, dtype=str,
-                            keep_default_na=False, compression="infer" if compressed else None)
+        try:  # Arrow's reader: several times faster on millions of lines, the same frame
+            frame = pd.read_csv(path, engine="pyarrow", **options)
+        except Exception:  # anything it cannot read: pandas' own parser says which line
+            frame = pd.read_csv(path, **options)
         if not compressed and len(frame) and _last_line_cut(path, encoding, spec.get("sep", ","),
                                                             len(frame.columns)):
             frame.attrs[CUT_LAST_LINE] = True

@@ -15,6 +15,10 @@ import pandas as pd
 from helpers import attitude, drivers
 from helpers.activity import SaleOrders
 
+# the order_lines columns this stage reads (its notebook reads only these)
+ORDER_LINE_COLUMNS = [
+    "customer_id", "order_id", "order_date", "category", "region", "amount", "is_return"]
+
 
 @dataclass
 class AnswerQuality:

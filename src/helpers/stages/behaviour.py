@@ -17,6 +17,11 @@ RATE_COLUMNS = ["customers", "repeat_rate", "purchases_per_customer", "spend_per
                 "order_value", "return_rate", "estimated_share", "small_group"]
 
 
+# the order_lines columns this stage reads (its notebook reads only these)
+ORDER_LINE_COLUMNS = [
+    "customer_id", "order_id", "order_date", "category", "amount", "is_return", "is_estimated"]
+
+
 @dataclass
 class BehaviourResult:
     """Everything the behaviour page shows."""

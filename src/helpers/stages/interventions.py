@@ -26,6 +26,11 @@ MIN_COMPARISON_WAVES = 3
 EVENT_MONTHS_BEFORE = 6
 
 
+# the order_lines columns this stage reads (its notebook reads only these)
+ORDER_LINE_COLUMNS = [
+    "customer_id", "order_id", "order_date", "category", "amount", "is_return"]
+
+
 @dataclass
 class InterventionResult:
     """Everything the interventions page shows."""

@@ -13,6 +13,11 @@ import pandas as pd
 
 from helpers import discounts, price, pricing
 
+# the order_lines columns this stage reads (its notebook reads only these)
+ORDER_LINE_COLUMNS = [
+    "customer_id", "order_id", "product_id", "order_date", "category", "region", "quantity",
+    "unit_price", "list_price", "amount", "is_return", "is_estimated"]
+
 
 @dataclass
 class PriceResult:

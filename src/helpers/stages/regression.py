@@ -13,6 +13,11 @@ import pandas as pd
 
 from helpers import price, pricing, regression
 
+# the order_lines columns this stage reads (its notebook reads only these)
+ORDER_LINE_COLUMNS = [
+    "customer_id", "product_id", "order_date", "category", "region", "quantity", "list_price",
+    "is_return", "is_estimated"]
+
 
 @dataclass
 class RegressionResult:

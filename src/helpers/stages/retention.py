@@ -13,6 +13,10 @@ import pandas as pd
 
 from helpers import churn, retention
 
+# the order_lines columns this stage reads (its notebook reads only these)
+ORDER_LINE_COLUMNS = [
+    "customer_id", "order_id", "order_date", "category", "amount", "is_return", "is_estimated"]
+
 
 @dataclass
 class RetentionResult:

@@ -15,6 +15,10 @@ from helpers import attitude, dashboard, monitoring, scorecard
 from helpers.activity import CustomerActivity
 from helpers.words import N_
 
+# the order_lines columns this stage reads (its notebook reads only these)
+ORDER_LINE_COLUMNS = [
+    "customer_id", "order_id", "order_date", "region", "amount", "is_return"]
+
 
 @dataclass
 class ScorecardResult:
