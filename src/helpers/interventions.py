@@ -185,28 +185,50 @@ def bootstrap_se(changes: pd.DataFrame, features: pd.DataFrame, treated: pd.Seri
     return pd.Series(np.std(found, axis=0, ddof=1), index=changes.columns)
 
 
+def _logit_newton(design: np.ndarray, outcome: np.ndarray, start: np.ndarray,
+                  max_iter: int = 200, tol: float = 1e-8) -> np.ndarray | None:
+    """The logistic coefficients by Newton's method from ``start``, step for step as
+    statsmodels' ``Logit.fit`` takes them (mean log-likelihood, its 1e-10 ridge, a change of
+    at most ``tol`` in every coefficient to stop); None where that fit would fail: a singular
+    Hessian, perfect prediction (separation), no convergence. Two hundred bootstrap fits run
+    in seconds instead of a minute."""
+    from scipy.special import expit
+
+    n = len(outcome)
+    params = np.asarray(start, dtype=float)
+    for _iteration in range(max_iter):
+        p = expit(design @ params)
+        hessian = (design * (p * (1 - p))[:, None]).T @ design / n
+        hessian[np.diag_indices_from(hessian)] += 1e-10
+        try:
+            step = np.linalg.solve(hessian, design.T @ (p - outcome) / n)
+        except np.linalg.LinAlgError:
+            return None
+        params = params - step
+        if np.allclose(expit(design @ params) - outcome, 0):  # perfect prediction
+            return None
+        if not np.any(np.abs(step) > tol):
+            return params
+    return None
+
+
 def _resample_weights(design: np.ndarray, is_treated: np.ndarray,
                       start: np.ndarray) -> np.ndarray | None:
-    """``_att_weights`` on one bootstrap resample: a feature that happens not to vary in it is
-    left out; None when the logistic fit fails there (separation, a singular Hessian: small
-    groups), so the draw is skipped rather than the page lost."""
-    import warnings
-
-    from statsmodels.tools.sm_exceptions import (
-        ConvergenceWarning,
-        PerfectSeparationError,
-        PerfectSeparationWarning,
-    )
+    """``_att_weights`` on one bootstrap resample (by ``_logit_newton``): a feature that
+    happens not to vary in it is left out; None when the logistic fit fails there
+    (separation, a singular Hessian: small groups), so the draw is skipped rather than the
+    page lost."""
+    from scipy.special import expit
 
     varies = np.r_[True, (design[:, 1:] != design[0, 1:]).any(axis=0)]
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("error", PerfectSeparationWarning)
-        warnings.simplefilter("error", ConvergenceWarning)
-        try:
-            weights, _params = _att_weights(design[:, varies], is_treated, start[varies])
-        except (np.linalg.LinAlgError, PerfectSeparationError, PerfectSeparationWarning,
-                ConvergenceWarning):
+    with np.errstate(all="ignore"):
+        params = _logit_newton(design[:, varies], is_treated.astype(float), start[varies])
+        if params is None:
             return None
+        p = np.clip(expit(design[:, varies] @ params), 1e-6, 1 - 1e-6)
+        weights = np.where(is_treated, 1.0, p / (1 - p))
+        control = ~is_treated
+        weights[control] *= is_treated.sum() / weights[control].sum()
     return weights if np.isfinite(weights).all() else None
 
 
