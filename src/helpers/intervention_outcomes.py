@@ -23,13 +23,15 @@ PROPENSITY_FEATURES = ("recency_days", "orders_3m", "orders_12m", "log_spend_12m
 
 def orders_with_sales(order_lines: pd.DataFrame) -> pd.DataFrame:
     """One row per order with a sale line: customer, date, net amount of the order."""
-    lines = order_lines
-    sale = ~lines["is_return"]
-    orders = lines.groupby("order_id", observed=True).agg(
-        customer_id=("customer_id", "first"), order_date=("order_date", "min"),
-        amount=("amount", "sum"))
-    has_sale = sale.groupby(lines["order_id"]).any()
-    return orders[has_sale.reindex(orders.index, fill_value=False)]
+    orders = frames.sql(f"""
+        SELECT order_id, arg_min(customer_id, _row) FILTER (WHERE customer_id IS NOT NULL)
+                             AS customer_id,
+               min(order_date) AS order_date, {frames.money_sum("amount")} AS amount
+        FROM l WHERE order_id IS NOT NULL GROUP BY order_id
+        HAVING bool_or(NOT is_return) ORDER BY order_id""",
+                        l=order_lines[["order_id", "customer_id", "order_date", "amount",
+                                       "is_return"]].assign(_row=np.arange(len(order_lines))))
+    return orders.set_index("order_id")
 
 
 def _in_windows(frame: pd.DataFrame, date: str, starts: pd.Series, months: int
