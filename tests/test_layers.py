@@ -20,7 +20,7 @@ LAYERS = {
                    "drivers", "stages"],
     "presentation": ["i18n", "catalog", "labels", "story", "display", "plots", "capabilities",
                      "tiles", "pages"],
-    "running": ["publishing", "operations", "schedule", "run", "bench"],
+    "running": ["publishing", "operations", "schedule", "kernels", "run", "bench"],
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
 PACKAGE = io.PACKAGE_ROOT / "src" / "helpers"

@@ -252,3 +252,29 @@ def test_a_notebook_writing_into_raw_fails_the_run(raw_dir, tmp_path, monkeypatc
     assert (code == 1) is fails and manifest["raw_unchanged"] is not fails
     if fails:
         assert "raw input files were modified" in manifest["notebooks"][0]["error"]
+
+
+def test_a_later_notebook_runs_on_a_kernel_warmed_while_the_first_ran(raw_dir, tmp_path,
+                                                                      monkeypatch):
+    import psutil
+
+    project = make_project(raw_dir, tmp_path / "project")
+    monkeypatch.setenv("LOYALTY_PROJECT_DIR", str(project))
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "01_first.ipynb", "import time\ntime.sleep(3)\nprint('first', message)")
+    _notebook(notebooks / "02_second.ipynb", "import os\nprint('second', message, "
+                                             "os.environ['LOYALTY_PROGRESS'].endswith("
+                                             "'02_second.jsonl'))")
+    code, run_dir = run.run_chain(config_path=None, overrides=["02_second.message=warm"],
+                                  notebooks_dir=notebooks, reports_dir=project / "reports",
+                                  log=lambda *a, **k: None)
+    assert code == 0
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert [n["warm_kernel"] for n in manifest["notebooks"]] == [False, True]
+    executed = nbformat.read(run_dir / "02_second.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert printed == "second warm True\n"  # its parameters and its own progress file
+    kernels = [p for p in psutil.Process().children(recursive=True)
+               if "ipykernel_launcher" in " ".join(p.cmdline())]
+    assert kernels == []  # every kernel, warm or not, was shut down

@@ -144,40 +144,6 @@ def _cells_seconds(executed: Path) -> float:
                      for c in notebook.cells), 2)
 
 
-def import_lines(notebook: Path) -> str:
-    """The import statements of a notebook's code cells, as one script, with the submodules
-    its cells reach through a package (``story.behaviour``: the packages load those when first
-    used)."""
-    import ast
-    import importlib.util
-
-    import nbformat
-
-    lines, submodules = [], []
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        tree = ast.parse(cell.source)
-        lines += [ast.unparse(node) for node in tree.body
-                  if isinstance(node, (ast.Import, ast.ImportFrom))]
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                name = f"helpers.{node.value.id}.{node.attr}"
-                if name not in submodules and importlib.util.find_spec(
-                        f"helpers.{node.value.id}") is not None and _is_module(name):
-                    submodules.append(name)
-    return "\n".join([*lines, *(f"import {name}" for name in submodules)])
-
-
-def _is_module(name: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def import_seconds(notebook: Path, env: dict[str, str], repeats: int = 3) -> float:
     """Seconds a fresh interpreter spends on ``notebook``'s imports (its own start taken
     off): the part of a kernel's start the workbook's code decides. Best of ``repeats``."""
@@ -188,6 +154,8 @@ def import_seconds(notebook: Path, env: dict[str, str], repeats: int = 3) -> flo
             subprocess.run([sys.executable, "-c", script], env=env, check=True)
             times.append(time.monotonic() - t0)
         return min(times)
+
+    from helpers.kernels import import_lines
 
     return round(max(best(import_lines(notebook)) - best("pass"), 0.0), 2)
 

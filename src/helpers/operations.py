@@ -278,6 +278,16 @@ def kernel_manager_with_env(extra: dict[str, str]) -> type:
     return KernelManagerWithEnv
 
 
+PROGRESS_DIR = "progress"  # in a run folder: each kernel's progress (``helpers.progress``)
+
+
+def progress_env(run_dir: Path, name: str) -> dict[str, str]:
+    """The environment that sends notebook ``name``'s progress to its file in ``run_dir``."""
+    from helpers.progress import ENV
+
+    return {ENV: str(run_dir / PROGRESS_DIR / f"{name}.jsonl")}
+
+
 PROGRESS_POLL_S = 2.0  # how often the runner looks at the kernels' progress
 PROGRESS_EVERY_S = 10.0  # a step is told about once it has run this long, this often
 

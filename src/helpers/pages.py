@@ -251,3 +251,19 @@ def write_pdf(page: Path, target: Path | None = None, timeout_s: float = 180) ->
         detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise RuntimeError(f"{target.name} not written: Chromium failed ({detail})")
     return target
+
+
+def headlines(executed: Path, tag: str) -> list[str]:
+    """Plain-text outputs of the cells tagged ``tag`` (one sentence each, or a markdown list for
+    the executive summary) in a notebook."""
+    notebook = nbformat.read(executed, as_version=4)
+    found = []
+    for cell in notebook.cells:
+        if tag not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            text = data.get("text/markdown") or data.get("text/plain") or output.get("text")
+            if text:
+                found.append("".join(text).strip().strip("'\""))
+    return found

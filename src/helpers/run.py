@@ -40,15 +40,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from helpers import (
     capabilities,
     i18n,
     io,
+    kernels,
     operations,
     pages,
-    progress,
     publishing,
     schedule,
     tiles,
@@ -63,7 +61,6 @@ from helpers.configs import (
 from helpers.schedule import declared_parameters, discover_notebooks
 
 HEADLINE_TAG = "headline"
-PROGRESS_DIR = "progress"  # each kernel's progress (``helpers.progress``), followed by the run
 KERNEL_LOG = "kernels.log"  # what the kernels wrote to stderr (``operations.kernel_stderr_to``)
 SUMMARY_TAG = "executive-summary"
 
@@ -81,26 +78,11 @@ class NotebookResult:
     headlines: list[str] = field(default_factory=list)
     executive_summary: str = ""
     started_s: float | None = None  # when it started, seconds after the first notebook
+    warm_kernel: bool = False  # its kernel was started (and imported) ahead of its turn
 
 
 # --------------------------------------------------------------------------------------------
 # reading results
-def headlines(executed: Path, tag: str = HEADLINE_TAG) -> list[str]:
-    """Plain-text outputs of the cells tagged ``tag`` (one sentence each, or a markdown list for
-    the executive summary) in a notebook."""
-    notebook = nbformat.read(executed, as_version=4)
-    found = []
-    for cell in notebook.cells:
-        if tag not in cell.get("metadata", {}).get("tags", []):
-            continue
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            text = data.get("text/markdown") or data.get("text/plain") or output.get("text")
-            if text:
-                found.append("".join(text).strip().strip("'\""))
-    return found
-
-
 def _raw_dirs(parameters: dict[str, dict[str, Any]]) -> list[str]:
     return sorted({str(v) for params in parameters.values() for k, v in params.items()
                    if k.endswith("raw_dir")})
@@ -211,16 +193,14 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     raw_states = {d: io.file_states(d) for d in raw_dirs}  # rehashed only if these change
 
     import papermill
-    from traitlets.config import Config
 
-    # ipykernel >= 7.3 warns on every start when kernel traffic is unencrypted TCP; let
-    # jupyter_client provision CurveZMQ keys instead (kernel and runner are on one machine).
-    kernel_config = Config()
-    kernel_config.KernelManager.transport_encryption = "auto"
+    kernel_config = kernels.kernel_config()
     results = {p.stem: NotebookResult(name=p.stem, parameters=parameters[p.stem])
                for p in notebooks}
     position = {p.stem: k for k, p in enumerate(notebooks, start=1)}
     paths = {p.stem: p for p in notebooks}
+    progress_env = lambda name: operations.progress_env(run_dir, name)  # noqa: E731
+    warm = kernels.WarmKernels(kernel_name, kernel_config, str(io.project_dir()), parallel)
     raw_changed: list[str] = []
     pages_lock = threading.Lock()  # page language and rendering: one notebook at a time
     run_started = time.monotonic()
@@ -243,16 +223,21 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
                                                         verdict.reason, language)
                 result.headlines = [pages.not_evaluated_headline(verdict.reason, language)]
                 log(f"{label} ... not evaluated: {verdict.reason}")
+                warm.shutdown(warm.take(name))
                 return True
+        manager = warm.take(name)  # its kernel, started and imported while others ran
+        result.warm_kernel = manager is not None
         try:
             papermill.execute_notebook(
                 str(path), str(executed), parameters=given, progress_bar=False,
                 kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config,
-                kernel_manager_class=operations.kernel_manager_with_env(
-                    {progress.ENV: str(run_dir / PROGRESS_DIR / f"{name}.jsonl")}))
+                **({"km": manager} if manager else {"kernel_manager_class": operations
+                                                    .kernel_manager_with_env(progress_env(name))}))
             result.status = "ok"
         except Exception as error:
             result.status, result.error = "failed", _short_error(error)
+        finally:
+            warm.shutdown(manager)
         result.duration_s = round(time.monotonic() - t0, 2)
         if not all(io.unchanged(d, raw_states[d], inputs_before[d]) for d in raw_dirs):
             raw_changed.append(name)
@@ -265,8 +250,8 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
                 pages.render_html(executed, target, title=name, language=language,
                                   hidden_sections=verdict.hidden_sections)
             result.ipynb, result.html = executed.name, target.name
-            result.headlines = headlines(executed)
-            result.executive_summary = "\n".join(headlines(executed, SUMMARY_TAG))
+            result.headlines = pages.headlines(executed, HEADLINE_TAG)
+            result.executive_summary = "\n".join(pages.headlines(executed, SUMMARY_TAG))
         log(f"{label} ... {result.status} ({result.duration_s:.1f} s)" + (
             f"\n    error: {result.error}" if result.error else ""))
         return result.status == "ok"
@@ -275,9 +260,13 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     try:
         with operations.kernel_stderr_to(run_dir / KERNEL_LOG), \
                 schedule.kernel_threads(parallel), \
-                operations.ProgressWatcher(run_dir / PROGRESS_DIR, log):
-            schedule.run_graph(list(paths), schedule.notebook_needs(notebooks), run_one,
-                               parallel)
+                operations.ProgressWatcher(run_dir / operations.PROGRESS_DIR, log):
+            try:
+                schedule.run_graph(list(paths), schedule.notebook_needs(notebooks), run_one,
+                                   parallel, prepare=lambda name: warm.start(
+                                       name, paths[name], progress_env(name)))
+            finally:
+                warm.close()
     except operations.Interrupted as stop:
         failed = True
         for name in getattr(stop, "running", []):

@@ -115,14 +115,17 @@ def _stop_kernels() -> None:
 
 
 def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[[str], bool],
-              parallel: int = 2) -> None:
+              parallel: int = 2, prepare: Callable[[str], bool] | None = None) -> None:
     """Call ``run_one(name)`` for every name once each name it ``needs`` has finished, at most
     ``parallel`` at a time (worker threads), the ready name earliest in ``names`` first.
     ``run_one`` returns False for a failure: then nothing new starts and the running ones
-    finish. ``operations.Interrupted`` (SIGTERM, SIGINT) stops the kernels, waits for the
-    running ones and is raised again, its ``running`` attribute naming them."""
+    finish. ``prepare(name)`` (when given) is called for a waiting name once everything it
+    needs has started, until it returns True (the runner warms its kernel:
+    ``kernels.WarmKernels``). ``operations.Interrupted`` (SIGTERM, SIGINT) stops the kernels,
+    waits for the running ones and is raised again, its ``running`` attribute naming them."""
     done: set[str] = set()
     waiting = list(names)
+    prepared: set[str] = set()
     failed = False
     with futures.ThreadPoolExecutor(max_workers=max(1, parallel),
                                     thread_name_prefix="notebook") as pool:
@@ -136,6 +139,12 @@ def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[[s
                     running[pool.submit(run_one, name)] = name
                 if not running:
                     break  # after a failure, or names whose needs never finish
+                started = done | set(running.values())
+                # the ones waiting only for a free slot first, then those whose inputs run
+                for name in sorted(waiting, key=lambda n: not needs.get(n, set()) <= done):
+                    if (prepare is not None and not failed and name not in prepared
+                            and needs.get(name, set()) <= started and prepare(name)):
+                        prepared.add(name)
                 finished, _pending = futures.wait(running, timeout=0.5,
                                                   return_when=futures.FIRST_COMPLETED)
                 for future in finished:
