@@ -160,6 +160,33 @@ def import_seconds(notebook: Path, env: dict[str, str], repeats: int = 3) -> flo
     return round(max(best(import_lines(notebook)) - best("pass"), 0.0), 2)
 
 
+def compute_span(executed: Path, imports_s: float = 0.0) -> tuple[float, float]:
+    """When an executed notebook computed, in seconds since the epoch: from its first cell's
+    start, plus ``imports_s`` (its imports, done inside that cell unless its kernel was warmed
+    ahead), to its last cell's end (papermill's cell timestamps)."""
+    import nbformat
+
+    times = [(c.metadata["papermill"]["start_time"], c.metadata["papermill"]["end_time"])
+             for c in nbformat.read(executed, as_version=4).cells
+             if c.metadata.get("papermill", {}).get("start_time")
+             and c.metadata["papermill"].get("end_time")]
+    if not times:
+        return 0.0, 0.0
+    start = pd.Timestamp(min(t for t, _ in times)).timestamp() + imports_s
+    end = pd.Timestamp(max(t for _, t in times)).timestamp()
+    return start, max(start, end)
+
+
+def union_seconds(spans: list[tuple[float, float]]) -> float:
+    """The length of the union of [start, end] spans (overlaps count once)."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return round(total, 2)
+
+
 def busy_seconds(notebooks: list[dict]) -> float:
     """Seconds during which at least one notebook was executing (the union of the manifest's
     [started_s, started_s + duration_s] spans: notebooks run side by side count once)."""
@@ -208,24 +235,26 @@ def bench_size(size: str, work: Path, log=print) -> dict:
                        "cells_s": _cells_seconds(project / "reports" / "bench" / nb["ipynb"]),
                        "imports_s": import_seconds(io.PACKAGE_ROOT / "notebooks"
                                                    / f"{nb['name']}.ipynb", env),
+                       "warm_kernel": bool(nb.get("warm_kernel")),
                        "kernel_peak_gib": peak / GIB}
                       for nb, peak in zip(notebooks, kernel_peaks, strict=False)],
         **yardsticks(clean / "order_lines.parquet")}
+    result["computing_s"] = union_seconds([  # the wall time some notebook was computing
+        compute_span(project / "reports" / "bench" / raw["ipynb"],
+                     0.0 if shown["warm_kernel"] else shown["imports_s"])
+        for raw, shown in zip(notebooks, result["notebooks"], strict=True)])
     log(f"[{size}] {result['order_lines']:,} lines: chain {result['chain_s']:.0f} s, peak "
         f"{result['chain_peak_gib']:.2f} GiB")
     return result
 
 
 def overhead_share(result: dict) -> float:
-    """Kernel start and stop, imports and rendering as a share of all the run's work (the
-    notebooks' seconds plus the rendering between them): side by side notebooks overlap in
-    time, so seconds are compared with seconds of work, not with the wall clock."""
-    notebooks = result["notebooks"]
-    kernels = sum((nb["seconds"] or 0) - nb["cells_s"] for nb in notebooks)
-    imports = sum(nb.get("imports_s", 0.0) for nb in notebooks)
-    rendering = result["chain_s"] - result["notebooks_wall_s"]
-    work = sum(nb["seconds"] or 0 for nb in notebooks) + rendering
-    return round((kernels + imports + rendering) / work, 3) if work > 0 else float("nan")
+    """The share of the run's wall time in which no notebook was computing: kernels starting
+    and stopping, imports, rendering and the checks between notebooks, as far as they were not
+    done while another notebook computed (kernels warmed ahead of their turn are not)."""
+    if not result.get("chain_s"):
+        return float("nan")
+    return round(1 - result.get("computing_s", 0.0) / result["chain_s"], 3)
 
 
 def table(results: list[dict]) -> pd.DataFrame:
@@ -249,7 +278,7 @@ def table(results: list[dict]) -> pd.DataFrame:
         rows.append({**base, "step": "rendering and checks between notebooks",
                      "seconds": round(result["chain_s"] - result["notebooks_wall_s"], 2),
                      "peak_gib": float("nan")})
-        rows.append({**base, "step": "overhead share (kernels, imports, rendering)",
+        rows.append({**base, "step": "wall time without computing (share)",
                      "seconds": overhead_share(result), "peak_gib": float("nan")})
         for key, name in [("workbook_s", "per-customer summary: workbook"),
                           ("pandas_s", "per-customer summary: plain pandas"),
