@@ -113,9 +113,34 @@ def test_local_spark_agrees_exactly_with_duckdb(sample_clean, duckdb_summary):
     try:
         on_spark = engines.customer_summary(sample_clean, "spark", "local[2]",
                                             connection=engines.connect("spark", spark=spark))
+        totals_on_spark = engines.customer_totals(
+            sample_clean, "spark", "local[2]", connection=engines.connect("spark", spark=spark))
     finally:
         spark.stop()
     pd.testing.assert_frame_equal(on_spark, duckdb_summary, check_exact=True)
+    pd.testing.assert_frame_equal(totals_on_spark, engines.customer_totals(sample_clean),
+                                  check_exact=True)
+
+
+def test_hand_computed_totals_the_same_on_parquet_and_in_memory(tmp_path):
+    lines = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "A", "B", "C"],
+        "order_id": ["o1", "o1", "o2", "o3", "o4", "o5"],
+        "order_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01", "2024-03-01",
+                                      "2024-01-05", "2024-01-06"]),
+        "category": ["X", "Y", "X", "Y", "Z", "X"],
+        "amount": [10.10, 20.20, 0.1, -5.0, 7.0, -3.0],
+        "is_return": [False, False, False, True, False, True]})
+    totals = engines.customer_totals(_clean_folder(tmp_path / "clean", lines))
+    # A: sales on 1 January (o1, two categories) and 1 February (o2), a return in March
+    assert totals.index.tolist() == ["A", "B"]  # C only returned: no sale line
+    a = totals.loc["A"]
+    assert (a["first_sale"], a["last_sale"]) == (pd.Timestamp("2024-01-01"),
+                                                 pd.Timestamp("2024-02-01"))
+    assert (a["purchases"], a["sale_lines"], a["categories"], a["returned_lines"]) == (
+        2, 3, 2, 1)
+    assert a["sale_spend"] == 30.4 and a["spend"] == 25.4  # exact, summed in millionths
+    pd.testing.assert_frame_equal(totals, behaviour.customer_totals(lines), check_exact=True)
 
 
 def test_engine_problems_are_named():

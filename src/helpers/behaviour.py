@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import frames
+from helpers import engines, frames
 from helpers.stats import mean_table, rate_table
 from helpers.value_intervals import assign_tiers, tier_labels, value_intervals
 from helpers.value_models import (
@@ -176,31 +176,20 @@ RFM_SEGMENTS = [  # (name, rule on the 1-5 scores), first match wins
 def customer_totals(order_lines: pd.DataFrame) -> pd.DataFrame:
     """Per customer with a sale line (by customer id): first_sale and last_sale (dates),
     purchases (orders with a sale line), sale_lines, categories (bought), sale_spend (of the
-    sale lines), spend (net of returns) and returned_lines, by one DuckDB pass over the lines
-    (money summed exactly, ``frames.money_sum``)."""
-    columns = ["customer_id", "order_id", "order_date", "category", "amount", "is_return"]
-    table = frames.sql(f"""
-        SELECT customer_id,
-               min(order_date) FILTER (WHERE NOT is_return) AS first_sale,
-               max(order_date) FILTER (WHERE NOT is_return) AS last_sale,
-               count(DISTINCT order_id) FILTER (WHERE NOT is_return) AS purchases,
-               count(*) FILTER (WHERE NOT is_return) AS sale_lines,
-               count(DISTINCT category) FILTER (WHERE NOT is_return) AS categories,
-               {frames.money_sum("amount", "NOT is_return")} AS sale_spend,
-               {frames.money_sum("amount")} AS spend,
-               count(*) FILTER (WHERE is_return) AS returned_lines
-        FROM l WHERE customer_id IS NOT NULL GROUP BY customer_id
-        HAVING count(*) FILTER (WHERE NOT is_return) > 0 ORDER BY customer_id""",
-                        l=order_lines[columns])
-    return table.pipe(_indexed, ["customer_id"])
+    sale lines), spend (net of returns) and returned_lines: ``engines.totals_expression`` run
+    by embedded DuckDB on ``order_lines`` (notebook 03 runs the same expression on its
+    engine, Spark included: ``engines.customer_totals``). Money is summed exactly."""
+    return engines.customer_totals(order_lines=order_lines)
 
 
-def rfm(order_lines: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+def rfm(order_lines: pd.DataFrame, as_of: pd.Timestamp | None = None,
+        totals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Recency (days since the last purchase), frequency (purchases) and monetary value (net
     spend) per customer, scored 1-5 by quintile (5 = most recent / most frequent / highest),
-    with rfm_segment, the name from ``RFM_SEGMENTS``."""
+    with rfm_segment, the name from ``RFM_SEGMENTS``. ``totals``: ``customer_totals`` of the
+    lines when an engine computed them."""
     as_of = as_of or order_lines["order_date"].max() + pd.Timedelta(days=1)
-    totals = customer_totals(order_lines)
+    totals = customer_totals(order_lines) if totals is None else totals
     table = pd.DataFrame({"frequency": totals["purchases"]})
     table["recency_days"] = (as_of - totals["last_sale"]).dt.days
     table["monetary"] = totals["spend"]
@@ -230,11 +219,13 @@ def segment_profile(table: pd.DataFrame, segment: str, columns: list[str]) -> pd
 
 # ----------------------------------------------------------------------------------------------
 # behavioural segments by clustering
-def behaviour_features(order_lines: pd.DataFrame) -> pd.DataFrame:
+def behaviour_features(order_lines: pd.DataFrame,
+                       totals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per customer: purchases per year of their buying life, mean order value, days since the
-    last purchase, categories bought, share of lines returned, years since the first purchase."""
+    last purchase, categories bought, share of lines returned, years since the first purchase
+    (``totals``: as in ``rfm``)."""
     end = order_lines["order_date"].max() + pd.Timedelta(days=1)
-    per = customer_totals(order_lines)
+    per = customer_totals(order_lines) if totals is None else totals
     years = ((end - per["first_sale"]).dt.days / 365.25).clip(lower=0.25)
     return pd.DataFrame({
         "purchases_per_year": per["purchases"] / years,

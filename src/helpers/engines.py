@@ -1,9 +1,11 @@
-"""The heavy per-customer aggregation as one Ibis expression, run where the data are.
+"""The heavy per-customer aggregations as Ibis expressions, run where the data are.
 
 The BG/NBD and Gamma-Gamma inputs (``behaviour.rfm_summary``: frequency, recency, T, monetary
-value, spend days) are a two-level group-by over every order line: the part of notebook 03 that
-grows with the order lines, while the model fits grow only with the customers. Here it is one
-expression (``summary_expression``) over the clean ``order_lines`` parquet, executed by
+value, spend days) are a two-level group-by over every order line, and the customers' totals
+behind RFM and the behavioural features (``behaviour.customer_totals``) another: the parts of
+notebook 03 that grow with the order lines, while the model fits grow only with the customers.
+Each is one expression (``summary_expression``, ``totals_expression``) over the clean
+``order_lines`` parquet, executed by
 
 * ``duckdb`` (the default): embedded, in the notebook's process, reading only the four columns
   it needs from the parquet instead of the whole table into pandas;
@@ -13,8 +15,8 @@ expression (``summary_expression``) over the clean ``order_lines`` parquet, exec
 
 Both engines compute the same integers (day numbers, line counts, sums in millionths of the
 currency unit) and the weeks and means are formed from them here in pandas, so the two agree
-exactly; ``tests/test_engine.py`` checks that on local Spark, and that both give
-``behaviour.rfm_summary``'s numbers.
+exactly; ``tests/test_engines.py`` checks that on local Spark, and that both give
+``behaviour.rfm_summary``'s numbers and a hand-computed case's totals.
 """
 
 from __future__ import annotations
@@ -198,3 +200,69 @@ def finish_summary(aggregates: pd.DataFrame, end: pd.Timestamp,
     })
     summary.index.name = "customer_id"
     return summary
+
+
+# ----------------------------------------------------------------------------------------------
+# per-customer totals (RFM and the behavioural features of notebook 03)
+TOTAL_COLUMNS = ["customer_id", "order_id", "order_date", "category", "amount", "is_return"]
+
+
+def totals_expression(lines):
+    """Per customer with a sale line, in whole numbers: ``first_day`` and ``last_day`` of a
+    sale line (days since 1970), ``purchases`` (distinct orders with a sale line),
+    ``sale_lines``, ``categories`` (bought), ``sale_micros`` (their value) and ``micros`` (net
+    of returns) in millionths, ``returned_lines``. ``lines``: an Ibis table with
+    ``TOTAL_COLUMNS``."""
+    lines = lines.mutate(day=(lines.order_date.epoch_seconds() // SECONDS_PER_DAY).cast("int64"),
+                         micros=(lines.amount * MICROS).round().cast("int64"),
+                         sale=~lines.is_return)
+    lines = lines.filter(lines.customer_id.notnull())
+    per = lines.group_by("customer_id").aggregate(
+        first_day=lines.day.min(where=lines.sale), last_day=lines.day.max(where=lines.sale),
+        purchases=lines.order_id.nunique(where=lines.sale),
+        sale_lines=lines.count(where=lines.sale),
+        categories=lines.category.nunique(where=lines.sale),
+        sale_micros=lines.micros.sum(where=lines.sale), micros=lines.micros.sum(),
+        returned_lines=lines.count(where=lines.is_return))
+    return per.filter(per.sale_lines > 0)
+
+
+def finish_totals(aggregates: pd.DataFrame) -> pd.DataFrame:
+    """The whole numbers of ``totals_expression`` as ``behaviour.customer_totals``' table:
+    dates, counts and money, indexed by customer_id (sorted)."""
+    table = aggregates.astype({"customer_id": "str"}).set_index("customer_id").sort_index()
+    day = lambda column: (pd.Timestamp(0) + pd.to_timedelta(  # noqa: E731
+        table[column].astype("int64"), unit="D")).astype("datetime64[us]")
+    count = lambda column: table[column].astype("int64")  # noqa: E731
+    return pd.DataFrame({
+        "first_sale": day("first_day"), "last_sale": day("last_day"),
+        "purchases": count("purchases"), "sale_lines": count("sale_lines"),
+        "categories": count("categories"),
+        "sale_spend": table["sale_micros"].astype("int64") / MICROS,
+        "spend": table["micros"].astype("int64") / MICROS,
+        "returned_lines": count("returned_lines")}, index=table.index)
+
+
+def customer_totals(clean_dir: str | Path | None = None, engine: str = "duckdb",
+                    spark_master: str = "", connection=None,
+                    order_lines: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``totals_expression`` of the clean order lines in ``clean_dir`` computed by ``engine``
+    (as ``customer_summary``), or of ``order_lines`` already in memory (embedded DuckDB): one
+    expression either way. Money is summed in millionths, so DuckDB and Spark agree exactly."""
+    import ibis
+
+    with _libraries_deprecations_silenced():
+        if order_lines is not None:
+            connection = connection if connection is not None else connect("duckdb")
+            lines = ibis.memtable(order_lines[TOTAL_COLUMNS])
+        else:
+            check_engine(engine, spark_master or ("local" if connection is not None else ""))
+            path = io.resolve(clean_dir) / "order_lines.parquet"
+            if not path.exists():
+                raise FileNotFoundError(f"{path} not found: run notebook "
+                                        f"{io.PRODUCED_BY['order_lines']} first")
+            connection = connection if connection is not None else connect(engine,
+                                                                           spark_master)
+            lines = connection.read_parquet(str(path)).select(*TOTAL_COLUMNS)
+        aggregates = connection.to_pyarrow(totals_expression(lines)).to_pandas()
+    return finish_totals(aggregates)

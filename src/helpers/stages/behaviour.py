@@ -65,10 +65,12 @@ class BehaviourResult:
 def evaluate_behaviour(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
                        horizon_weeks: float = 52.0, max_segments: int = 8,
                        confidence: float = 0.95, min_group_size: int = 30,
-                       customer_summary: pd.DataFrame | None = None) -> BehaviourResult:
+                       customer_summary: pd.DataFrame | None = None,
+                       customer_totals: pd.DataFrame | None = None) -> BehaviourResult:
     """The behaviour page's figures from the repaired order lines and the customers; the
-    silhouette picks 2 to ``max_segments`` behavioural segments. ``customer_summary``: the
-    value models' per-customer inputs when an engine computed them (``engines``)."""
+    silhouette picks 2 to ``max_segments`` behavioural segments. ``customer_summary`` and
+    ``customer_totals``: the value models' inputs and the customers' totals when an engine
+    computed them (``engines``; else embedded DuckDB computes them from ``order_lines``)."""
     rates = {"confidence": confidence, "min_size": min_group_size}
     by_year = behaviour.purchase_rates(order_lines, customers, ["year"], **rates)
     by_year["cross_purchase_rate"] = behaviour.cross_purchase_rate(
@@ -76,7 +78,7 @@ def evaluate_behaviour(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     values, value_models = behaviour.customer_value(order_lines, horizon_weeks,
                                                     confidence=confidence,
                                                     summary=customer_summary)
-    features = behaviour.behaviour_features(order_lines)
+    features = behaviour.behaviour_features(order_lines, customer_totals)
     silhouettes, k = behaviour.choose_segments(features, range(2, max_segments + 1))
     segments, agreement = behaviour.segment_customers(features, k)
     return BehaviourResult(
@@ -84,6 +86,7 @@ def evaluate_behaviour(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
         by_category=behaviour.purchase_rates(order_lines, customers, ["category"], **rates),
         by_region=behaviour.purchase_rates(order_lines, customers, ["region"], **rates),
         by_year=by_year, values=values, value_models=value_models,
-        tiers=behaviour.value_tiers(values), rfm_scores=behaviour.rfm(order_lines),
+        tiers=behaviour.value_tiers(values),
+        rfm_scores=behaviour.rfm(order_lines, totals=customer_totals),
         features=features, silhouettes=silhouettes, k=k, segments=segments,
         agreement=agreement)
