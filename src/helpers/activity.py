@@ -180,12 +180,13 @@ class SaleOrders:
         order_id, category and amount where the caller needs orders, categories or spend:
         without them each line is its own order, bought in no category, worth 0); lines
         without a customer, order id or date are left out, as a group-by leaves them."""
-        order_lines = order_lines.assign(**{
-            column: value for column, value in [
-                ("order_id", pd.Series(np.arange(len(order_lines)).astype(str),
-                                       index=order_lines.index, dtype="str")),
-                ("category", pd.Series(None, index=order_lines.index, dtype="str")),
-                ("amount", 0.0)] if column not in order_lines})
+        stand_ins = {  # made only for a column the lines lack
+            "order_id": lambda: pd.Series(np.arange(len(order_lines)).astype(str),
+                                          index=order_lines.index, dtype="str"),
+            "category": lambda: pd.Series(None, index=order_lines.index, dtype="str"),
+            "amount": lambda: 0.0}
+        order_lines = order_lines.assign(**{column: make() for column, make in stand_ins.items()
+                                            if column not in order_lines})
         # every column as numbers first, then the sale lines picked: no copy of the lines
         sale = ~order_lines["is_return"].to_numpy(dtype=bool)
         customer, customer_ids = pd.factorize(order_lines["customer_id"].where(sale),
