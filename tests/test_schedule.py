@@ -76,39 +76,40 @@ def test_one_at_a_time_keeps_the_chain_order_and_a_failure_starts_nothing_new():
     assert started == names
 
 
-def test_a_notebook_is_prepared_once_its_inputs_run_and_one_waiting_for_a_slot_comes_first():
-    # a and b take both slots; r needs nothing (it waits for a slot), s waits for a to finish:
-    # with room to prepare one kernel, r's is prepared first although s comes before it
-    needs = {"a": set(), "b": set(), "s": {"a"}, "r": set(), "t": {"s"}}
-    events: list[tuple[str, str]] = []
-    lock = threading.Lock()
-    slots = {"free": 1}
-
+def _record(events: list, lock, seconds: dict):
     def prepare(name: str) -> bool:
         with lock:
-            if not slots["free"]:
-                return False
-            slots["free"] -= 1
             events.append(("prepare", name))
-            return True
+        return True
 
     def run_one(name: str) -> bool:
         with lock:
             events.append(("start", name))
-            if ("prepare", name) in events:
-                slots["free"] += 1  # its kernel taken
-        time.sleep({"a": 0.4, "b": 1.2}.get(name, 0.2))
+        time.sleep(seconds.get(name, 0.2))
         with lock:
             events.append(("end", name))
         return True
 
+    return prepare, run_one
+
+
+def test_a_notebook_is_prepared_while_a_core_is_idle_once_its_inputs_run():
+    events: list[tuple[str, str]] = []
+    # a runs alone and b waits for it: b's kernel is prepared while a runs
+    needs = {"a": set(), "b": {"a"}, "c": {"b"}}
+    prepare, run_one = _record(events, threading.Lock(), {"a": 0.6})
     schedule.run_graph(list(needs), needs, run_one, parallel=2, prepare=prepare)
     prepared = [name for kind, name in events if kind == "prepare"]
-    assert prepared[0] == "r" and len(prepared) == len(set(prepared))
-    for name in prepared:  # never before everything it needs has started
-        assert all(events.index(("start", other)) < events.index(("prepare", name))
-                   for other in needs[name])
+    assert "a" not in prepared and "b" in prepared and len(prepared) == len(set(prepared))
+    for name in prepared:
         assert events.index(("prepare", name)) < events.index(("start", name))
+    assert {n for kind, n in events if kind == "end"} == set(needs)
+    # x and y take both cores; z waits for x: no kernel is prepared beside two running ones
+    events.clear()
+    needs = {"x": set(), "y": set(), "z": {"x"}}
+    prepare, run_one = _record(events, threading.Lock(), {"x": 0.4, "y": 1.0})
+    schedule.run_graph(list(needs), needs, run_one, parallel=2, prepare=prepare)
+    assert [name for kind, name in events if kind == "prepare"] == []
     assert {n for kind, n in events if kind == "end"} == set(needs)
 
 

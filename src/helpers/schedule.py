@@ -121,8 +121,11 @@ def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[[s
     ``run_one`` returns False for a failure: then nothing new starts and the running ones
     finish. ``prepare(name)`` (when given) is called for a waiting name once everything it
     needs has started, until it returns True (the runner warms its kernel:
-    ``kernels.WarmKernels``). ``operations.Interrupted`` (SIGTERM, SIGINT) stops the kernels,
-    waits for the running ones and is raised again, its ``running`` attribute naming them."""
+    ``kernels.WarmKernels``), and only while fewer than ``parallel`` names run: a warm-up uses
+    a core the running notebooks leave idle, and notebooks computing side by side get no
+    extra kernel's memory beside them. ``operations.Interrupted`` (SIGTERM, SIGINT) stops the
+    kernels, waits for the running ones and is raised again, its ``running`` attribute naming
+    them."""
     done: set[str] = set()
     waiting = list(names)
     prepared: set[str] = set()
@@ -140,9 +143,9 @@ def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[[s
                 if not running:
                     break  # after a failure, or names whose needs never finish
                 started = done | set(running.values())
-                # the ones waiting only for a free slot first, then those whose inputs run
-                for name in sorted(waiting, key=lambda n: not needs.get(n, set()) <= done):
+                for name in waiting:
                     if (prepare is not None and not failed and name not in prepared
+                            and len(running) < max(1, parallel)
                             and needs.get(name, set()) <= started and prepare(name)):
                         prepared.add(name)
                 finished, _pending = futures.wait(running, timeout=0.5,
