@@ -5,9 +5,10 @@ SciPy, seaborn and the workbook: four seconds that every notebook of the chain u
 while the notebooks after it waited. The runner starts the kernel of a notebook whose inputs
 are being computed (``schedule.run_graph`` asks for it), runs the notebook's own import lines
 in it, and hands it to papermill when the notebook's turn comes; the warm-up uses the core the
-chain's single running notebook leaves idle. At most ``limit`` warm kernels wait at a time
-(each holds its imports, a few hundred MB). A kernel whose warm-up fails is shut down and the
-notebook starts its own, as before.
+chain's single running notebook leaves idle (the scheduler asks only while fewer than
+``parallel`` notebooks run). At most ``limit`` warm kernels wait at a time (each holds its
+imports, a few hundred MB). A kernel whose warm-up fails is shut down and the notebook starts
+its own, as before.
 """
 
 from __future__ import annotations
