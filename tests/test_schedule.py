@@ -76,6 +76,34 @@ def test_one_at_a_time_keeps_the_chain_order_and_a_failure_starts_nothing_new():
     assert started == names
 
 
+def test_a_released_notebook_lets_the_next_start_while_it_finishes_and_frees_its_slot():
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def run_one(name: str, release) -> bool:
+        with lock:
+            events.append(("start", name))
+        time.sleep(0.1)
+        if name != "c":
+            release()  # tables written; the page still renders
+            with lock:
+                events.append(("released", name))
+        time.sleep(0.4)
+        with lock:
+            events.append(("end", name))
+        return True
+
+    needs = {"a": set(), "b": {"a"}, "c": set(), "d": {"c"}}
+    schedule.run_graph(list(needs), needs, run_one, parallel=1, release_early=True)
+    # b starts after a released, before a ended; with one slot, c waits for b's release
+    assert events.index(("released", "a")) < events.index(("start", "b")) \
+        < events.index(("end", "a"))
+    assert events.index(("released", "b")) < events.index(("start", "c"))
+    # c never releases: d starts only once c has ended
+    assert events.index(("end", "c")) < events.index(("start", "d"))
+    assert {n for kind, n in events if kind == "end"} == set(needs)
+
+
 def _record(events: list, lock, seconds: dict):
     def prepare(name: str) -> bool:
         with lock:

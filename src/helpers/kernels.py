@@ -94,7 +94,13 @@ class WarmKernels:
             self.pending[name] = self.pool.submit(self._warm, notebook, env)
             return True
 
-    def _warm(self, notebook: Path, env: dict[str, str]):
+    def launch(self, notebook: Path, env: dict[str, str]):
+        """A kernel started now, in this thread, for a notebook none was warmed for (its
+        imports left to its cells): the runner, not papermill, owns it, so it is shut down
+        after the notebooks waiting for this one have started (``shutdown``)."""
+        return self._warm(notebook, env, imports=False)
+
+    def _warm(self, notebook: Path, env: dict[str, str], imports: bool = True):
         kernel_name = self.kernel_name or nbformat.read(notebook, as_version=4).metadata.get(
             "kernelspec", {}).get("name", "python3")
         manager = _manager_class()(kernel_name=kernel_name, config=self.config)
@@ -103,6 +109,8 @@ class WarmKernels:
         try:
             client.start_channels()
             client.wait_for_ready(timeout=self.startup_s)
+            if not imports:
+                return manager
             reply = client.execute_interactive(import_lines(notebook), timeout=self.startup_s,
                                                output_hook=lambda _message: None)
             if reply["content"]["status"] != "ok":
@@ -116,8 +124,8 @@ class WarmKernels:
 
     def take(self, name: str):
         """The warm kernel manager of ``name`` (waiting for its warm-up to end), or None when
-        none was started or its warm-up failed: papermill then starts a kernel itself. The
-        caller shuts the kernel down (``shutdown``)."""
+        none was started or its warm-up failed (then the runner ``launch``es one). The caller
+        shuts the kernel down (``shutdown``)."""
         with self.lock:
             pending = self.pending.pop(name, None)
         if pending is None:

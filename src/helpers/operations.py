@@ -264,20 +264,6 @@ def point_latest(reports_dir: Path, run_id: str) -> None:
     os.replace(tmp, link)
 
 
-def kernel_manager_with_env(extra: dict[str, str]) -> type:
-    """A Jupyter kernel manager class whose kernels start with ``extra`` added to this
-    process's environment (papermill takes the class: ``kernel_manager_class``), so each
-    notebook's kernel can be told where its progress goes while others run beside it."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class KernelManagerWithEnv(AsyncKernelManager):
-        async def _async_pre_start_kernel(self, **kw: Any):
-            kw["env"] = {**kw.get("env", os.environ), **extra}
-            return await super()._async_pre_start_kernel(**kw)
-
-    return KernelManagerWithEnv
-
-
 PROGRESS_DIR = "progress"  # in a run folder: each kernel's progress (``helpers.progress``)
 
 

@@ -205,8 +205,9 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     pages_lock = threading.Lock()  # page language and rendering: one notebook at a time
     run_started = time.monotonic()
 
-    def run_one(name: str) -> bool:
-        """Check, execute and render one notebook (a worker thread); False when it failed."""
+    def run_one(name: str, release) -> bool:
+        """Check, execute and render one notebook (a worker thread); False when it failed.
+        ``release()``: its tables are written, the notebooks that read them may start."""
         path, result = paths[name], results[name]
         executed = run_dir / path.name
         language = result.parameters.get("report_language", "en")
@@ -224,26 +225,30 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
                 result.headlines = [pages.not_evaluated_headline(verdict.reason, language)]
                 log(f"{label} ... not evaluated: {verdict.reason}")
                 warm.shutdown(warm.take(name))
+                release()
                 return True
         manager = warm.take(name)  # its kernel, started and imported while others ran
         result.warm_kernel = manager is not None
         try:
-            papermill.execute_notebook(
-                str(path), str(executed), parameters=given, progress_bar=False,
-                kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config,
-                **({"km": manager} if manager else {"kernel_manager_class": operations
-                                                    .kernel_manager_with_env(progress_env(name))}))
-            result.status = "ok"
-        except Exception as error:
-            result.status, result.error = "failed", _short_error(error)
+            try:
+                manager = manager or warm.launch(path, progress_env(name))
+                papermill.execute_notebook(
+                    str(path), str(executed), parameters=given, progress_bar=False,
+                    kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config,
+                    km=manager)
+                result.status = "ok"
+            except Exception as error:
+                result.status, result.error = "failed", _short_error(error)
+            result.duration_s = round(time.monotonic() - t0, 2)
+            if not all(io.unchanged(d, raw_states[d], inputs_before[d]) for d in raw_dirs):
+                raw_changed.append(name)
+                result.status = "failed"
+                result.error = ((result.error or "")
+                                + " raw input files were modified during the run")
+            if result.status == "ok":
+                release()  # the kernel stops and the page renders while the next ones compute
         finally:
             warm.shutdown(manager)
-        result.duration_s = round(time.monotonic() - t0, 2)
-        if not all(io.unchanged(d, raw_states[d], inputs_before[d]) for d in raw_dirs):
-            raw_changed.append(name)
-            result.status = "failed"
-            result.error = ((result.error or "")
-                            + " raw input files were modified during the run")
         if executed.exists():
             target = run_dir / f"{name}.html"
             with pages_lock:
@@ -264,7 +269,8 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
             try:
                 schedule.run_graph(list(paths), schedule.notebook_needs(notebooks), run_one,
                                    parallel, prepare=lambda name: warm.start(
-                                       name, paths[name], progress_env(name)))
+                                       name, paths[name], progress_env(name)),
+                                   release_early=True)
             finally:
                 warm.close()
     except operations.Interrupted as stop:

@@ -114,8 +114,9 @@ def _stop_kernels() -> None:
         child.kill()
 
 
-def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[[str], bool],
-              parallel: int = 2, prepare: Callable[[str], bool] | None = None) -> None:
+def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[..., bool],
+              parallel: int = 2, prepare: Callable[[str], bool] | None = None,
+              release_early: bool = False) -> None:
     """Call ``run_one(name)`` for every name once each name it ``needs`` has finished, at most
     ``parallel`` at a time (worker threads), the ready name earliest in ``names`` first.
     ``run_one`` returns False for a failure: then nothing new starts and the running ones
@@ -123,33 +124,42 @@ def run_graph(names: list[str], needs: dict[str, set[str]], run_one: Callable[[s
     needs has started, until it returns True (the runner warms its kernel:
     ``kernels.WarmKernels``), and only while fewer than ``parallel`` names run: a warm-up uses
     a core the running notebooks leave idle, and notebooks computing side by side get no
-    extra kernel's memory beside them. ``operations.Interrupted`` (SIGTERM, SIGINT) stops the
-    kernels, waits for the running ones and is raised again, its ``running`` attribute naming
-    them."""
+    extra kernel's memory beside them. With ``release_early``, ``run_one(name, release)`` may
+    call ``release()`` once what the others need of it exists (the runner: its tables are
+    written, its page not yet rendered): the names waiting for it start then and its slot is
+    free while it finishes. ``operations.Interrupted`` (SIGTERM, SIGINT) stops the kernels,
+    waits for the running ones and is raised again, its ``running`` attribute naming them."""
     done: set[str] = set()
+    released: set[str] = set()  # running, but what others need of it is there
     waiting = list(names)
     prepared: set[str] = set()
     failed = False
-    with futures.ThreadPoolExecutor(max_workers=max(1, parallel),
+    slots = max(1, parallel)
+    with futures.ThreadPoolExecutor(max_workers=2 * slots,
                                     thread_name_prefix="notebook") as pool:
         running: dict[futures.Future, str] = {}
         try:
             while waiting or running:
-                ready = [n for n in waiting if needs.get(n, set()) <= done]
-                while not failed and ready and len(running) < max(1, parallel):
+                available = done | released
+                ready = [n for n in waiting if needs.get(n, set()) <= available]
+                busy = [n for n in running.values() if n not in released]
+                while not failed and ready and len(busy) < slots:
                     name = ready.pop(0)
                     waiting.remove(name)
-                    running[pool.submit(run_one, name)] = name
+                    arguments = (name, lambda name=name: released.add(name)) \
+                        if release_early else (name,)
+                    running[pool.submit(run_one, *arguments)] = name
+                    busy.append(name)
                 if not running:
                     break  # after a failure, or names whose needs never finish
                 started = done | set(running.values())
                 for name in waiting:
                     if (prepare is not None and not failed and name not in prepared
-                            and len(running) < max(1, parallel)
+                            and len(busy) < slots
                             and needs.get(name, set()) <= started and prepare(name)):
                         prepared.add(name)
-                finished, _pending = futures.wait(running, timeout=0.5,
-                                                  return_when=futures.FIRST_COMPLETED)
+                finished, _pending = futures.wait(running, timeout=0.05 if release_early
+                                                  else 0.5, return_when=futures.FIRST_COMPLETED)
                 for future in finished:
                     done.add(running.pop(future))
                     if not future.result():
