@@ -125,3 +125,22 @@ def test_sorted_groups_agree_when_the_codes_do_not_fit_one_key():
         {tuple(row) for row in np.column_stack(codes)})
     first = np.column_stack(codes)[packed_order][packed_starts]
     assert (first == np.column_stack(codes)[wide_order][wide_starts]).all()
+
+
+def test_duplicated_by_sql_matches_pandas_with_missing_values_and_mixed_types():
+    rng = np.random.default_rng(7)
+    n = 3_000
+    text = pd.Series(rng.choice(["a", "b", "c", None], n), dtype="str")
+    frame = pd.DataFrame({
+        "id": text, 'a "quoted" name': rng.integers(0, 3, n),
+        "price": rng.choice([1.5, 2.0, np.nan], n),
+        "note": pd.Series(rng.choice(["x", "", None], n), dtype="object"),
+    }, index=pd.RangeIndex(10, 10 + n))
+    expected = frame.duplicated(keep="first")
+    by_sql = frames.duplicated(frame, sql_from_rows=0)
+    pd.testing.assert_series_equal(by_sql, expected)
+    assert 0 < by_sql.sum() < n  # repeats found, and first copies kept
+    # a first copy: the earliest row of its group
+    assert not by_sql.iloc[0]
+    small = frame.head(50)
+    pd.testing.assert_series_equal(frames.duplicated(small), small.duplicated(keep="first"))

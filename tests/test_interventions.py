@@ -252,6 +252,23 @@ def test_complaints_and_retention_counted_in_each_customers_window():
     assert "complaints" not in outcomes_of.customer_outcomes(orders, starts, 2)
 
 
+def test_windows_are_calendar_months_clipped_to_the_months_end():
+    """Exposed on 30 Nov: three months run to 28 Feb (exclusive), the three before from 30
+    Aug; on 31 May 2024: to 31 Aug, from 29 Feb (a leap year). A customer without rows
+    counts zero."""
+    orders = pd.DataFrame({
+        "customer_id": ["A"] * 4 + ["B"] * 4,
+        "amount": [1.0, 2.0, 4.0, 8.0, 1.0, 2.0, 4.0, 8.0],
+        "order_date": pd.to_datetime(["2025-02-27", "2025-02-28", "2024-08-30", "2024-08-29",
+                                      "2024-08-30", "2024-08-31", "2024-02-29", "2024-02-28"])})
+    starts = pd.Series(pd.to_datetime(["2024-11-30", "2024-05-31", "2024-05-31"]),
+                       index=pd.Index(["A", "B", "C"], name="customer_id"))
+    out = outcomes_of.customer_outcomes(orders, starts, 3)
+    assert out["spend"].tolist() == [1.0, 1.0, 0.0]
+    assert out["pre_spend"].tolist() == [4.0, 4.0, 0.0]
+    assert out["purchases"].tolist() == [1.0, 1.0, 0.0] and out.index.tolist() == list("ABC")
+
+
 def test_effects_by_group_flag_small_groups_and_match_the_whole_within_each():
     rng = np.random.default_rng(5)
     n = 400

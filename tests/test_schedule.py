@@ -28,6 +28,17 @@ def test_each_notebook_waits_for_the_notebooks_whose_tables_it_reads():
                                              "08_scorecard": {"03_behaviour"}}
 
 
+def test_only_notebooks_no_other_can_run_beside_get_the_whole_machine(monkeypatch):
+    needs = schedule.notebook_needs(NOTEBOOKS)
+    # everything after 02 needs it (through others too); 08 and 09 may run side by side
+    assert schedule.runs_alone(needs) == {"01_cleaning", "02_history_repair"}
+    assert schedule.runs_alone({"a": set(), "b": {"a"}, "c": {"b"}, "d": {"a"}}) == {"a"}
+    assert schedule.runs_alone({"a": set(), "b": {"a"}, "c": {"b"}}) == {"a", "b", "c"}
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert schedule.whole_machine(["OMP_NUM_THREADS"]) == {"OMP_NUM_THREADS": "4"}
+    assert schedule.whole_machine([]) == {}  # the user's own settings are left alone
+
+
 def test_a_notebook_that_reads_no_clean_table_waits_for_every_one_before_it(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
@@ -156,9 +167,10 @@ def test_kernels_side_by_side_share_the_cores_and_a_users_setting_wins(monkeypat
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    with schedule.kernel_threads(2):
+    with schedule.kernel_threads(2) as shared:
         assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "2"
         assert os.environ["MKL_NUM_THREADS"] == "3"
+        assert "MKL_NUM_THREADS" not in shared and "OMP_NUM_THREADS" in shared
     assert "OMP_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"
     with schedule.kernel_threads(1):  # one at a time: the libraries' own default
         assert "OMP_NUM_THREADS" not in os.environ

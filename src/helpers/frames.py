@@ -121,6 +121,31 @@ def sql(query: str, **tables: pd.DataFrame) -> pd.DataFrame:
     return arrow_to_pandas(table)
 
 
+DUPLICATES_BY_SQL_ROWS = 100_000  # from this many rows ``duplicated`` asks DuckDB
+
+
+def duplicated(frame: pd.DataFrame, sql_from_rows: int = DUPLICATES_BY_SQL_ROWS) -> pd.Series:
+    """``frame.duplicated(keep="first")``: True for a row identical in every column to an
+    earlier row (missing values equal each other). pandas factorises every column and then
+    their combinations (11 s for 6.6 million raw lines of 12 text columns); from
+    ``sql_from_rows`` rows DuckDB groups them instead (4 s), keeping each group's first row."""
+    if len(frame) < sql_from_rows or not len(frame.columns):
+        return frame.duplicated(keep="first")
+    import duckdb
+
+    keys = ", ".join('"' + str(column).replace('"', '""') + '"' for column in frame.columns)
+    numbered = frame.set_axis([str(c) for c in frame.columns], axis=1).assign(
+        __position=np.arange(len(frame)))
+    with duckdb.connect() as connection:
+        connection.execute(f"SET threads TO {threads()}")
+        connection.register("numbered", numbered)
+        firsts = connection.sql(f"SELECT min(__position) FROM numbered GROUP BY {keys}"
+                                ).fetchnumpy()
+    repeated = np.ones(len(frame), dtype=bool)
+    repeated[next(iter(firsts.values()))] = False
+    return pd.Series(repeated, index=frame.index)
+
+
 def money_sum(column: str, where: str | None = None) -> str:
     """SQL for the exact sum of a money column (summed in millionths, 0 without values);
     ``where`` filters the rows summed."""

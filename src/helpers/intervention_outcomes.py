@@ -34,15 +34,29 @@ def orders_with_sales(order_lines: pd.DataFrame) -> pd.DataFrame:
     return orders.set_index("order_id")
 
 
-def _in_windows(frame: pd.DataFrame, date: str, starts: pd.Series, months: int
-                ) -> dict[str, pd.DataFrame]:
-    """The rows of ``frame`` (with customer_id and a ``date`` column) in each customer's
-    window after its start ('') and the ``months`` before it ('pre_')."""
-    mine = frame[frames.isin(frame["customer_id"], starts.index).to_numpy()]
-    start = mine["customer_id"].map(starts)
-    return {prefix: mine[(mine[date] >= low) & (mine[date] < high)]
-            for prefix, low, high in (("", start, start + pd.DateOffset(months=months)),
-                                      ("pre_", start - pd.DateOffset(months=months), start))}
+def _window_measures(frame: pd.DataFrame, date: str, starts: pd.Series, months: int,
+                     measures: dict[str, str]) -> pd.DataFrame:
+    """Per customer of ``starts`` (customer_id -> start), each of ``measures`` (name -> a DuckDB
+    aggregate whose filter is ``{window}``) over the rows of ``frame`` (customer_id, ``date``)
+    in the ``months`` from the start (the name as given) and in the ``months`` before it
+    ('pre_' + name); 0 for a customer without rows. Months are calendar months, clipped to
+    the month's end as ``pd.DateOffset`` does (31 May + 3 months = 31 Aug, 30 Nov + 3 = 28
+    Feb). One DuckDB join and group-by: pandas spent half a minute per window on ten million
+    lines mapping each line's customer to its start."""
+    after = f'"{date}" >= start AND "{date}" < start + INTERVAL {int(months)} MONTH'
+    before = f'"{date}" >= start - INTERVAL {int(months)} MONTH AND "{date}" < start'
+    columns = ", ".join(f"{sql.format(window=window)} AS {prefix}{name}"
+                        for prefix, window in (("", after), ("pre_", before))
+                        for name, sql in measures.items())
+    table = frames.sql(
+        f"""SELECT customer_id, {columns} FROM lines JOIN starts USING (customer_id)
+            WHERE "{date}" >= start - INTERVAL {int(months)} MONTH
+              AND "{date}" < start + INTERVAL {int(months)} MONTH
+            GROUP BY customer_id""",
+        lines=frame, starts=pd.DataFrame({"customer_id": starts.index.astype("str"),
+                                          "start": starts.to_numpy()}))
+    index = pd.Index(starts.index, name="customer_id")
+    return table.set_index("customer_id").reindex(index, fill_value=0)
 
 
 def customer_outcomes(orders: pd.DataFrame, starts: pd.Series, months: int,
@@ -54,21 +68,28 @@ def customer_outcomes(orders: pd.DataFrame, starts: pd.Series, months: int,
     and the same with pre_ in the ``months`` before (``orders`` from ``orders_with_sales``).
     Given the ``sale_lines`` (customer_id, order_date, category), also the categories bought
     and the loyalty index of each window (``window_loyalty_index``)."""
-    out = pd.DataFrame(index=pd.Index(starts.index, name="customer_id"))
-    for prefix, part in _in_windows(orders, "order_date", starts, months).items():
-        grouped = part.groupby("customer_id")
-        out[f"{prefix}purchases"] = grouped.size().reindex(out.index, fill_value=0).astype(float)
-        out[f"{prefix}spend"] = grouped["amount"].sum().reindex(out.index, fill_value=0.0)
+    windows = _window_measures(
+        orders[["customer_id", "order_date", "amount"]], "order_date", starts, months,
+        {"purchases": "count(*) FILTER (WHERE {window})",
+         "spend": frames.money_sum("amount", "{window}")})
+    out = pd.DataFrame(index=windows.index)
+    for prefix in ("", "pre_"):
+        out[f"{prefix}purchases"] = windows[f"{prefix}purchases"].astype(float)
+        out[f"{prefix}spend"] = windows[f"{prefix}spend"].astype(float)
         out[f"{prefix}bought"] = (out[f"{prefix}purchases"] > 0).astype(float)
     if sale_lines is not None:
-        for prefix, part in _in_windows(sale_lines, "order_date", starts, months).items():
-            out[f"{prefix}categories"] = part.groupby("customer_id")["category"].nunique(
-            ).reindex(out.index, fill_value=0).astype(float)
+        categories = _window_measures(
+            sale_lines[["customer_id", "order_date", "category"]], "order_date", starts, months,
+            {"categories": "count(DISTINCT category) FILTER (WHERE {window})"})
+        for prefix in ("", "pre_"):
+            out[f"{prefix}categories"] = categories[f"{prefix}categories"].astype(float)
         out["loyalty_index"], out["pre_loyalty_index"] = window_loyalty_index(out)
     if complaints is not None and len(complaints):
-        for prefix, part in _in_windows(complaints, "complaint_date", starts, months).items():
-            out[f"{prefix}complaints"] = part.groupby("customer_id").size().reindex(
-                out.index, fill_value=0).astype(float)
+        counted = _window_measures(complaints[["customer_id", "complaint_date"]],
+                                   "complaint_date", starts, months,
+                                   {"complaints": "count(*) FILTER (WHERE {window})"})
+        for prefix in ("", "pre_"):
+            out[f"{prefix}complaints"] = counted[f"{prefix}complaints"].astype(float)
     return out
 
 

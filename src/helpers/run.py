@@ -199,7 +199,10 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
                for p in notebooks}
     position = {p.stem: k for k, p in enumerate(notebooks, start=1)}
     paths = {p.stem: p for p in notebooks}
-    progress_env = lambda name: operations.progress_env(run_dir, name)  # noqa: E731
+    needs = schedule.notebook_needs(notebooks)
+    alone, machine = schedule.runs_alone(needs), {}  # machine: every core's threads
+    kernel_env = lambda name: {**operations.progress_env(run_dir, name),  # noqa: E731
+                                 **(machine if name in alone else {})}
     warm = kernels.WarmKernels(kernel_name, kernel_config, str(io.project_dir()), parallel)
     raw_changed: list[str] = []
     pages_lock = threading.Lock()  # page language and rendering: one notebook at a time
@@ -231,7 +234,7 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
         result.warm_kernel = manager is not None
         try:
             try:
-                manager = manager or warm.launch(path, progress_env(name))
+                manager = manager or warm.launch(path, kernel_env(name))
                 papermill.execute_notebook(
                     str(path), str(executed), parameters=given, progress_bar=False,
                     kernel_name=kernel_name, cwd=str(io.project_dir()), config=kernel_config,
@@ -264,12 +267,13 @@ def _run_notebooks(notebooks: list[Path], parameters: dict[str, dict[str, Any]],
     failed = False
     try:
         with operations.kernel_stderr_to(run_dir / KERNEL_LOG), \
-                schedule.kernel_threads(parallel), \
+                schedule.kernel_threads(parallel) as shared, \
                 operations.ProgressWatcher(run_dir / operations.PROGRESS_DIR, log):
+            machine.update(schedule.whole_machine(shared))
             try:
-                schedule.run_graph(list(paths), schedule.notebook_needs(notebooks), run_one,
+                schedule.run_graph(list(paths), needs, run_one,
                                    parallel, prepare=lambda name: warm.start(
-                                       name, paths[name], progress_env(name)),
+                                       name, paths[name], kernel_env(name)),
                                    release_early=True)
             finally:
                 warm.close()

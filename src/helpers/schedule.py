@@ -85,15 +85,40 @@ def kernel_threads(parallel: int):
     numerical libraries (at least one), unless the environment already sets them: two kernels
     that each take every core slow each other down more than running side by side gains
     (default sample on 2 cores: 159 s against 134 s one by one; with one thread each, 100 s).
-    One notebook at a time keeps the libraries' own default."""
+    One notebook at a time keeps the libraries' own default. Yields the variables it set
+    (``whole_machine`` gives them back at every core, for a notebook that ``runs_alone``)."""
     share = str(max(1, (os.cpu_count() or 1) // max(1, parallel)))
     added = [name for name in THREAD_VARIABLES if name not in os.environ] if parallel > 1 else []
     os.environ.update(dict.fromkeys(added, share))
     try:
-        yield
+        yield added
     finally:
         for name in added:
             os.environ.pop(name, None)
+
+
+def runs_alone(needs: dict[str, set[str]]) -> set[str]:
+    """The names no other name can run beside: every other one comes before it (it needs it,
+    through others too) or after it. In the chain, cleaning and the history repair."""
+    before: dict[str, set[str]] = {}
+
+    def ancestors(name: str) -> set[str]:
+        if name not in before:
+            before[name] = set()
+            for need in needs.get(name, set()):
+                before[name] |= {need, *ancestors(need)}
+        return before[name]
+
+    return {name for name in needs
+            if all(other == name or other in ancestors(name) or name in ancestors(other)
+                   for other in needs)}
+
+
+def whole_machine(variables: list[str]) -> dict[str, str]:
+    """The thread ``variables`` that ``kernel_threads`` set, at every core: a notebook that
+    ``runs_alone`` shares the machine with no other (DuckDB's duplicate search and group-bys
+    in cleaning and the history repair use both cores of a small machine)."""
+    return dict.fromkeys(variables, str(os.cpu_count() or 1))
 
 
 def _stop_kernels() -> None:

@@ -61,7 +61,7 @@ class Ledger:
 
     def drop_exact_duplicates(self) -> None:
         frame = self.table
-        dup = frame.drop(columns="_row").duplicated(keep="first")
+        dup = frames.duplicated(frame.drop(columns="_row"))
         self.table = frame.loc[~dup]
         self.step(N_("exact duplicate rows"), len(frame), dup.sum(), "removed",
                   N_("identical to an earlier row in every column; the first copy is kept"))

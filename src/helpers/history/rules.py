@@ -24,14 +24,15 @@ def remove_duplicated_months(lines: pd.DataFrame, log: _Log, share: float,
     numbers (logged as removed, column '(line)'). Months are counted on the order day (legacy
     dates minus ``lag_days``), as the export was.
     """
-    legacy = lines[lines["source"] == "legacy"]
-    if legacy.empty:
-        return lines, 0
     signature = ["customer_id", "order_date", "product_id", "line_no", "quantity", "unit_price",
                  "list_price", "amount"]
-    ordered = legacy.assign(_bill=bill_number(legacy["order_id"])).sort_values("_bill",
-                                                                                kind="stable")
-    repeat = ordered.duplicated(signature, keep="first")
+    legacy = lines.loc[lines["source"] == "legacy", [*signature, "region", "order_id"]]
+    if legacy.empty:
+        return lines, 0
+    bill = bill_number(legacy["order_id"])
+    by_bill = np.argsort(bill.to_numpy(), kind="stable")  # only the columns used are sorted
+    ordered = legacy.iloc[by_bill].assign(_bill=bill.iloc[by_bill])
+    repeat = frames.duplicated(ordered[signature])
     month = (ordered["order_date"] - pd.Timedelta(days=lag_days)).dt.to_period("M")
     cell_share = repeat.groupby([ordered["region"], month]).transform("mean")
     exported_twice = repeat & (cell_share >= share)
