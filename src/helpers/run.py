@@ -364,9 +364,12 @@ def main(argv: list[str] | None = None) -> int:
                              "page, or what failed and the page showing the error)")
     args = parser.parse_args(argv)
 
+    printing = threading.Lock()  # notebooks side by side log from their threads
+
     def log(message: str, end: str = "\n") -> None:
         if not args.quiet:
-            print(message, end=end, flush=True)
+            with printing:
+                print(message + end, end="", flush=True)  # one write: lines never interleave
 
     closing: list[str] = []
     try:
