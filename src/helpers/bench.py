@@ -194,14 +194,9 @@ def union_seconds(spans: list[tuple[float, float]]) -> float:
 def busy_seconds(notebooks: list[dict]) -> float:
     """Seconds during which at least one notebook was executing (the union of the manifest's
     [started_s, started_s + duration_s] spans: notebooks run side by side count once)."""
-    spans = sorted((nb.get("started_s") or 0.0, (nb.get("started_s") or 0.0)
-                    + (nb["duration_s"] or 0.0)) for nb in notebooks)
-    total, reach = 0.0, float("-inf")
-    for start, end in spans:
-        if end > reach:
-            total += end - max(start, reach)
-            reach = end
-    return round(total, 2)
+    return union_seconds([((nb.get("started_s") or 0.0),
+                           (nb.get("started_s") or 0.0) + (nb["duration_s"] or 0.0))
+                          for nb in notebooks])
 
 
 def bench_size(size: str, work: Path, log=print) -> dict:
