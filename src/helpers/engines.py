@@ -162,6 +162,20 @@ def _calibration_end(connection, lines, calibration_end: pd.Timestamp | None) ->
     return pd.Timestamp(last) + pd.Timedelta(days=1)
 
 
+def _clean_order_lines(clean_dir: str | Path, columns: list[str], engine: str,
+                       spark_master: str, connection=None):
+    """The open ``connection`` (or a new one to ``engine``) and an Ibis table of ``columns``
+    of the clean ``order_lines.parquet`` in ``clean_dir``; the engine and the file are checked
+    before any engine starts."""
+    check_engine(engine, spark_master or ("local" if connection is not None else ""))
+    path = io.resolve(clean_dir) / "order_lines.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run notebook {io.PRODUCED_BY['order_lines']}"
+                                " first")
+    connection = connection if connection is not None else connect(engine, spark_master)
+    return connection, connection.read_parquet(str(path)).select(*columns)
+
+
 def customer_summary(clean_dir: str | Path, engine: str = "duckdb",
                      spark_master: str = "", calibration_end: pd.Timestamp | None = None,
                      unit_days: float = 7.0, connection=None) -> pd.DataFrame:
@@ -169,14 +183,9 @@ def customer_summary(clean_dir: str | Path, engine: str = "duckdb",
     (``order_lines.parquet``), computed by ``engine`` (``connection``: an open Ibis connection
     to reuse). Same columns and index (customer_id, sorted); monetary values are means of sums
     taken in millionths, so they may differ from pandas' float sums in the twelfth digit."""
-    check_engine(engine, spark_master or ("local" if connection is not None else ""))
-    path = io.resolve(clean_dir) / "order_lines.parquet"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run notebook {io.PRODUCED_BY['order_lines']}"
-                                " first")
     with _libraries_deprecations_silenced():
-        connection = connection if connection is not None else connect(engine, spark_master)
-        lines = connection.read_parquet(str(path)).select(*COLUMNS)
+        connection, lines = _clean_order_lines(clean_dir, COLUMNS, engine, spark_master,
+                                               connection)
         end = _calibration_end(connection, lines, calibration_end)
         aggregates = connection.to_pyarrow(summary_expression(lines, end)).to_pandas()
     return finish_summary(aggregates, end, unit_days)
@@ -256,13 +265,7 @@ def customer_totals(clean_dir: str | Path | None = None, engine: str = "duckdb",
             connection = connection if connection is not None else connect("duckdb")
             lines = ibis.memtable(order_lines[TOTAL_COLUMNS])
         else:
-            check_engine(engine, spark_master or ("local" if connection is not None else ""))
-            path = io.resolve(clean_dir) / "order_lines.parquet"
-            if not path.exists():
-                raise FileNotFoundError(f"{path} not found: run notebook "
-                                        f"{io.PRODUCED_BY['order_lines']} first")
-            connection = connection if connection is not None else connect(engine,
-                                                                           spark_master)
-            lines = connection.read_parquet(str(path)).select(*TOTAL_COLUMNS)
+            connection, lines = _clean_order_lines(clean_dir, TOTAL_COLUMNS, engine,
+                                                   spark_master, connection)
         aggregates = connection.to_pyarrow(totals_expression(lines)).to_pandas()
     return finish_totals(aggregates)

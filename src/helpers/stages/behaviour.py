@@ -72,6 +72,8 @@ def evaluate_behaviour(*, order_lines: pd.DataFrame, customers: pd.DataFrame,
     ``customer_totals``: the value models' inputs and the customers' totals when an engine
     computed them (``engines``; else embedded DuckDB computes them from ``order_lines``)."""
     rates = {"confidence": confidence, "min_size": min_group_size}
+    if customer_totals is None:  # once, for the features and the RFM scores
+        customer_totals = behaviour.customer_totals(order_lines)
     by_year = behaviour.purchase_rates(order_lines, customers, ["year"], **rates)
     by_year["cross_purchase_rate"] = behaviour.cross_purchase_rate(
         order_lines, customers, ["year"], confidence=confidence)["rate"]
